@@ -1,0 +1,177 @@
+"""The Starlette application: /graphql (HTTP and WebSocket), /healthz."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import structlog
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from ediary_gql.auth import passwords
+from ediary_gql.context import AppServices, Context
+from ediary_gql.db.engine import create_engine, create_session_factory
+from ediary_gql.errors import DomainError
+from ediary_gql.events.bus import EventBus
+from ediary_gql.log_config import configure_logging
+from ediary_gql.resolvers.authentication import authenticate
+from ediary_gql.resolvers.loaders import Loaders
+from ediary_gql.schema.root import build_schema
+from ediary_gql.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        services: AppServices = request.app.state.services
+        context = Context(
+            services=services,
+            request=request,
+            response=response,
+            loaders=Loaders(services.session_factory),
+            request_id=request.scope.get("request_id") or uuid.uuid4().hex,
+        )
+        if isinstance(request, Request):
+            await authenticate(context, request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        params = context.connection_params or {}
+        value = params.get("authorization") or params.get("Authorization")
+        if value is not None and not isinstance(value, str):
+            raise ConnectionRejectionError({"message": "authorization must be a string", "code": "TOKEN_INVALID"})
+        await authenticate(context, value)
+        if context.auth_error is not None:
+            error: DomainError = context.auth_error
+            raise ConnectionRejectionError({"message": error.errors[0].message, "code": error.code.value})
+        return None
+
+
+class RequestLogMiddleware:
+    """Gives each request an id (X-Request-ID) and logs it with status and duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        scope["request_id"] = request_id
+        started = time.perf_counter()
+        status: dict[str, Any] = {"code": None}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                type=scope["type"],
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status["code"],
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    services: AppServices = request.app.state.services
+    checks: dict[str, str] = {}
+    try:
+        async with services.session_factory() as session:
+            await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # report, don't raise: this is the health probe
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        checks["eventBus"] = "ok" if await services.bus.ping() else "error: unreachable"
+    except Exception as exc:
+        checks["eventBus"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "error", **checks}, status_code=200 if healthy else 503)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    passwords.configure(time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib)
+    schema = build_schema(settings)
+    graphql = GraphQLView(
+        schema,
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        multipart_uploads_enabled=False,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, echo=settings.sql_echo)
+        bus = EventBus(settings.broadcast_url, queue_size=settings.subscriber_queue_size)
+        await bus.connect()
+        app.state.engine = engine
+        app.state.services = AppServices(settings=settings, session_factory=create_session_factory(engine), bus=bus)
+        log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
+        try:
+            yield
+        finally:
+            await bus.disconnect()
+            await engine.dispose()
+            log.info("stopped")
+
+    middleware = [Middleware(RequestLogMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

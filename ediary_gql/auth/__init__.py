@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens) and the one access policy."""

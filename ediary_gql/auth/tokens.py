@@ -1,0 +1,102 @@
+"""Access tokens (short-lived JWT) and refresh tokens (opaque, stored hashed).
+
+An access token names its sign-in session (`sid`); revoking the session
+refuses every access token of it at once, on HTTP and WebSocket alike.
+A refresh token is `<session id>.<secret>`; only the secret's SHA-256 is kept
+and it is rotated on every use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import jwt
+
+from ediary_gql.errors import DomainError, ErrorCode
+
+_ALGORITHM = "HS256"
+_AUDIENCE = "ediary-gql"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: int
+    expires_at: dt.datetime
+
+
+def issue_access_token(
+    *, secret_key: str, user_id: int, session_id: int, ttl: dt.timedelta, now: dt.datetime
+) -> tuple[str, dt.datetime]:
+    expires_at = now + ttl
+    payload = {
+        "sub": str(user_id),
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "aud": _AUDIENCE,
+        "typ": "access",
+    }
+    return jwt.encode(payload, secret_key, algorithm=_ALGORITHM), expires_at
+
+
+def decode_access_token(token: str, *, secret_key: str) -> AccessClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            secret_key,
+            algorithms=[_ALGORITHM],
+            audience=_AUDIENCE,
+            options={"require": ["sub", "sid", "exp", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise DomainError(ErrorCode.TOKEN_EXPIRED, "Срок действия токена истёк") from None
+    except jwt.PyJWTError:
+        raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен") from None
+    if payload.get("typ") != "access":
+        raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
+    try:
+        return AccessClaims(
+            user_id=int(payload["sub"]),
+            session_id=int(payload["sid"]),
+            expires_at=dt.datetime.fromtimestamp(payload["exp"], dt.UTC),
+        )
+    except (TypeError, ValueError):
+        raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен") from None
+
+
+def new_refresh_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secrets_match(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def format_refresh_token(session_id: int, secret: str) -> str:
+    return f"{session_id}.{secret}"
+
+
+def parse_refresh_token(token: str) -> tuple[int, str]:
+    session_part, _, secret = token.partition(".")
+    if not session_part.isdigit() or not secret:
+        raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен обновления", field="refreshToken")
+    return int(session_part), secret
+
+
+def bearer_token(header_value: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, or None if absent."""
+    if not header_value:
+        return None
+    scheme, _, token = header_value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise DomainError(ErrorCode.TOKEN_INVALID, "Ожидается заголовок Authorization: Bearer <токен>")
+    return token.strip()

@@ -1,0 +1,201 @@
+"""Command line: ediary-gql serve | migrate | seed | users create | outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from ediary_gql.auth.actor import SYSTEM_ACTOR
+from ediary_gql.db.engine import create_engine, create_session_factory
+from ediary_gql.db.migrate import upgrade
+from ediary_gql.db.models.enums import UserStatus
+from ediary_gql.db.models.notifications import OutboxMessage
+from ediary_gql.errors import DomainError
+from ediary_gql.settings import Settings, SettingsError, get_settings
+
+app = typer.Typer(help="ediary-gql: GraphQL API for an electronic school diary", no_args_is_help=True)
+users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+console = Console()
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    console.print("Database is up to date.")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="A believable demo school with logins")] = False,
+    scale: Annotated[int, typer.Option("--scale", help="N schools of ~1,000 children for benchmarks")] = 0,
+) -> None:
+    """Fill the database with demo or benchmark data (migrates first)."""
+    from ediary_gql.services.seed import seed_demo, seed_scale
+
+    if not demo and not scale:
+        raise typer.BadParameter("give --demo or --scale N")
+    settings = _settings()
+    upgrade(settings.database_url)
+    if demo:
+        created = _with_session(settings, lambda f: seed_demo(f))
+        console.print("Demo data created." if created else "Demo data already present.")
+        _print_demo_logins()
+    if scale:
+        stats = _with_session(settings, lambda f: seed_scale(f, schools=scale, progress=console))
+        console.print(f"Scale data: {stats}")
+
+
+def _print_demo_logins() -> None:
+    from ediary_gql.services.seed import DEMO_LOGINS, DEMO_PASSWORD
+
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    table.add_column("role")
+    table.add_column("login")
+    table.add_column("who")
+    for role, login, who in DEMO_LOGINS:
+        table.add_row(role, login, who)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Migrate and load demo data first")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (use Redis for the event bus)")] = 1,
+) -> None:
+    """Run the API server (GraphiQL at /graphql)."""
+    import uvicorn
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    if demo:
+        from ediary_gql.services.seed import seed_demo
+
+        _with_session(settings, lambda f: seed_demo(f))
+        _print_demo_logins()
+    if workers > 1 and settings.broadcast_url.startswith("memory"):
+        console.print("[yellow]BROADCAST_URL is memory://: events will not cross worker processes[/yellow]")
+    console.print(f"GraphiQL: http://{host}:{port}/graphql   health: http://{host}:{port}/healthz")
+    uvicorn.run(
+        "ediary_gql.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@users_app.command("create")
+def users_create(
+    last_name: Annotated[str, typer.Option(help="Фамилия")],
+    first_name: Annotated[str, typer.Option(help="Имя")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    phone: Annotated[str | None, typer.Option(help="Phone, e.g. +79991234567")] = None,
+    email: Annotated[str | None, typer.Option(help="Email")] = None,
+    middle_name: Annotated[str | None, typer.Option(help="Отчество")] = None,
+    operator: Annotated[bool, typer.Option("--operator", help="Give the portal operator role")] = False,
+    confirmed: Annotated[bool, typer.Option(help="Create the account already confirmed")] = True,
+) -> None:
+    """Create a user (e.g. bootstrap the first operator)."""
+    from ediary_gql.events.publish import take_events
+    from ediary_gql.services.users import NewUser, create_user
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    data = NewUser(
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        password=password,
+        phone=phone,
+        email=email,
+        status=UserStatus.CONFIRMED if confirmed else UserStatus.TEMPORARY,
+        is_operator=operator,
+    )
+
+    async def work(factory: Callable[[], object]) -> int:
+        async with factory() as session, session.begin():  # type: ignore[attr-defined]
+            user = await create_user(session, actor=SYSTEM_ACTOR, data=data)
+            take_events(session)  # nobody can be subscribed to a user that did not exist
+            return user.id
+
+    try:
+        user_id = _with_session(settings, work)
+    except DomainError as exc:
+        for err in exc.errors:
+            console.print(f"[red]{'.'.join(err.field) or '-'}: {err.message} ({err.code})[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Created user {user_id}{' (operator)' if operator else ''}.")
+
+
+@app.command()
+def outbox(
+    to: Annotated[str | None, typer.Option("--to", help="Only messages to this phone or email")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
+) -> None:
+    """Show what the development delivery channel "sent" (codes, notices)."""
+    settings = _settings()
+
+    async def work(factory: Callable[[], object]) -> list[OutboxMessage]:
+        from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
+
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if to:
+            try:
+                address = normalize_email(to) if looks_like_email(to) else normalize_phone(to)
+            except DomainError:
+                address = to
+            stmt = stmt.where(OutboxMessage.address == address)
+        async with factory() as session:  # type: ignore[attr-defined]
+            return list((await session.scalars(stmt)).all())
+
+    messages = _with_session(settings, work)
+    if not messages:
+        console.print("The outbox is empty.")
+        return
+    table = Table(title="Outbox (development channel)")
+    for column in ("when", "channel", "to", "subject", "text"):
+        table.add_column(column)
+    for m in messages:
+        table.add_row(m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.channel.value, m.address, m.subject, m.body)
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Alembic environment: async engines, both backends, batch mode for SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from ediary_gql.db import models  # noqa: F401 - registers every table on the metadata
+from ediary_gql.db.base import Base
+from ediary_gql.db.engine import create_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_offline(url: str) -> None:
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+url = config.get_main_option("sqlalchemy.url") or ""
+if context.is_offline_mode():
+    run_offline(url)
+else:
+    asyncio.run(_run_async(url))

@@ -1,0 +1,41 @@
+"""Attendance: one mark per child per lesson."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ediary_gql.db.base import Base, BigId, IntPk, UtcDateTime, str_enum, utcnow
+from ediary_gql.db.models.enums import AttendanceStatus
+
+
+class Attendance(Base):
+    __tablename__ = "attendances"
+
+    id: Mapped[IntPk]
+    child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
+    lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="CASCADE"))
+    status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus))
+    minutes_late: Mapped[int | None] = mapped_column(SmallInteger)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    marked_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    marked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("child_id", "lesson_id"),
+        Index("ix_attendances_lesson_id", "lesson_id"),
+        CheckConstraint(
+            "minutes_late IS NULL OR minutes_late BETWEEN 1 AND 300",
+            name="minutes_late",
+        ),
+        CheckConstraint("minutes_late IS NULL OR status = 'LATE'", name="minutes_late_status"),
+    )

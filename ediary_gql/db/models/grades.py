@@ -1,0 +1,148 @@
+"""Control types (with weights), grades and every correction to a grade."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ediary_gql.db.base import (
+    Base,
+    BigId,
+    IntPk,
+    TimestampsMixin,
+    UtcDateTime,
+    str_enum,
+    utcnow,
+)
+from ediary_gql.db.models.enums import GradeAction, GradeKind
+
+GRADE_VALUES = ("1", "2", "3", "4", "5", "PASS", "FAIL")
+_VALUES_SQL = ", ".join(f"'{v}'" for v in GRADE_VALUES)
+
+Weight = Numeric(4, 2, asdecimal=True)
+
+
+class ControlType(TimestampsMixin, Base):
+    """контрольная, самостоятельная, устный ответ, домашняя … with a weight.
+
+    Rows with no school are the defaults every school starts with.
+    """
+
+    __tablename__ = "control_types"
+
+    id: Mapped[IntPk]
+    school_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("schools.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))  # TEST, QUIZ, ORAL, HOMEWORK …
+    name: Mapped[str] = mapped_column(String(100))
+    weight: Mapped[Decimal] = mapped_column(Weight, default=Decimal("1.00"))
+
+    __table_args__ = (
+        UniqueConstraint("school_id", "code"),
+        # NULLs are distinct in a unique constraint: the defaults need their own.
+        Index(
+            "uq_control_types_default_code",
+            "code",
+            unique=True,
+            postgresql_where=text("school_id IS NULL"),
+            sqlite_where=text("school_id IS NULL"),
+        ),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+
+class Grade(TimestampsMixin, Base):
+    __tablename__ = "grades"
+
+    id: Mapped[IntPk]
+    child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
+    lesson_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="SET NULL"))
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id", ondelete="RESTRICT"), index=True)
+    class_id: Mapped[int] = mapped_column(BigId, ForeignKey("school_classes.id", ondelete="RESTRICT"))
+    period_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("periods.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[GradeKind] = mapped_column(str_enum(GradeKind), default=GradeKind.REGULAR)
+    # "1".."5", or "PASS" / "FAIL" for pass-fail subjects.
+    value: Mapped[str] = mapped_column(String(8))
+    # The mark as a number for averages; NULL for pass/fail.
+    numeric_value: Mapped[int | None] = mapped_column(SmallInteger)
+    control_type_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("control_types.id", ondelete="RESTRICT"), index=True
+    )
+    # Copied from the control type when entered, so later weight changes keep history.
+    weight: Mapped[Decimal] = mapped_column(Weight, default=Decimal("1.00"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    teacher_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    graded_on: Mapped[dt.date] = mapped_column(Date)
+    # Soft delete: a deleted grade keeps its history and leaves every average.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_grades_child_subject_date", "child_id", "subject_id", "graded_on"),
+        Index("ix_grades_lesson_id", "lesson_id"),
+        Index("ix_grades_class_subject_period", "class_id", "subject_id", "period_id"),
+        # One live final grade per child, subject and period (or year, via the class).
+        Index(
+            "uq_grades_period_final",
+            "child_id",
+            "subject_id",
+            "period_id",
+            unique=True,
+            postgresql_where=text("kind = 'PERIOD_FINAL' AND deleted_at IS NULL"),
+            sqlite_where=text("kind = 'PERIOD_FINAL' AND deleted_at IS NULL"),
+        ),
+        Index(
+            "uq_grades_year_final",
+            "child_id",
+            "subject_id",
+            "class_id",
+            unique=True,
+            postgresql_where=text("kind = 'YEAR_FINAL' AND deleted_at IS NULL"),
+            sqlite_where=text("kind = 'YEAR_FINAL' AND deleted_at IS NULL"),
+        ),
+        CheckConstraint(f"value IN ({_VALUES_SQL})", name="value"),
+        CheckConstraint(
+            "(value IN ('PASS', 'FAIL') AND numeric_value IS NULL)"
+            " OR (value = '1' AND numeric_value = 1) OR (value = '2' AND numeric_value = 2)"
+            " OR (value = '3' AND numeric_value = 3) OR (value = '4' AND numeric_value = 4)"
+            " OR (value = '5' AND numeric_value = 5)",
+            name="numeric_value",
+        ),
+        CheckConstraint("weight > 0", name="weight_positive"),
+        CheckConstraint("kind <> 'PERIOD_FINAL' OR period_id IS NOT NULL", name="final_period"),
+    )
+
+
+class GradeRevision(Base):
+    """One step of a grade's history: created, corrected or deleted, by whom and why."""
+
+    __tablename__ = "grade_revisions"
+
+    id: Mapped[IntPk]
+    grade_id: Mapped[int] = mapped_column(BigId, ForeignKey("grades.id", ondelete="CASCADE"))
+    action: Mapped[GradeAction] = mapped_column(str_enum(GradeAction))
+    old_value: Mapped[str | None] = mapped_column(String(8))
+    new_value: Mapped[str | None] = mapped_column(String(8))
+    old_comment: Mapped[str | None] = mapped_column(Text)
+    new_comment: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_grade_revisions_grade_id", "grade_id", "id"),
+        CheckConstraint(f"old_value IS NULL OR old_value IN ({_VALUES_SQL})", name="old_value"),
+        CheckConstraint(f"new_value IS NULL OR new_value IN ({_VALUES_SQL})", name="new_value"),
+    )

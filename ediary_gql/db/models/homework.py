@@ -1,0 +1,74 @@
+"""Homework given at a lesson, its files, and who has done it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ediary_gql.db.base import (
+    Base,
+    BigId,
+    CreatedAtMixin,
+    IntPk,
+    TimestampsMixin,
+    UtcDateTime,
+    utcnow,
+)
+
+
+class Homework(TimestampsMixin, Base):
+    __tablename__ = "homeworks"
+
+    id: Mapped[IntPk]
+    lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    # Copied from the lesson, for the diary's "due on" queries.
+    class_id: Mapped[int] = mapped_column(BigId, ForeignKey("school_classes.id", ondelete="RESTRICT"))
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id", ondelete="RESTRICT"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    published_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    expected_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+
+    __table_args__ = (
+        Index("ix_homeworks_class_due", "class_id", "due_on"),
+        CheckConstraint("published_on <= due_on", name="dates"),
+        CheckConstraint(
+            "expected_minutes IS NULL OR expected_minutes BETWEEN 1 AND 600",
+            name="expected_minutes",
+        ),
+    )
+
+
+class HomeworkAttachment(CreatedAtMixin, Base):
+    __tablename__ = "homework_attachments"
+
+    id: Mapped[IntPk]
+    homework_id: Mapped[int] = mapped_column(BigId, ForeignKey("homeworks.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int] = mapped_column(BigId, ForeignKey("attachments.id", ondelete="RESTRICT"), index=True)
+
+    __table_args__ = (UniqueConstraint("homework_id", "attachment_id"),)
+
+
+class HomeworkCompletion(Base):
+    """A child has done a homework (marked by the child or a parent)."""
+
+    __tablename__ = "homework_completions"
+
+    id: Mapped[IntPk]
+    homework_id: Mapped[int] = mapped_column(BigId, ForeignKey("homeworks.id", ondelete="CASCADE"))
+    child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    done_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    marked_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+
+    __table_args__ = (UniqueConstraint("homework_id", "child_id"),)

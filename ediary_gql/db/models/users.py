@@ -1,0 +1,80 @@
+"""Accounts: users, their sign-in sessions and verification codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ediary_gql.db.base import Base, BigId, IntPk, TimestampsMixin, UtcDateTime, str_enum, utcnow
+from ediary_gql.db.models.enums import UserStatus
+
+
+class User(TimestampsMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[IntPk]
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[UserStatus] = mapped_column(
+        str_enum(UserStatus), default=UserStatus.TEMPORARY, index=True
+    )
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    phone_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    consent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # {"GRADE": ["PUSH", "EMAIL"], ...}: channels per notification kind.
+    notification_prefs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Secret part of the personal calendar feed URL; rotating it revokes the feed.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_users_name", "last_name", "first_name"),)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+
+class AuthSession(Base):
+    """One signed-in device: the refresh token's hash and its revocation."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[IntPk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    refresh_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (Index("ix_auth_sessions_user_id", "user_id", "revoked_at"),)
+
+
+class VerificationCode(Base):
+    """A one-time code sent to a phone or an email (confirmation, password reset)."""
+
+    __tablename__ = "verification_codes"
+
+    id: Mapped[IntPk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))  # CONFIRM_PHONE, CONFIRM_EMAIL, RESET_PASSWORD
+    target: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    consumed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_verification_codes_user_purpose", "user_id", "purpose", "created_at"),)

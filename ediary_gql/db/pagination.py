@@ -1,0 +1,137 @@
+"""Keyset (cursor) pagination: pages by the sort key, never by offset.
+
+Lists that change while people read them (grades, queues, inboxes) stay
+consistent page to page, and no page ever loads the whole table.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from ediary_gql.errors import DomainError, ErrorCode
+
+T = TypeVar("T")
+
+DEFAULT_PAGE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    rows: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "dt" in value:
+            return dt.datetime.fromisoformat(value["dt"])
+        if "d" in value:
+            return dt.date.fromisoformat(value["d"])
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int, argument: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != size:
+            raise ValueError
+        return [_decode_value(v) for v in values]
+    except (ValueError, TypeError):
+        raise DomainError(ErrorCode.INVALID, "Некорректный курсор", field=argument) from None
+
+
+def check_args(args: PageArgs, page_max: int) -> tuple[int, bool]:
+    """(page size, backwards?) from Relay arguments, refusing what is out of bounds."""
+    if args.first is not None and args.last is not None:
+        raise DomainError(ErrorCode.INVALID, "Укажите только first или только last", field="last")
+    for name, value in (("first", args.first), ("last", args.last)):
+        if value is not None and not 0 <= value <= page_max:
+            raise DomainError(ErrorCode.INVALID, f"Размер страницы должен быть от 0 до {page_max}", field=name)
+    if args.last is not None:
+        return args.last, True
+    return (args.first if args.first is not None else min(DEFAULT_PAGE, page_max)), False
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[T],
+    *,
+    key: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    key_of: Callable[[T], Sequence[Any]],
+    args: PageArgs,
+    page_max: int,
+    descending: bool = False,
+    count_session: Callable[[], Any] | None = None,
+) -> Page[T]:
+    """One page of `stmt` ordered by `key` (unique, e.g. ending in the primary key).
+
+    `key_of(row)` gives a row's key values for its cursor. `count_session`,
+    when given, opens a session for a lazily run totalCount query.
+    """
+    size, backwards = check_args(args, page_max)
+    base = stmt
+    reverse = descending != backwards  # SQL order of this fetch
+    if args.after is not None:
+        values = decode_cursor(args.after, len(key), "after")
+        cond = tuple_(*key) < tuple_(*values) if descending else tuple_(*key) > tuple_(*values)
+        stmt = stmt.where(cond)
+    if args.before is not None:
+        values = decode_cursor(args.before, len(key), "before")
+        cond = tuple_(*key) > tuple_(*values) if descending else tuple_(*key) < tuple_(*values)
+        stmt = stmt.where(cond)
+    order = [k.desc() if reverse else k.asc() for k in key]
+    fetched = list((await session.scalars(stmt.order_by(*order).limit(size + 1))).all())
+    more = len(fetched) > size
+    rows = fetched[:size]
+    if backwards:
+        rows.reverse()
+
+    async def count() -> int:
+        count_stmt = select(func.count()).select_from(base.order_by(None).subquery())
+        if count_session is None:
+            return int((await session.execute(count_stmt)).scalar_one())
+        async with count_session() as s:
+            return int((await s.execute(count_stmt)).scalar_one())
+
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(key_of(r)) for r in rows],
+        has_next_page=more if not backwards else args.before is not None,
+        has_previous_page=more if backwards else args.after is not None,
+        count=count,
+    )

@@ -1,0 +1,1 @@
+"""Events: typed messages on named channels, published after commit."""

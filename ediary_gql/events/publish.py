@@ -1,0 +1,50 @@
+"""Publish-after-commit: services queue events on their session; the unit of
+work publishes them only once the transaction has committed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ediary_gql.events.types import Event
+
+_PENDING = "ediary.pending_events"
+log = structlog.get_logger(__name__)
+
+
+class Publisher(Protocol):
+    async def publish(self, channel: str, message: str) -> None: ...
+
+
+def queue_event(session: AsyncSession, event: Event) -> None:
+    """Queue an event to be published if, and only if, this transaction commits."""
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+def take_events(session: AsyncSession) -> list[Event]:
+    events: list[Event] = session.info.pop(_PENDING, [])
+    return events
+
+
+async def publish_events(bus: Publisher, events: list[Event]) -> None:
+    for event in events:
+        try:
+            await bus.publish(event.channel, event.to_json())
+        except Exception:  # the commit stands; subscribers re-read state on reconnect
+            log.exception("event_publish_failed", channel=event.channel, kind=event.kind)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    session_factory: async_sessionmaker[AsyncSession], bus: Publisher
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed whole or rolled back whole; events after commit."""
+    async with session_factory() as session:
+        async with session.begin():
+            yield session
+        events = take_events(session)
+    await publish_events(bus, events)

@@ -1,0 +1,1 @@
+"""Thin resolvers: translate GraphQL input into service calls and back."""

@@ -1,0 +1,22 @@
+"""The transaction a mutation runs in: whole or absent, events after commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.events.publish import unit_of_work
+from ediary_gql.services.audit import RequestMeta, set_request_meta
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+
+@asynccontextmanager
+async def transaction(context: Context) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(context.session_factory, context.services.bus) as session:
+        set_request_meta(session, RequestMeta(ip=context.client_ip, request_id=context.request_id))
+        yield session

@@ -1,0 +1,50 @@
+"""Fields of User that need related rows or a policy decision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models.enums import StaffRole
+from ediary_gql.db.models.schools import StaffMembership
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+
+async def _memberships_query(session: AsyncSession, user_ids: list[int]) -> list[tuple[int, tuple[int, StaffRole]]]:
+    rows = await session.execute(
+        select(StaffMembership.user_id, StaffMembership.school_id, StaffMembership.role).where(
+            StaffMembership.user_id.in_(user_ids), StaffMembership.active.is_(True)
+        )
+    )
+    return [(uid, (sid, StaffRole(role))) for uid, sid, role in rows.all()]
+
+
+async def all_memberships(context: Context, user_id: int) -> list[tuple[int, StaffRole]]:
+    loader = context.loaders.grouped("user.memberships", _memberships_query)
+    return await loader.load(user_id)
+
+
+async def school_ids(context: Context, user_id: int) -> frozenset[int]:
+    return frozenset(school for school, _ in await all_memberships(context, user_id))
+
+
+async def may_see_contacts(context: Context, user_id: int) -> bool:
+    return policy.can_view_contacts(context.actor, user_id, user_school_ids=await school_ids(context, user_id))
+
+
+async def memberships(context: Context, user_id: int) -> list[tuple[int, StaffRole]]:
+    """The user's roles, as far as the viewer may see them: all for the person and
+    operators, only those at the viewer's own schools for school staff."""
+    rows = await all_memberships(context, user_id)
+    actor = context.actor
+    if actor is None:
+        return []
+    if actor.is_operator or actor.is_system or actor.user_id == user_id:
+        return rows
+    mine = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+    return [(school, role) for school, role in rows if school in mine]

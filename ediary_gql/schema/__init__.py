@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types, inputs, payloads and the root types."""

@@ -1,0 +1,82 @@
+"""The assembled schema: root types merged from every area, and its limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from ediary_gql.schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from ediary_gql.schema.errors import should_mask_error
+from ediary_gql.schema.types.notification import Notification
+from ediary_gql.schema.types.user import User
+from ediary_gql.settings import Settings
+
+CACHE_SIZE = 512
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(description="Any entity by its global ID; null if absent or not yours to see")
+    nodes: list[relay.Node | None] = relay.node(description="Several entities by global ID, in the order asked")
+
+
+# Each area contributes a root type; the schema's roots inherit them all.
+@strawberry.type
+class Query(NodeQuery, AccountsQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(AccountsMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(AccountsSubscription):
+    pass
+
+
+_built: dict[tuple[int, int, int], strawberry.Schema] = {}
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The process's schema. Strawberry's relay fields are finalised when a schema
+    is first built, so it is built once and reused (limits are fixed per process)."""
+    limits = (settings.query_max_depth, settings.query_max_aliases, settings.query_max_tokens)
+    if _built:
+        (built_limits, schema), *_ = _built.items()
+        if built_limits != limits:
+            raise RuntimeError("the schema was already built with other query limits in this process")
+        return schema
+    _built[limits] = schema = _build(settings)
+    return schema
+
+
+def _build(settings: Settings) -> strawberry.Schema:
+    # Extensions are given as factories: one fresh instance per request.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: QueryDepthLimiter(max_depth=settings.query_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.query_max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
+        lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Внутренняя ошибка сервера"),
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[User, Notification],
+        extensions=extensions,
+    )

@@ -1,0 +1,218 @@
+"""Signing in and out: sessions, access and refresh tokens, authentication."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CompoundSelect, literal, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth import tokens
+from ediary_gql.auth.actor import Actor
+from ediary_gql.auth.passwords import hash_password, needs_rehash, verify_password
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.children import Child, Guardianship
+from ediary_gql.db.models.enums import StaffRole, UserStatus
+from ediary_gql.db.models.schools import StaffMembership
+from ediary_gql.db.models.users import AuthSession, User
+from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.events.publish import queue_event
+from ediary_gql.events.types import SessionRevoked
+from ediary_gql.services import audit
+from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
+from ediary_gql.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    user: User
+    session_id: int
+    access_token: str
+    access_expires_at: dt.datetime
+    refresh_token: str
+    refresh_expires_at: dt.datetime
+
+
+def _bad_credentials() -> DomainError:
+    return DomainError(ErrorCode.INVALID_CREDENTIALS, "Неверный логин или пароль", field="password")
+
+
+async def find_by_login(session: AsyncSession, login: str) -> User | None:
+    """A user by email or phone, as typed; None if the login is not a valid contact."""
+    try:
+        if looks_like_email(login):
+            return (await session.scalars(select(User).where(User.email == normalize_email(login)))).first()
+        return (await session.scalars(select(User).where(User.phone == normalize_phone(login)))).first()
+    except DomainError:
+        return None
+
+
+def _issue(settings: Settings, user: User, auth: AuthSession, secret: str, now: dt.datetime) -> TokenPair:
+    access, access_exp = tokens.issue_access_token(
+        secret_key=settings.secret_key,
+        user_id=user.id,
+        session_id=auth.id,
+        ttl=dt.timedelta(seconds=settings.access_token_ttl_seconds),
+        now=now,
+    )
+    return TokenPair(
+        user=user,
+        session_id=auth.id,
+        access_token=access,
+        access_expires_at=access_exp,
+        refresh_token=tokens.format_refresh_token(auth.id, secret),
+        refresh_expires_at=auth.expires_at,
+    )
+
+
+async def sign_in(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    login: str,
+    password: str,
+    user_agent: str | None = None,
+    ip: str | None = None,
+) -> TokenPair:
+    user = await find_by_login(session, login.strip())
+    # verify even for an unknown login, so timing does not tell which logins exist
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise _bad_credentials()
+    if user.status == UserStatus.BLOCKED:
+        raise DomainError(ErrorCode.FORBIDDEN, "Учётная запись заблокирована", field="login")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    now = utcnow()
+    secret = tokens.new_refresh_secret()
+    auth = AuthSession(
+        user_id=user.id,
+        refresh_hash=tokens.hash_secret(secret),
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + dt.timedelta(seconds=settings.refresh_token_ttl_seconds),
+        user_agent=(user_agent or "")[:300] or None,
+        ip=ip,
+    )
+    session.add(auth)
+    await session.flush()
+    actor = Actor(user_id=user.id, session_id=auth.id, status=user.status)
+    audit.record(session, actor=actor, action="signIn", entity_type="AuthSession", entity_id=auth.id)
+    return _issue(settings, user, auth, secret, now)
+
+
+async def refresh(session: AsyncSession, *, settings: Settings, refresh_token: str) -> TokenPair | None:
+    """Rotate a refresh token.
+
+    A reused (already rotated) token means someone else holds a copy: the
+    session is revoked and None returned, so the caller commits the revocation
+    and refuses the request.
+    """
+    session_id, secret = tokens.parse_refresh_token(refresh_token)
+    auth = await session.get(AuthSession, session_id, with_for_update=True)
+    now = utcnow()
+    invalid = DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен обновления", field="refreshToken")
+    if auth is None:
+        raise invalid
+    if auth.revoked_at is not None:
+        raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова", field="refreshToken")
+    if auth.expires_at <= now:
+        raise DomainError(ErrorCode.TOKEN_EXPIRED, "Срок действия сеанса истёк, войдите снова", field="refreshToken")
+    if not tokens.secrets_match(secret, auth.refresh_hash):
+        auth.revoked_at = now
+        queue_event(session, SessionRevoked(user_id=auth.user_id, session_id=auth.id))
+        return None
+    user = await session.get(User, auth.user_id)
+    if user is None or user.status == UserStatus.BLOCKED:
+        raise invalid
+    new_secret = tokens.new_refresh_secret()
+    auth.refresh_hash = tokens.hash_secret(new_secret)
+    auth.last_used_at = now
+    return _issue(settings, user, auth, new_secret, now)
+
+
+async def sign_out(session: AsyncSession, *, actor: Actor, all_devices: bool = False) -> int:
+    """Revoke this session (or all of the user's); returns how many were revoked."""
+    now = utcnow()
+    stmt = update(AuthSession).where(AuthSession.user_id == actor.user_id, AuthSession.revoked_at.is_(None))
+    if not all_devices:
+        stmt = stmt.where(AuthSession.id == actor.session_id)
+    result = await session.execute(stmt.values(revoked_at=now))
+    revoked = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    queue_event(
+        session,
+        SessionRevoked(user_id=actor.user_id, session_id=None if all_devices else actor.session_id),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="signOut",
+        entity_type="AuthSession",
+        entity_id=None if all_devices else actor.session_id,
+        after={"allDevices": all_devices, "revoked": revoked},
+    )
+    return revoked
+
+
+async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Actor:
+    """The actor behind an access token; expired, revoked and forged tokens are refused."""
+    claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
+    row = (
+        await session.execute(
+            select(User.status, User.is_operator, AuthSession.revoked_at, AuthSession.expires_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+        )
+    ).first()
+    if row is None:
+        raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
+    status, is_operator, revoked_at, expires_at = row
+    if revoked_at is not None or expires_at <= utcnow():
+        raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
+    if status == UserStatus.BLOCKED:
+        raise DomainError(ErrorCode.TOKEN_REVOKED, "Учётная запись заблокирована")
+    return await load_actor(
+        session, user_id=claims.user_id, session_id=claims.session_id, status=status, is_operator=is_operator
+    )
+
+
+async def load_actor(
+    session: AsyncSession, *, user_id: int, session_id: int | None, status: UserStatus, is_operator: bool
+) -> Actor:
+    """The actor's roles in one statement: memberships, wards, own child record."""
+    roles: CompoundSelect[str, int, Any] = union_all(
+        select(literal("M"), StaffMembership.school_id, StaffMembership.role).where(
+            StaffMembership.user_id == user_id, StaffMembership.active.is_(True)
+        ),
+        select(literal("G"), Guardianship.child_id, literal(None)).where(Guardianship.parent_id == user_id),
+        select(literal("S"), Child.id, literal(None)).where(Child.user_id == user_id),
+    )
+    memberships: set[tuple[int, StaffRole]] = set()
+    wards: set[int] = set()
+    student_child: int | None = None
+    for kind, ref, role in (await session.execute(roles)).all():
+        if kind == "M":
+            memberships.add((int(ref), StaffRole(role)))
+        elif kind == "G":
+            wards.add(int(ref))
+        else:
+            student_child = int(ref)
+    return Actor(
+        user_id=user_id,
+        session_id=session_id,
+        status=status,
+        is_operator=is_operator,
+        memberships=frozenset(memberships),
+        guardian_of=frozenset(wards),
+        student_child_id=student_child,
+    )
+
+
+async def is_session_active(session: AsyncSession, session_id: int) -> bool:
+    row = (
+        await session.execute(
+            select(AuthSession.revoked_at, AuthSession.expires_at).where(AuthSession.id == session_id)
+        )
+    ).first()
+    return row is not None and row[0] is None and row[1] > utcnow()

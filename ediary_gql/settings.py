@@ -1,0 +1,103 @@
+"""Configuration from the environment, read once at start-up.
+
+Every variable is validated here; a malformed value stops the process with a
+message naming the variable instead of failing later on first use.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class SettingsError(RuntimeError):
+    """Raised when the environment holds a value the server cannot start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./ediary.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
+    )
+    broadcast_url: str = Field(default="memory://", description="Event bus: memory:// or redis://host:port/db")
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        min_length=32,
+        description="Signing key for tokens; set it in production or tokens die with the process",
+    )
+    access_token_ttl_seconds: int = Field(default=900, gt=0, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, gt=0, le=365 * 86_400)
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, description="argon2id memory cost")
+    upload_dir: Path = Field(default=Path("./uploads"))
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: LogLevel = "INFO"
+    log_json: bool = False
+    page_max: int = Field(default=100, gt=0, le=1000, description="Largest page a connection returns")
+    query_max_depth: int = Field(default=12, gt=0)
+    query_max_aliases: int = Field(default=30, gt=0)
+    query_max_tokens: int = Field(default=5000, gt=0)
+    ws_max_subscriptions: int = Field(default=20, gt=0)
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    subscriber_queue_size: int = Field(default=256, gt=0)
+    sql_echo: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            if value.startswith(("postgres://", "postgresql://")):
+                # The usual form from hosting providers: pick the async driver for it.
+                return "postgresql+asyncpg://" + value.split("://", 1)[1]
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("broadcast_url")
+    @classmethod
+    def _check_broadcast_url(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory:// or redis://host:port/db")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

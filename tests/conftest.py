@@ -1,0 +1,168 @@
+"""Shared fixtures: one live server per test session on the configured backends,
+a clean database for every test, real HTTP and WebSocket clients.
+
+Backends come from DATABASE_URL and BROADCAST_URL, as for the server; with
+neither set, a throw-away SQLite file and the in-process bus are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+
+from ediary_gql.app import create_app
+from ediary_gql.context import AppServices
+from ediary_gql.db.base import Base
+from ediary_gql.db.engine import create_engine
+from ediary_gql.db.migrate import upgrade
+from ediary_gql.settings import Settings, load_settings
+from tests.support import GraphQLClient, StatementCounter
+
+# Rows that migrations put in place and tests must keep.
+REFERENCE_TABLES = frozenset({"alembic_version", "regions", "settlements", "calendar_overrides"})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="ediary-test-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_root: Path) -> Settings:
+    url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_root / 'test.db'}"
+    return load_settings(
+        database_url=url,
+        broadcast_url=os.environ.get("BROADCAST_URL") or "memory://",
+        secret_key="test-secret-key-not-for-production",
+        upload_dir=tmp_root / "uploads",
+        log_level="WARNING",
+        # cheap hashing keeps the suite fast; production keeps the default costs
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
+    )
+
+
+@pytest.fixture(scope="session")
+def is_postgres(settings: Settings) -> bool:
+    return not settings.is_sqlite
+
+
+async def _reset_schema(settings: Settings) -> None:
+    """Start every test session from an empty database, so migrations run in full."""
+    if settings.is_sqlite:
+        return
+    engine = create_engine(settings.database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    app: Starlette
+
+    @property
+    def services(self) -> AppServices:
+        services: AppServices = self.app.state.services
+        return services
+
+
+@pytest_asyncio.fixture(scope="session")
+async def live(settings: Settings) -> AsyncIterator[LiveServer]:
+    """A live uvicorn server in this event loop, on a free port."""
+    await _reset_schema(settings)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    app = create_app(settings)
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+    )
+    srv = uvicorn.Server(config)
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
+    srv.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+def server(live: LiveServer) -> str:
+    return live.url
+
+
+@pytest.fixture(scope="session")
+def app_services(live: LiveServer) -> AppServices:
+    return live.services
+
+
+@pytest.fixture(scope="session")
+def ws_url(server: str) -> str:
+    return server.replace("http://", "ws://")
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def clean_db(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test that uses the server starts from empty tables."""
+    if not {"live", "server", "app_services"} & set(request.fixturenames):
+        yield
+        return
+    services: AppServices = request.getfixturevalue("app_services")
+    async with services.session_factory() as session, session.begin():
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                await session.execute(table.delete())
+    yield
+
+
+@pytest_asyncio.fixture
+async def gql(server: str) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=server, timeout=10) as http:
+        yield GraphQLClient(http)
+
+
+@pytest_asyncio.fixture
+async def session(app_services: AppServices) -> AsyncIterator[AsyncSession]:
+    """A session for arranging data; commit what the server should see."""
+    async with app_services.session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def sql_counter(app_services: AppServices) -> StatementCounter:
+    engine = app_services.session_factory.kw["bind"]
+    return StatementCounter(engine)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_redis = (os.environ.get("BROADCAST_URL") or "").startswith(("redis://", "rediss://"))
+    on_postgres = (os.environ.get("DATABASE_URL") or "").startswith("postgres")
+    for item in items:
+        if "redis_only" in item.keywords and not on_redis:
+            item.add_marker(pytest.mark.skip(reason="needs BROADCAST_URL=redis://…"))
+        if "postgres_only" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgresql+asyncpg://…"))

@@ -1,0 +1,127 @@
+"""Async factories for every model: `await make_x(session, **overrides)`.
+
+Each factory makes the parents it needs unless they are given, flushes, and
+returns the row. Parents may be given as ids (`school_id=3`) or as rows
+(`school=school`, `school_class=cls`, `teacher=user`, `region=region`).
+Users get the password hash "not-a-real-hash" unless `password_hash` is passed.
+"""
+
+from tests.factories._base import FAKE_PASSWORD_HASH, fake, seq
+from tests.factories.applications import (
+    make_application,
+    make_application_attachment,
+    make_application_event,
+    make_application_number_counter,
+)
+from tests.factories.attachments import make_attachment
+from tests.factories.attendance import make_attendance
+from tests.factories.audit import make_audit_entry
+from tests.factories.calendar import (
+    make_academic_year,
+    make_calendar_override,
+    make_holiday,
+    make_period,
+)
+from tests.factories.children import (
+    make_child,
+    make_enrolled_child,
+    make_enrollment,
+    make_guardianship,
+)
+from tests.factories.classes import make_school_class, make_subject, make_teaching_assignment
+from tests.factories.feedback import (
+    make_feedback_attachment,
+    make_feedback_number_counter,
+    make_feedback_ticket,
+)
+from tests.factories.geo import make_region, make_settlement
+from tests.factories.grades import make_control_type, make_grade, make_grade_revision
+from tests.factories.homework import (
+    make_homework,
+    make_homework_attachment,
+    make_homework_completion,
+)
+from tests.factories.lessons import lesson_times, make_lesson, make_timetable_slot, make_timetable_template
+from tests.factories.messages import (
+    make_announcement,
+    make_message,
+    make_thread,
+    make_thread_participant,
+)
+from tests.factories.notifications import (
+    make_notification,
+    make_notification_delivery,
+    make_outbox_message,
+)
+from tests.factories.reports import make_report
+from tests.factories.schools import (
+    make_school,
+    make_school_admin,
+    make_staff_binding,
+    make_staff_membership,
+    make_staff_user,
+    make_teacher,
+)
+from tests.factories.users import (
+    make_auth_session,
+    make_operator,
+    make_user,
+    make_verification_code,
+)
+
+__all__ = [
+    "FAKE_PASSWORD_HASH",
+    "fake",
+    "lesson_times",
+    "make_academic_year",
+    "make_announcement",
+    "make_application",
+    "make_application_attachment",
+    "make_application_event",
+    "make_application_number_counter",
+    "make_attachment",
+    "make_attendance",
+    "make_audit_entry",
+    "make_auth_session",
+    "make_calendar_override",
+    "make_child",
+    "make_control_type",
+    "make_enrolled_child",
+    "make_enrollment",
+    "make_feedback_attachment",
+    "make_feedback_number_counter",
+    "make_feedback_ticket",
+    "make_grade",
+    "make_grade_revision",
+    "make_guardianship",
+    "make_holiday",
+    "make_homework",
+    "make_homework_attachment",
+    "make_homework_completion",
+    "make_lesson",
+    "make_message",
+    "make_notification",
+    "make_notification_delivery",
+    "make_operator",
+    "make_outbox_message",
+    "make_period",
+    "make_region",
+    "make_report",
+    "make_school",
+    "make_school_admin",
+    "make_school_class",
+    "make_settlement",
+    "make_staff_binding",
+    "make_staff_membership",
+    "make_staff_user",
+    "make_subject",
+    "make_teacher",
+    "make_teaching_assignment",
+    "make_thread",
+    "make_thread_participant",
+    "make_timetable_slot",
+    "make_timetable_template",
+    "make_user",
+    "make_verification_code",
+    "seq",
+]

@@ -1,0 +1,118 @@
+"""Test clients: GraphQL over real HTTP, subscriptions over a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import websockets
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@dataclass
+class GraphQLClient:
+    http: httpx.AsyncClient
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        """The `data` of a response that must have no errors."""
+        body = await self.post(query, variables, token=token)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def sign_in(self, login: str, password: str) -> str:
+        data = await self.data(
+            "mutation($i: SignInInput!) { signIn(input: $i) { accessToken userErrors { code message } } }",
+            {"i": {"login": login, "password": password}},
+        )
+        assert data["signIn"]["userErrors"] == [], data
+        token: str = data["signIn"]["accessToken"]
+        return token
+
+
+class WsClient:
+    """A GraphQL WebSocket client speaking graphql-transport-ws or legacy graphql-ws."""
+
+    def __init__(self, conn: websockets.ClientConnection, protocol: str) -> None:
+        self.conn = conn
+        self.protocol = protocol
+        self._next_id = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.conn.send(json.dumps(message))
+
+    async def receive(self, within: float = 5.0) -> dict[str, Any]:
+        while True:
+            raw = await asyncio.wait_for(self.conn.recv(), within)
+            message: dict[str, Any] = json.loads(raw)
+            if message.get("type") in ("ping", "ka"):
+                if message["type"] == "ping":
+                    await self.send({"type": "pong"})
+                continue
+            return message
+
+    async def init(self, token: str | None = None) -> dict[str, Any]:
+        payload = {"authorization": f"Bearer {token}"} if token else {}
+        await self.send({"type": "connection_init", "payload": payload})
+        return await self.receive()
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self._next_id += 1
+        op_id = str(self._next_id)
+        kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
+        await self.send({"id": op_id, "type": kind, "payload": {"query": query, "variables": variables or {}}})
+        return op_id
+
+    async def no_message(self, within: float = 0.3) -> bool:
+        try:
+            raw = await asyncio.wait_for(self.conn.recv(), within)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected message: {raw!r}")
+
+
+@asynccontextmanager
+async def ws_connect(base_ws_url: str, protocol: str = "graphql-transport-ws") -> AsyncIterator[WsClient]:
+    async with websockets.connect(f"{base_ws_url}/graphql", subprotocols=[protocol]) as conn:  # type: ignore[list-item]
+        yield WsClient(conn, protocol)
+
+
+class StatementCounter:
+    """Counts SQL statements the engine runs; machine-independent, unlike timings."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+        self._engine = engine.sync_engine
+
+    def _on_execute(self, *args: Any) -> None:
+        self.count += 1
+        self.statements.append(str(args[2]))
+
+    def __enter__(self) -> StatementCounter:
+        self.count = 0
+        self.statements = []
+        event.listen(self._engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._on_execute)
