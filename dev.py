@@ -5,6 +5,7 @@
     python3 dev.py serve     install, migrate, load demo data, serve the API (GraphiQL)
     python3 dev.py test      install, run the whole test suite (pytest arguments pass through)
     python3 dev.py lint      ruff (lint + format check) and mypy --strict
+    python3 dev.py bench     benchmarks over real HTTP, printed as a table (see bench/README.md)
     python3 dev.py schema    write schema.graphql from the code (commit it with API changes)
 
 Only the standard library is used here, so it runs on a bare Python >= 3.11.
@@ -71,6 +72,8 @@ def main(argv: list[str]) -> int:
         code |= _run(PYTHON, "-m", "mypy", "ediary_gql")
         code |= _run(PYTHON, "-m", "ediary_gql.schema.export", "--check")
         return code
+    if command == "bench":
+        return _run(PYTHON, "bench/api.py", *rest, env=env)
     if command == "schema":
         return _run(PYTHON, "-m", "ediary_gql.schema.export")
     # anything else goes to the CLI: python3 dev.py seed --scale 1

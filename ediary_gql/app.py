@@ -32,7 +32,9 @@ from ediary_gql.events.bus import EventBus
 from ediary_gql.log_config import configure_logging
 from ediary_gql.resolvers.authentication import authenticate
 from ediary_gql.resolvers.loaders import Loaders
+from ediary_gql.routes import attachments as attachment_routes
 from ediary_gql.schema.root import build_schema
+from ediary_gql.services.delivery import Dispatcher
 from ediary_gql.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -50,6 +52,8 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if isinstance(request, Request):
             await authenticate(context, request.headers.get("authorization"))
+            if isinstance(response, Response):
+                attachment_routes.close_uploads_after(request, response)
         return context
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -138,7 +142,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
-        multipart_uploads_enabled=False,
+        # uploads: guarded against CSRF and oversized bodies by MultipartGuard below
+        multipart_uploads_enabled=True,
     )
 
     @asynccontextmanager
@@ -149,9 +154,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.services = AppServices(settings=settings, session_factory=create_session_factory(engine), bus=bus)
         log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
+        # the delivery dispatcher: sends queued notifications (email, SMS, push) in the background
+        dispatcher = None
+        if settings.dispatcher_enabled:
+            dispatcher = Dispatcher.from_settings(settings, app.state.services.session_factory, bus=bus)
+            dispatcher.start()
+        app.state.dispatcher = dispatcher
         try:
             yield
         finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
             await bus.disconnect()
             await engine.dispose()
             log.info("stopped")
@@ -163,14 +176,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_headers=["authorization", "content-type", "x-request-id", "apollo-require-preflight"],
             )
         )
+    # inside CORS, so its refusals still carry CORS headers a browser can read
+    middleware.append(Middleware(attachment_routes.MultipartGuard, settings=settings))
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route(
+                "/files/{attachment_id}",
+                attachment_routes.download,
+                methods=["GET"],
+                name=attachment_routes.DOWNLOAD_ROUTE,
+            ),
         ],
         middleware=middleware,
         lifespan=lifespan,

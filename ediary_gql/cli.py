@@ -160,12 +160,19 @@ def users_create(
     console.print(f"Created user {user_id}{' (operator)' if operator else ''}.")
 
 
-@app.command()
+outbox_app = typer.Typer(help="The development outbox, and the dispatcher that delivers notifications")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback(invoke_without_command=True)
 def outbox(
+    ctx: typer.Context,
     to: Annotated[str | None, typer.Option("--to", help="Only messages to this phone or email")] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
 ) -> None:
-    """Show what the development delivery channel "sent" (codes, notices)."""
+    """Show what the development delivery channel "sent" (codes, notices); `outbox dispatch` sends."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = _settings()
 
     async def work(factory: Callable[[], object]) -> list[OutboxMessage]:
@@ -191,6 +198,30 @@ def outbox(
     for m in messages:
         table.add_row(m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.channel.value, m.address, m.subject, m.body)
     console.print(table)
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit")] = False,
+) -> None:
+    """Send queued notifications (email, SMS, push) with retries, until stopped (Ctrl+C)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.services.delivery import Dispatcher, DispatchReport
+    from ediary_gql.services.delivery.runner import run_until_signalled
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> DispatchReport:
+        if once:
+            return await Dispatcher.from_settings(settings, factory).drain()
+        console.print("Dispatching notification deliveries; Ctrl+C stops.")
+        await run_until_signalled(settings, factory)
+        return DispatchReport()
+
+    report = _with_session(settings, work)
+    if once:
+        console.print(f"Sent {report.sent}, to retry {report.retrying}, failed {report.failed}.")
 
 
 def main() -> None:

@@ -24,6 +24,9 @@ class ErrorCode(enum.StrEnum):
     DUPLICATE = "DUPLICATE"
     CONFLICT = "CONFLICT"
     INVALID_STATE = "INVALID_STATE"
+    # uploaded files
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    FILE_TYPE_NOT_ALLOWED = "FILE_TYPE_NOT_ALLOWED"
     # authentication and access
     UNAUTHENTICATED = "UNAUTHENTICATED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
@@ -33,6 +36,11 @@ class ErrorCode(enum.StrEnum):
     FORBIDDEN = "FORBIDDEN"
     ACCOUNT_NOT_CONFIRMED = "ACCOUNT_NOT_CONFIRMED"
     RATE_LIMITED = "RATE_LIMITED"
+    # passwords, one-time codes, second factor
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
     # live streams
     STREAM_INTERRUPTED = "STREAM_INTERRUPTED"
 
@@ -129,3 +137,29 @@ def unauthenticated(message: str = "Требуется вход в систем�
 
 def not_found(field: str, message: str = "Объект не найден") -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, message, field=field)
+
+
+class RateLimited(DomainError):
+    """RATE_LIMITED, with the number of seconds after which to try again."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int, field: Sequence[str] | str = ()) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, message, field=field)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class RecordedRefusal(DomainError):
+    """A refusal whose record must stand: a counted failed attempt, a spent code.
+
+    The service has changed nothing but that record; the caller commits the
+    transaction and then reports `refusal` (see resolvers/transaction.py).
+    """
+
+    def __init__(self, refusal: DomainError) -> None:
+        super().__init__(errors=refusal.errors)
+        self.refusal = refusal
+
+
+def retry_after_seconds(exc: DomainError) -> int | None:
+    """Seconds to wait before trying again, when the refusal is a rate limit."""
+    inner = exc.refusal if isinstance(exc, RecordedRefusal) else exc
+    return inner.retry_after_seconds if isinstance(inner, RateLimited) else None

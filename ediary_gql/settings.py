@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65536, ge=1024, description="argon2id memory cost")
     upload_dir: Path = Field(default=Path("./uploads"))
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    upload_max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="Largest multipart request body (all files and fields)"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "INFO"
     log_json: bool = False
@@ -56,6 +59,26 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     subscriber_queue_size: int = Field(default=256, gt=0)
     sql_echo: bool = False
+
+    # --- notification delivery (services/delivery) ---
+    dispatcher_enabled: bool = Field(default=True, description="Run the delivery dispatcher in the server process")
+    dispatcher_poll_seconds: float = Field(default=1.0, gt=0, le=3600, description="Idle wait between due checks")
+    dispatcher_batch_size: int = Field(default=20, gt=0, le=1000, description="Deliveries claimed at a time")
+    dispatcher_concurrency: int = Field(default=4, gt=0, le=100, description="Sends in flight per dispatcher")
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100, description="Attempts before a delivery FAILED")
+    delivery_retry_base_seconds: float = Field(default=30.0, gt=0, description="First retry delay (then ×4)")
+    delivery_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, description="Longest retry delay")
+    delivery_send_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="One send, at most")
+    smtp_host: str = Field(default="", description="SMTP server for email; empty: email goes to the dev outbox")
+    smtp_port: int = Field(default=587, gt=0, le=65535)
+    smtp_from: str = Field(default="Электронный дневник <noreply@localhost>", description="From: of emails")
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (usually port 587), tls (implicit, 465) or none"
+    )
+    sms_provider: Literal["dev"] = Field(default="dev", description="dev: SMS go to the development outbox")
+    push_provider: Literal["dev"] = Field(default="dev", description="dev: pushes go to the development outbox")
 
     @field_validator("database_url")
     @classmethod
@@ -72,6 +95,15 @@ class Settings(BaseSettings):
     def _check_broadcast_url(cls, value: str) -> str:
         if not value.startswith(("memory://", "redis://", "rediss://")):
             raise ValueError("must be memory:// or redis://host:port/db")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _check_smtp_from(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        if "@" not in parseaddr(value)[1]:
+            raise ValueError('must be an address, e.g. "Электронный дневник <noreply@school.example>"')
         return value
 
     @field_validator("cors_origins", mode="before")

@@ -59,6 +59,8 @@ def settings(tmp_root: Path) -> Settings:
         # cheap hashing keeps the suite fast; production keeps the default costs
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
+        # deliveries stay PENDING unless a test dispatches them (tests/services/test_delivery.py)
+        dispatcher_enabled=False,
     )
 
 

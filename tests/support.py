@@ -48,6 +48,26 @@ class GraphQLClient:
         token: str = data["signIn"]["accessToken"]
         return token
 
+    async def upload(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        *,
+        token: str | None = None,
+        csrf_header: bool = True,
+    ) -> httpx.Response:
+        """A GraphQL multipart request (the upload spec): `files` maps a variable path
+        such as "i.document" to (file name, bytes, the content type the client claims)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if csrf_header:
+            headers["Apollo-Require-Preflight"] = "true"
+        operations = {"query": query, "variables": variables}
+        file_map = {str(n): [f"variables.{path}"] for n, path in enumerate(files)}
+        parts = {str(n): spec for n, spec in enumerate(files.values())}
+        form = {"operations": json.dumps(operations), "map": json.dumps(file_map)}
+        return await self.http.post("/graphql", data=form, files=parts, headers=headers)
+
 
 class WsClient:
     """A GraphQL WebSocket client speaking graphql-transport-ws or legacy graphql-ws."""
@@ -96,6 +116,9 @@ async def ws_connect(base_ws_url: str, protocol: str = "graphql-transport-ws") -
         yield WsClient(conn, protocol)
 
 
+_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
 class StatementCounter:
     """Counts SQL statements the engine runs; machine-independent, unlike timings."""
 
@@ -105,8 +128,11 @@ class StatementCounter:
         self._engine = engine.sync_engine
 
     def _on_execute(self, *args: Any) -> None:
+        statement = str(args[2])
+        if statement.split(None, 1)[0].upper() in _TRANSACTION_CONTROL:
+            return  # SQLite's explicit BEGIN: not work done for the request
         self.count += 1
-        self.statements.append(str(args[2]))
+        self.statements.append(statement)
 
     def __enter__(self) -> StatementCounter:
         self.count = 0

@@ -35,8 +35,21 @@ def test_migrate_creates_the_schema(db_file: Path) -> None:
 
 
 def test_users_create_bootstraps_an_operator(db_file: Path) -> None:
-    args = ["users", "create", "--last-name", "Петрова", "--first-name", "Ольга", "--email", "Olga@Example.ru",
-            "--phone", "8 916 555-44-33", "--password", "long-enough-pass", "--operator"]
+    args = [
+        "users",
+        "create",
+        "--last-name",
+        "Петрова",
+        "--first-name",
+        "Ольга",
+        "--email",
+        "Olga@Example.ru",
+        "--phone",
+        "8 916 555-44-33",
+        "--password",
+        "long-enough-pass",
+        "--operator",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "operator" in result.output
@@ -45,13 +58,25 @@ def test_users_create_bootstraps_an_operator(db_file: Path) -> None:
 
     again = runner.invoke(app, args)
     assert again.exit_code == 1
-    assert "phone" in again.output and "уже есть" in again.output
+    assert "phone" in again.output
+    assert "уже есть" in again.output
 
 
 def test_users_create_reports_every_bad_field(db_file: Path) -> None:
     result = runner.invoke(
-        app, ["users", "create", "--last-name", "", "--first-name", "Ольга", "--email", "not-an-email",
-              "--password", "short"]
+        app,
+        [
+            "users",
+            "create",
+            "--last-name",
+            "",
+            "--first-name",
+            "Ольга",
+            "--email",
+            "not-an-email",
+            "--password",
+            "short",
+        ],
     )
     assert result.exit_code == 1
     for field in ("lastName", "email", "password"):

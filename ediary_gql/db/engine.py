@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+
+# Execution option a write transaction is opened with (see `unit_of_work`).
+WRITE_TRANSACTION = "ediary_write"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -21,10 +25,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """A write transaction takes SQLite's write lock up front (BEGIN IMMEDIATE): two
+    writers then queue on busy_timeout instead of one failing at its first write after
+    both read (SQLITE_BUSY), and a check-then-insert cannot interleave with another.
+    Other transactions keep the driver's default: reads see the latest commit, and the
+    driver opens a transaction itself before the first write."""
+    dbapi: Any = conn.connection.dbapi_connection
+    if conn.get_execution_options().get(WRITE_TRANSACTION, False):
+        dbapi.isolation_level = None  # we emit BEGIN ourselves
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        dbapi.isolation_level = ""  # the driver's own deferred BEGIN before writes
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` up to `revision`. Blocking: call it from a thread
     when an event loop is running."""
     command.upgrade(alembic_config(url), revision)
@@ -29,6 +29,7 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def make_revision(url: str, message: str) -> None:
-    """Autogenerate a migration from the models (for developers)."""
-    command.revision(alembic_config(url), message=message, autogenerate=True)
+def make_revision(url: str, message: str, *, head: str = "head") -> None:
+    """Autogenerate a migration from the models (for developers). With several heads,
+    name the one to build on (`head=<revision>`) and upgrade the database to it first."""
+    command.revision(alembic_config(url), message=message, autogenerate=True, head=head)

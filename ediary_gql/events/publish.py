@@ -10,6 +10,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ediary_gql.db.engine import WRITE_TRANSACTION
 from ediary_gql.events.types import Event
 
 _PENDING = "ediary.pending_events"
@@ -45,6 +46,7 @@ async def unit_of_work(
     """One transaction: committed whole or rolled back whole; events after commit."""
     async with session_factory() as session:
         async with session.begin():
+            await session.connection(execution_options={WRITE_TRANSACTION: True})
             yield session
         events = take_events(session)
     await publish_events(bus, events)

@@ -34,6 +34,17 @@ class NotificationCreated(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveriesQueued(Event):
+    """Deliveries are waiting to be sent: a wake-up call for the dispatchers."""
+
+    kind: ClassVar[str] = "delivery.queued"
+
+    @property
+    def channel(self) -> str:
+        return channels.deliveries()
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRevoked(Event):
     kind: ClassVar[str] = "session.revoked"
     user_id: int

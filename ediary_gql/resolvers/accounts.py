@@ -12,10 +12,10 @@ from ediary_gql.context import Context
 from ediary_gql.db.models.notifications import Notification as NotificationRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.db.pagination import PageArgs, paginate
-from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.errors import DomainError, ErrorCode, retry_after_seconds
 from ediary_gql.events import channels
 from ediary_gql.resolvers import streams
-from ediary_gql.resolvers.transaction import transaction
+from ediary_gql.resolvers.transaction import recording_transaction, transaction
 from ediary_gql.schema.connection import Connection, to_connection
 from ediary_gql.schema.errors import input_errors, user_errors
 from ediary_gql.schema.node import pk_of
@@ -62,17 +62,19 @@ def _auth_payload(context: Context, pair: sessions.TokenPair) -> AuthPayload:
 async def sign_in(info: Info, input: SignInInput) -> AuthPayload:
     ctx = info.context
     try:
-        async with transaction(ctx) as session:
+        # a failed attempt is counted (and audited) even though the sign-in is refused
+        async with recording_transaction(ctx) as session:
             pair = await sessions.sign_in(
                 session,
                 settings=ctx.settings,
                 login=input.login,
                 password=input.password,
+                totp_code=input.totp_code,
                 user_agent=ctx.user_agent,
                 ip=ctx.client_ip,
             )
     except DomainError as exc:
-        return AuthPayload(user_errors=input_errors(exc))
+        return AuthPayload(user_errors=input_errors(exc), retry_after_seconds=retry_after_seconds(exc))
     return _auth_payload(ctx, pair)
 
 
@@ -144,5 +146,5 @@ async def notification_received(info: Info) -> AsyncGenerator[Notification, None
         await streams.ensure_session_active(ctx, actor)
         loaders = ctx.fresh_loaders()  # never serve rows cached earlier on this connection
         row = await loaders.by_id(NotificationRow).load(notification_id)
-        if row is not None and policy.can_view_notification(actor, row.user_id):
+        if row is not None and policy.can_view_notification(actor, row.user_id) and policy.shows_in_inbox(row.kind):
             yield Notification.from_row(row)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.errors import DomainError, RecordedRefusal
 from ediary_gql.events.publish import unit_of_work
 from ediary_gql.services.audit import RequestMeta, set_request_meta
 
@@ -20,3 +21,17 @@ async def transaction(context: Context) -> AsyncIterator[AsyncSession]:
     async with unit_of_work(context.session_factory, context.services.bus) as session:
         set_request_meta(session, RequestMeta(ip=context.client_ip, request_id=context.request_id))
         yield session
+
+
+@asynccontextmanager
+async def recording_transaction(context: Context) -> AsyncIterator[AsyncSession]:
+    """Like `transaction`, but a RecordedRefusal commits what it recorded (a failed
+    attempt, a spent code) before its refusal is raised to the caller."""
+    refusal: DomainError | None = None
+    async with transaction(context) as session:
+        try:
+            yield session
+        except RecordedRefusal as exc:
+            refusal = exc.refusal
+    if refusal is not None:
+        raise refusal

@@ -17,7 +17,12 @@ from strawberry.extensions import (
 )
 
 from ediary_gql.schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from ediary_gql.schema.audit import AuditQuery
+from ediary_gql.schema.delivery import DeliveryMutation
 from ediary_gql.schema.errors import should_mask_error
+from ediary_gql.schema.registration import RegistrationMutation
+from ediary_gql.schema.staff_bindings import StaffBindingsMutation, StaffBindingsQuery
+from ediary_gql.schema.types.audit import AuditEntry
 from ediary_gql.schema.types.notification import Notification
 from ediary_gql.schema.types.user import User
 from ediary_gql.settings import Settings
@@ -33,12 +38,12 @@ class NodeQuery:
 
 # Each area contributes a root type; the schema's roots inherit them all.
 @strawberry.type
-class Query(NodeQuery, AccountsQuery):
+class Query(NodeQuery, AccountsQuery, StaffBindingsQuery, AuditQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccountsMutation):
+class Mutation(AccountsMutation, StaffBindingsMutation, DeliveryMutation, RegistrationMutation):
     pass
 
 
@@ -77,6 +82,6 @@ def _build(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[User, Notification],
+        types=[User, Notification, AuditEntry],
         extensions=extensions,
     )

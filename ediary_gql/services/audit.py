@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.audit import AuditEntry
 
@@ -49,3 +52,39 @@ def record(
             request_id=meta.request_id,
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    school_id: int | None = None
+    actor_user_id: int | None = None
+    entity_type: str | None = None
+    entity_id: int | None = None
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def audit_log_query(actor: Actor | None, flt: AuditFilter) -> Select[AuditEntry]:
+    """Entries the actor may read (operators: all; school admins: their schools'), filtered."""
+    scope = policy.audit_scope(actor)
+    stmt = select(AuditEntry)
+    if scope is not None:
+        if flt.school_id is not None and flt.school_id not in scope:
+            return stmt.where(false())
+        stmt = stmt.where(AuditEntry.school_id.in_(scope))
+    if flt.school_id is not None:
+        stmt = stmt.where(AuditEntry.school_id == flt.school_id)
+    if flt.actor_user_id is not None:
+        stmt = stmt.where(AuditEntry.actor_user_id == flt.actor_user_id)
+    if flt.entity_type is not None:
+        stmt = stmt.where(AuditEntry.entity_type == flt.entity_type)
+    if flt.entity_id is not None:
+        stmt = stmt.where(AuditEntry.entity_id == flt.entity_id)
+    if flt.action is not None:
+        stmt = stmt.where(AuditEntry.action == flt.action)
+    if flt.since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(AuditEntry.created_at < flt.until)
+    return stmt

@@ -9,27 +9,48 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import Channel, NotificationKind
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
 from ediary_gql.db.models.users import User
 from ediary_gql.events.publish import queue_event
-from ediary_gql.events.types import NotificationCreated
+from ediary_gql.events.types import DeliveriesQueued, NotificationCreated
 
-# Channels used when a user has not chosen any for a kind.
+# Channels used when a user has not chosen any for a kind: what concerns the
+# account or a decision about the person goes by email too; the daily flow of
+# the diary (grades, attendance, homework, messages) by push only.
 DEFAULT_CHANNELS: dict[NotificationKind, tuple[Channel, ...]] = {
     NotificationKind.VERIFICATION_CODE: (),  # codes go to the contact being confirmed
     NotificationKind.SECURITY: (Channel.EMAIL, Channel.PUSH),
+    NotificationKind.APPLICATION_STATUS: (Channel.EMAIL, Channel.PUSH),
+    NotificationKind.STAFF_BINDING: (Channel.EMAIL, Channel.PUSH),
+    NotificationKind.SCHOOL_STATUS: (Channel.EMAIL, Channel.PUSH),
+    NotificationKind.FEEDBACK: (Channel.EMAIL, Channel.PUSH),
 }
 FALLBACK_CHANNELS: tuple[Channel, ...] = (Channel.PUSH,)
+# Kinds a user may not choose channels for: codes go only where they are asked to.
+FIXED_KINDS: frozenset[NotificationKind] = frozenset({NotificationKind.VERIFICATION_CODE})
+
+
+def default_channels(kind: NotificationKind) -> tuple[Channel, ...]:
+    return DEFAULT_CHANNELS.get(kind, FALLBACK_CHANNELS)
+
+
+def chosen_channels(user: User, kind: NotificationKind) -> tuple[Channel, ...] | None:
+    """The channels the user chose for `kind` (User.notification_prefs), None if none were chosen."""
+    if kind in FIXED_KINDS:
+        return None
+    chosen = (user.notification_prefs or {}).get(kind.value)
+    if not isinstance(chosen, list):
+        return None
+    return tuple(dict.fromkeys(Channel(c) for c in chosen if c in Channel.__members__))
 
 
 def channels_for(user: User, kind: NotificationKind) -> tuple[Channel, ...]:
-    chosen = (user.notification_prefs or {}).get(kind.value)
-    if isinstance(chosen, list):
-        return tuple(Channel(c) for c in chosen if c in Channel.__members__)
-    return DEFAULT_CHANNELS.get(kind, FALLBACK_CHANNELS)
+    chosen = chosen_channels(user, kind)
+    return default_channels(kind) if chosen is None else chosen
 
 
 def _address(user: User, channel: Channel) -> str | None:
@@ -54,16 +75,22 @@ async def notify(
     note = Notification(user_id=user.id, kind=kind, title=title, body=body, payload=payload or {})
     session.add(note)
     await session.flush()
-    for channel in channels if channels is not None else channels_for(user, kind):
+    queued = False
+    for channel in dict.fromkeys(channels if channels is not None else channels_for(user, kind)):
         address = _address(user, channel)
         if address:
             session.add(NotificationDelivery(notification_id=note.id, channel=channel, address=address))
+            queued = True
     queue_event(session, NotificationCreated(user_id=user.id, notification_id=note.id))
+    if queued:
+        queue_event(session, DeliveriesQueued())
     return note
 
 
 def inbox_query(actor: Actor, *, unread_only: bool) -> Select[Notification]:
-    stmt = select(Notification).where(Notification.user_id == actor.user_id)
+    stmt = select(Notification).where(
+        Notification.user_id == actor.user_id, Notification.kind.not_in(policy.HIDDEN_NOTIFICATION_KINDS)
+    )
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     return stmt

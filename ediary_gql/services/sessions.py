@@ -14,14 +14,15 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.auth.passwords import hash_password, needs_rehash, verify_password
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.children import Child, Guardianship
-from ediary_gql.db.models.enums import StaffRole, UserStatus
+from ediary_gql.db.models.enums import NotificationKind, StaffRole, UserStatus
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import AuthSession, User
-from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import SessionRevoked
-from ediary_gql.services import audit
+from ediary_gql.services import audit, sign_in_guard, two_factor
 from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
+from ediary_gql.services.notifications import notify
 from ediary_gql.settings import Settings
 
 
@@ -39,14 +40,21 @@ def _bad_credentials() -> DomainError:
     return DomainError(ErrorCode.INVALID_CREDENTIALS, "Неверный логин или пароль", field="password")
 
 
-async def find_by_login(session: AsyncSession, login: str) -> User | None:
-    """A user by email or phone, as typed; None if the login is not a valid contact."""
+async def find_by_login(session: AsyncSession, login: str, *, for_update: bool = False) -> User | None:
+    """A user by email or phone, as typed; None if the login is not a valid contact.
+
+    `for_update` locks the row, so concurrent attempts on one account are counted one by one.
+    """
     try:
         if looks_like_email(login):
-            return (await session.scalars(select(User).where(User.email == normalize_email(login)))).first()
-        return (await session.scalars(select(User).where(User.phone == normalize_phone(login)))).first()
+            stmt = select(User).where(User.email == normalize_email(login))
+        else:
+            stmt = select(User).where(User.phone == normalize_phone(login))
     except DomainError:
         return None
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
 
 
 def _issue(settings: Settings, user: User, auth: AuthSession, secret: str, now: dt.datetime) -> TokenPair:
@@ -75,16 +83,93 @@ async def sign_in(
     password: str,
     user_agent: str | None = None,
     ip: str | None = None,
+    totp_code: str | None = None,
 ) -> TokenPair:
-    user = await find_by_login(session, login.strip())
+    """Check the credentials (and the TOTP code once the second factor is on) and open a session.
+
+    Throttled per account and per client address (services/sign_in_guard.py).
+    Refusals that must be kept (a counted failure, its audit entry) are raised
+    as RecordedRefusal: the caller commits, then reports them.
+    """
+    now = utcnow()
+    blocked_until = await sign_in_guard.address_blocked_until(session, ip=ip, now=now)
+    if blocked_until is not None:
+        raise _refused(session, None, "ADDRESS_BLOCKED", sign_in_guard.address_blocked(blocked_until, now))
+    user = await find_by_login(session, login.strip(), for_update=True)
+    if user is not None:
+        locked_until = await sign_in_guard.account_locked_until(session, user_id=user.id, now=now)
+        if locked_until is not None:
+            raise _refused(session, user, "ACCOUNT_LOCKED", sign_in_guard.account_locked(locked_until, now))
     # verify even for an unknown login, so timing does not tell which logins exist
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        raise _bad_credentials()
+        raise await _failed(session, user, ip, now, "INVALID_CREDENTIALS", _bad_credentials())
     if user.status == UserStatus.BLOCKED:
-        raise DomainError(ErrorCode.FORBIDDEN, "Учётная запись заблокирована", field="login")
+        raise _refused(
+            session, user, "BLOCKED", DomainError(ErrorCode.FORBIDDEN, "Учётная запись заблокирована", field="login")
+        )
+    if user.totp_enabled:
+        if not (totp_code or "").strip():
+            raise DomainError(
+                ErrorCode.TWO_FACTOR_REQUIRED,
+                "Включён вход с кодом: введите код из приложения-аутентификатора",
+                field="totpCode",
+            )
+        if not two_factor.accept_code(user, totp_code or "", now):
+            wrong = DomainError(
+                ErrorCode.INVALID_CREDENTIALS, "Неверный код из приложения-аутентификатора", field="totpCode"
+            )
+            raise await _failed(session, user, ip, now, "WRONG_TOTP_CODE", wrong)
+    await sign_in_guard.reset_account(session, user_id=user.id)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    now = utcnow()
+    return await open_session(session, settings=settings, user=user, user_agent=user_agent, ip=ip, now=now)
+
+
+def _refused(session: AsyncSession, user: User | None, reason: str, error: DomainError) -> RecordedRefusal:
+    """Audit a refused sign-in; the refusal is committed with its audit entry."""
+    audit.record(
+        session,
+        actor=None,
+        action="signInFailed",
+        entity_type="User",
+        entity_id=user.id if user else None,
+        after={"reason": reason},
+    )
+    return RecordedRefusal(error)
+
+
+async def _failed(
+    session: AsyncSession, user: User | None, ip: str | None, now: dt.datetime, reason: str, error: DomainError
+) -> RecordedRefusal:
+    """Count a failed attempt; tell the person when it locks their account."""
+    locked = await sign_in_guard.record_failure(session, user_id=user.id if user else None, ip=ip, now=now)
+    if locked and user is not None:
+        await notify(
+            session,
+            user=user,
+            kind=NotificationKind.SECURITY,
+            title="Вход в учётную запись временно заблокирован",
+            body=(
+                f"{sign_in_guard.ACCOUNT_MAX_FAILURES} неудачных попыток входа за "
+                f"{int(sign_in_guard.ACCOUNT_WINDOW.total_seconds() // 60)} минут: вход заблокирован на "
+                f"{int(sign_in_guard.ACCOUNT_LOCK.total_seconds() // 60)} минут. Если это были не вы, "
+                "смените пароль."
+            ),
+        )
+    return _refused(session, user, reason, error)
+
+
+async def open_session(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> TokenPair:
+    """A new signed-in session of `user` (the credentials were checked by the caller); audited as signIn."""
+    now = now or utcnow()
     secret = tokens.new_refresh_secret()
     auth = AuthSession(
         user_id=user.id,
@@ -153,6 +238,17 @@ async def sign_out(session: AsyncSession, *, actor: Actor, all_devices: bool = F
         after={"allDevices": all_devices, "revoked": revoked},
     )
     return revoked
+
+
+async def revoke_all(session: AsyncSession, *, user_id: int) -> int:
+    """End every session of a user (a password reset); open subscriptions close at once."""
+    result = await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    queue_event(session, SessionRevoked(user_id=user_id, session_id=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Actor:

@@ -267,6 +267,8 @@ async def test_application_version_refuses_a_stale_update(sessions: SessionFacto
 
     async with sessions() as first, sessions() as second:
         mine = await first.get(models.Application, application.id)
+        # end the reading transaction, as a client does between reading and saving
+        await first.commit()
         theirs = await second.get(models.Application, application.id)
         assert mine is not None
         assert theirs is not None

@@ -65,6 +65,7 @@ from tests.factories.schools import (
 from tests.factories.users import (
     make_auth_session,
     make_operator,
+    make_sign_in_failure,
     make_user,
     make_verification_code,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "make_school_admin",
     "make_school_class",
     "make_settlement",
+    "make_sign_in_failure",
     "make_staff_binding",
     "make_staff_membership",
     "make_staff_user",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.enums import UserStatus
-from ediary_gql.db.models.users import AuthSession, User, VerificationCode
+from ediary_gql.db.models.users import AuthSession, SignInFailure, User, VerificationCode
 from tests.factories._base import (
     FAKE_PASSWORD_HASH,
     fake,
@@ -74,3 +74,13 @@ async def make_verification_code(session: AsyncSession, **overrides: Any) -> Ver
     }
     fields.update(o)
     return await persist(session, VerificationCode(**fields))
+
+
+async def make_sign_in_failure(session: AsyncSession, **overrides: Any) -> SignInFailure:
+    """A failed sign-in of an account (pass `user_id=None` for an unknown login) from an address."""
+    o = take_parents(overrides)
+    if "user_id" not in o:
+        o["user_id"] = (await make_user(session)).id
+    fields: dict[str, Any] = {"ip": fake.ipv4(), "created_at": now()}
+    fields.update(o)
+    return await persist(session, SignInFailure(**fields))

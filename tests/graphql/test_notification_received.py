@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import websockets
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth.passwords import hash_password
@@ -126,10 +127,10 @@ async def test_anonymous_subscription_is_refused(protocol: str, ws_url: str, ser
 async def test_bad_token_rejects_the_connection(ws_url: str, server: str) -> None:
     async with ws_connect(ws_url) as ws:
         await ws.send({"type": "connection_init", "payload": {"authorization": "Bearer garbage"}})
-        with pytest.raises(Exception) as closed:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.receive()
-        assert getattr(closed.value, "rcvd", None) is not None
-        assert closed.value.rcvd.code == 4403  # type: ignore[attr-defined]
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4403
 
 
 async def test_legacy_protocol_bad_token_gets_connection_error(ws_url: str, server: str) -> None:

@@ -45,8 +45,9 @@ async def second_server(settings: Settings, server: str) -> AsyncIterator[str]:
         "BROADCAST_URL": settings.broadcast_url,
         "SECRET_KEY": settings.secret_key,
         "LOG_LEVEL": "WARNING",
+        "DISPATCHER_ENABLED": "false",
     }
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220 - starting a server process once per test is fine
         [sys.executable, "-m", "uvicorn", "ediary_gql.app:create_app", "--factory", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -81,8 +82,9 @@ async def test_event_crosses_processes(
     settings: Settings,
     second_server: str,
 ) -> None:
-    user = await make_user(session, email="anna@example.ru", password_hash=hash_password(PASSWORD),
-                           status=UserStatus.CONFIRMED)
+    user = await make_user(
+        session, email="anna@example.ru", password_hash=hash_password(PASSWORD), status=UserStatus.CONFIRMED
+    )
     await session.commit()
     token = await gql.sign_in("anna@example.ru", PASSWORD)
     channel = channels.user_notifications(user.id)

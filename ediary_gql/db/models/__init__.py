@@ -45,7 +45,7 @@ from ediary_gql.db.models.notifications import (
 )
 from ediary_gql.db.models.reports import Report
 from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
-from ediary_gql.db.models.users import AuthSession, User, VerificationCode
+from ediary_gql.db.models.users import AuthSession, SignInFailure, User, VerificationCode
 
 __all__ = [
     "AcademicYear",
@@ -83,6 +83,7 @@ __all__ = [
     "School",
     "SchoolClass",
     "Settlement",
+    "SignInFailure",
     "StaffBinding",
     "StaffMembership",
     "Subject",

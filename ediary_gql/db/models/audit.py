@@ -14,9 +14,7 @@ class AuditEntry(CreatedAtMixin, Base):
     __tablename__ = "audit_entries"
 
     id: Mapped[IntPk]
-    actor_user_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    actor_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
     school_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("schools.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(64))  # the mutation / workflow name
     entity_type: Mapped[str] = mapped_column(String(64))

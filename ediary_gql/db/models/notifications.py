@@ -36,14 +36,10 @@ class NotificationDelivery(Base):
     __tablename__ = "notification_deliveries"
 
     id: Mapped[IntPk]
-    notification_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("notifications.id", ondelete="CASCADE")
-    )
+    notification_id: Mapped[int] = mapped_column(BigId, ForeignKey("notifications.id", ondelete="CASCADE"))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     address: Mapped[str | None] = mapped_column(String(254))
-    status: Mapped[DeliveryStatus] = mapped_column(
-        str_enum(DeliveryStatus), default=DeliveryStatus.PENDING
-    )
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ediary_gql.db.base import Base, BigId, IntPk, TimestampsMixin, UtcDateTime, str_enum, utcnow
@@ -23,15 +23,15 @@ class User(TimestampsMixin, Base):
     first_name: Mapped[str] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[UserStatus] = mapped_column(
-        str_enum(UserStatus), default=UserStatus.TEMPORARY, index=True
-    )
+    status: Mapped[UserStatus] = mapped_column(str_enum(UserStatus), default=UserStatus.TEMPORARY, index=True)
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     phone_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     consent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The last TOTP time step accepted: a code is good once (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # {"GRADE": ["PUSH", "EMAIL"], ...}: channels per notification kind.
     notification_prefs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Secret part of the personal calendar feed URL; rotating it revokes the feed.
@@ -77,4 +77,29 @@ class VerificationCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     consumed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
-    __table_args__ = (Index("ix_verification_codes_user_purpose", "user_id", "purpose", "created_at"),)
+    __table_args__ = (
+        Index("ix_verification_codes_user_purpose", "user_id", "purpose", "created_at"),
+        # resend throttling counts the codes sent to one contact
+        Index("ix_verification_codes_target", "target", "created_at"),
+    )
+
+
+class SignInFailure(Base):
+    """A failed sign-in (or a failed re-entry of the password or TOTP code).
+
+    Counted per account (`user_id`) and per client address (`ip`) over a
+    sliding window; a successful sign-in detaches the account's rows
+    (`user_id` set to NULL), so they keep counting for the address only.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[IntPk]
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_sign_in_failures_user_id", "user_id", "created_at"),
+        Index("ix_sign_in_failures_ip", "ip", "created_at"),
+    )

@@ -14,6 +14,9 @@ from ediary_gql.schema.types.user import User
 class SignInInput:
     login: str = strawberry.field(description="Phone (any common form) or email")
     password: str
+    totp_code: str | None = strawberry.field(
+        default=None, description="Code from the authenticator app; needed once the second factor is on"
+    )
 
 
 @strawberry.input
@@ -34,6 +37,9 @@ class AuthPayload:
     refresh_token_expires_at: dt.datetime | None = None
     user: User | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="With a RATE_LIMITED error: seconds to wait before trying again"
+    )
 
 
 @strawberry.type

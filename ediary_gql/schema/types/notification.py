@@ -49,4 +49,4 @@ class Notification(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return policy.can_view_notification(context.actor, row.user_id)
+        return policy.can_view_notification(context.actor, row.user_id) and policy.shows_in_inbox(row.kind)

@@ -12,9 +12,10 @@ from ediary_gql.auth import policy
 from ediary_gql.db.models.enums import StaffRole as StaffRoleEnum
 from ediary_gql.db.models.enums import UserStatus as UserStatusEnum
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import user_fields
+from ediary_gql.resolvers import delivery, user_fields
 from ediary_gql.schema.enums import StaffRole, UserStatus
 from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.delivery import NotificationPreference
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -97,3 +98,9 @@ class User(EntityNode):
             Membership(school_id=relay.GlobalID("School", str(school_id)), role=StaffRoleEnum(role))
             for school_id, role in rows
         ]
+
+    @strawberry.field(description="Channels per kind of notification; seen only by the user themself, null for others")
+    async def notification_preferences(
+        self, info: strawberry.Info[Context, None]
+    ) -> list[NotificationPreference] | None:
+        return await delivery.notification_preferences(info.context, self.id)

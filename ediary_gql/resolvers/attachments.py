@@ -1,0 +1,32 @@
+"""Fields of Attachment that need related rows or a policy decision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from strawberry import relay
+
+from ediary_gql.auth import policy
+from ediary_gql.services import attachments as service
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+DOWNLOAD_ROUTE = "download_attachment"
+
+
+async def staff_binding_schools(context: Context, attachment_id: int) -> frozenset[int]:
+    """Schools of the staff bindings this attachment is the document of."""
+    loader = context.loaders.grouped("attachment.staff_binding_schools", service.staff_binding_schools)
+    return frozenset(await loader.load(attachment_id))
+
+
+async def may_view(context: Context, attachment_id: int, owner_id: int) -> bool:
+    schools = await staff_binding_schools(context, attachment_id)
+    return policy.can_view_attachment(context.actor, owner_id, staff_binding_schools=schools)
+
+
+def download_url(context: Context, attachment_id: int) -> str:
+    """Where to GET the file (with the same Authorization header as for the API)."""
+    global_id = relay.to_base64("Attachment", attachment_id)
+    return str(context.request.url_for(DOWNLOAD_ROUTE, attachment_id=global_id))

@@ -1,0 +1,185 @@
+"""HTTP around files: the download route and the guard in front of multipart uploads.
+
+- `GET /files/{id}` (an Attachment's global ID, or its number) with
+  `Authorization: Bearer …` streams the file to those the policy allows;
+  anyone else gets 404, exactly as for a file that does not exist (401 when
+  there is no valid token at all, whatever the id).
+- Multipart requests need no CORS preflight, so a page on any site could make
+  a browser post one (CSRF). They are accepted only with the header
+  `Apollo-Require-Preflight` (any non-empty value, e.g. `true`): a browser
+  sends a custom header cross-site only after a preflight the CORS policy
+  answers. Their bodies are also capped as a whole (`UPLOAD_MAX_REQUEST_BYTES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry import relay
+
+from ediary_gql.auth.actor import Actor
+from ediary_gql.auth.tokens import bearer_token
+from ediary_gql.context import AppServices
+from ediary_gql.errors import DomainError, unauthenticated
+from ediary_gql.resolvers.attachments import DOWNLOAD_ROUTE
+from ediary_gql.services import attachments as service
+from ediary_gql.services import sessions
+from ediary_gql.settings import Settings
+from ediary_gql.storage import StorageKeyError, storage_for
+
+__all__ = ["DOWNLOAD_ROUTE", "MultipartGuard", "close_uploads_after", "download"]
+
+CSRF_HEADER = "Apollo-Require-Preflight"
+CSRF_CODE = "CSRF_HEADER_REQUIRED"
+TOO_LARGE_CODE = "REQUEST_TOO_LARGE"
+
+
+# --- download -------------------------------------------------------------------
+
+
+def _not_found() -> Response:
+    return JSONResponse({"error": "NOT_FOUND", "message": "Файл не найден"}, status_code=404)
+
+
+def attachment_pk(raw: str) -> int | None:
+    """The attachment number in a path segment: digits, or a global ID of an Attachment."""
+    if raw.isdigit():
+        return int(raw)
+    try:
+        global_id = relay.GlobalID.from_id(raw)
+    except Exception:  # any malformed id is simply "no such file"
+        return None
+    if global_id.type_name != "Attachment" or not global_id.node_id.isdigit():
+        return None
+    return int(global_id.node_id)
+
+
+async def _actor(services: AppServices, authorization: str | None) -> Actor:
+    token = bearer_token(authorization)
+    if token is None:
+        raise unauthenticated()
+    async with services.session_factory() as session:
+        return await sessions.authenticate(session, settings=services.settings, token=token)
+
+
+async def download(request: Request) -> Response:
+    services: AppServices = request.app.state.services
+    try:
+        actor = await _actor(services, request.headers.get("authorization"))
+    except DomainError as exc:
+        return JSONResponse(
+            {"error": exc.code.value, "message": exc.errors[0].message},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    pk = attachment_pk(request.path_params["attachment_id"])
+    if pk is None:
+        return _not_found()
+    async with services.session_factory() as session:
+        attachment = await service.find_for_download(session, actor=actor, attachment_id=pk)
+    if attachment is None:
+        return _not_found()
+    chunks = storage_for(services.settings.upload_dir).open(attachment.storage_key)
+    try:
+        first = await anext(chunks)
+    except StorageKeyError:
+        return _not_found()
+    except StopAsyncIteration:
+        first = b""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type=attachment.content_type,
+        headers={
+            "Content-Length": str(attachment.size_bytes),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.file_name, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "ETag": f'"{attachment.sha256}"',
+        },
+    )
+
+
+# --- the multipart guard ----------------------------------------------------------
+
+
+def close_uploads_after(request: Request, response: Response) -> None:
+    """Close the temporary copies of a multipart request's files once the response is sent."""
+    if request.headers.get("content-type", "").lower().lstrip().startswith("multipart/"):
+        response.background = BackgroundTask(request.close)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _refusal(status: int, code: str, message: str) -> JSONResponse:
+    # the shape of a GraphQL error response, so GraphQL clients show the message
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+
+
+class MultipartGuard:
+    """ASGI middleware: multipart requests need the CSRF header and a bounded body."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.max_bytes = settings.upload_max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if not headers.get("content-type", "").lower().lstrip().startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        if not headers.get(CSRF_HEADER, "").strip():
+            refusal = _refusal(
+                400,
+                CSRF_CODE,
+                f"Запрос с файлами принимается только с заголовком {CSRF_HEADER}: true (защита от CSRF)",
+            )
+            await refusal(scope, receive, send)
+            return
+        too_large = _refusal(
+            413, TOO_LARGE_CODE, f"Запрос больше {self.max_bytes // (1024 * 1024)} МБ: отправьте файлы по отдельности"
+        )
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await too_large(scope, receive, send)

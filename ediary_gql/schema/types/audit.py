@@ -1,0 +1,86 @@
+"""The AuditEntry type: one change, who made it, before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Self, cast
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models.audit import AuditEntry as AuditRow
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.errors import DomainError
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.user import User
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+
+@strawberry.type(name="AuditEntry", description="A change to the data: who, what, when, from where, before and after")
+class AuditEntry(EntityNode):
+    model = AuditRow
+
+    id: relay.NodeID[int]
+    action: str = strawberry.field(description="The mutation or workflow, e.g. signIn, reviewStaffBinding")
+    entity_type: str
+    before: JSON | None
+    after: JSON | None
+    ip: str | None
+    request_id: str | None
+    created_at: dt.datetime
+    _entity_id: strawberry.Private[int | None]
+    _actor_user_id: strawberry.Private[int | None]
+    _school_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Global ID of the changed entity")
+    def entity_id(self) -> relay.GlobalID | None:
+        return None if self._entity_id is None else relay.GlobalID(self.entity_type, str(self._entity_id))
+
+    @strawberry.field(description="Global ID of the school the change belongs to")
+    def school_id(self) -> relay.GlobalID | None:
+        return None if self._school_id is None else relay.GlobalID("School", str(self._school_id))
+
+    @strawberry.field(description="Who made the change; null for the system")
+    async def actor(self, info: strawberry.Info[Context, None]) -> User | None:
+        if self._actor_user_id is None:
+            return None
+        row = await info.context.loaders.by_id(UserRow).load(self._actor_user_id)
+        return User.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            action=row.action,
+            entity_type=row.entity_type,
+            before=cast(JSON, row.before),
+            after=cast(JSON, row.after),
+            ip=row.ip,
+            request_id=row.request_id,
+            created_at=row.created_at,
+            _entity_id=row.entity_id,
+            _actor_user_id=row.actor_user_id,
+            _school_id=row.school_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        try:
+            scope = policy.audit_scope(context.actor)
+        except DomainError:
+            return False
+        return scope is None or row.school_id in scope
+
+
+@strawberry.input(description="Narrow the audit trail; all given conditions must hold")
+class AuditLogFilter:
+    school_id: relay.GlobalID | None = None
+    actor_id: relay.GlobalID | None = None
+    entity_id: relay.GlobalID | None = strawberry.field(default=None, description="Changes of one entity")
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None

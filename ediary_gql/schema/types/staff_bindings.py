@@ -1,0 +1,123 @@
+"""StaffBinding: a request to act for a school in a role; its inputs and payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.file_uploads import Upload
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models import enums
+from ediary_gql.db.models.attachments import Attachment as AttachmentRow
+from ediary_gql.db.models.schools import School as SchoolRow
+from ediary_gql.db.models.schools import StaffBinding as StaffBindingRow
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.schema.enums import StaffRole
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.attachments import Attachment
+from ediary_gql.schema.types.school import School
+from ediary_gql.schema.types.user import User
+from ediary_gql.services.staff_bindings import Decision
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+StaffBindingStatus = strawberry.enum(
+    enums.StaffBindingStatus, description="PENDING until decided; then ACTIVE (approved) or REJECTED"
+)
+StaffDocumentKind = strawberry.enum(
+    enums.StaffDocumentKind, description="The supporting document: appointment order, school certificate, contract"
+)
+StaffBindingDecision = strawberry.enum(Decision, name="StaffBindingDecision", description="A reviewer's decision")
+
+
+@strawberry.type(name="StaffBinding", description="A request to act for a school in a role, with its document")
+class StaffBinding(EntityNode):
+    model = StaffBindingRow
+
+    id: relay.NodeID[int]
+    role: StaffRole  # type: ignore[valid-type]
+    status: StaffBindingStatus  # type: ignore[valid-type]
+    document_kind: StaffDocumentKind  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(description="Why the request was rejected")
+    decided_at: dt.datetime | None
+    created_at: dt.datetime
+    _user_id: strawberry.Private[int]
+    _school_id: strawberry.Private[int]
+    _document_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            role=enums.StaffRole(row.role),
+            status=enums.StaffBindingStatus(row.status),
+            document_kind=enums.StaffDocumentKind(row.document_kind),
+            reason=row.reason,
+            decided_at=row.decided_at,
+            created_at=row.created_at,
+            _user_id=row.user_id,
+            _school_id=row.school_id,
+            _document_id=row.document_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        return policy.can_view_staff_binding(context.actor, requester_id=row.user_id, school_id=row.school_id)
+
+    @strawberry.field(description="Who asks for the role")
+    async def user(self, info: strawberry.Info[Context, None]) -> User:
+        row = await info.context.loaders.by_id(UserRow).load(self._user_id)
+        assert row is not None  # noqa: S101 - a foreign key
+        return User.from_row(row)
+
+    @strawberry.field(description="The school the role is asked at")
+    async def school(self, info: strawberry.Info[Context, None]) -> School:
+        row = await info.context.loaders.by_id(SchoolRow).load(self._school_id)
+        assert row is not None  # noqa: S101 - a foreign key
+        return School.from_row(row)
+
+    @strawberry.field(description="The supporting document; null for those who may not read it")
+    async def document(self, info: strawberry.Info[Context, None]) -> Attachment | None:
+        row = await info.context.loaders.by_id(AttachmentRow).load(self._document_id)
+        if row is None or not await Attachment.visible(info.context, row):
+            return None
+        return Attachment.from_row(row)
+
+
+@strawberry.input(description="Ask to act for a school in a role; the document goes as a multipart upload")
+class RequestStaffBindingInput:
+    school_inn: str = strawberry.field(description="The school's INN (10 digits)")
+    role: StaffRole  # type: ignore[valid-type]
+    document_kind: StaffDocumentKind  # type: ignore[valid-type]
+    document: Upload = strawberry.field(description="PDF, JPG or PNG, at most 5 MB")
+    comment: str | None = strawberry.field(default=None, description="A note for the reviewer")
+
+
+@strawberry.input(description="Approve or reject a pending staff-binding request")
+class ReviewStaffBindingInput:
+    binding_id: relay.GlobalID
+    decision: StaffBindingDecision  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(default=None, description="Required when rejecting; shown to the requester")
+
+
+@strawberry.input
+class StaffBindingFilter:
+    status: StaffBindingStatus | None = None  # type: ignore[valid-type]
+    school_id: relay.GlobalID | None = None
+
+
+@strawberry.type
+class RequestStaffBindingPayload:
+    staff_binding: StaffBinding | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReviewStaffBindingPayload:
+    staff_binding: StaffBinding | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,219 @@
+"""Attachments: an uploaded file checked (type by content, size, SHA-256) and stored.
+
+Every workflow that takes files calls `store_attachment`. The bytes go to the
+storage backend as they are read: the size cap stops reading at the first
+chunk past it, and the type is judged from the first bytes, never from the
+name or what the client claims. If the transaction that stored a file rolls
+back, the stored bytes are deleted too, so a refused request leaves nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import filetype
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
+from ediary_gql.db.models.attachments import ALLOWED_CONTENT_TYPES, Attachment
+from ediary_gql.db.models.schools import StaffBinding
+from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.services import audit
+from ediary_gql.settings import Settings
+from ediary_gql.storage import CHUNK_SIZE, AsyncReader, Storage
+
+# filetype looks at most at this many leading bytes
+SNIFF_BYTES = 262
+MAX_FILE_NAME = 255
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+_HUMAN_TYPES = "PDF, JPG или PNG"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file as a workflow receives it: the name the client gave and its byte stream."""
+
+    name: str | None
+    stream: object  # checked to be an AsyncReader by store_attachment
+
+
+def clean_file_name(name: str | None, content_type: str) -> str:
+    """The last part of the client's name, printable, at most 255 characters; kept
+    for display and downloads only (storage keys never use it)."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    if base in ("", ".", ".."):
+        base = "файл" + _EXTENSIONS.get(content_type, "")
+    if len(base) > MAX_FILE_NAME:
+        stem, dot, ext = base.rpartition(".")
+        keep_ext = bool(dot) and 0 < len(ext) <= 10
+        base = stem[: MAX_FILE_NAME - len(ext) - 1] + "." + ext if keep_ext else base[:MAX_FILE_NAME]
+    return base
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):g}"
+
+
+class _CheckedStream:
+    """Passes the source's bytes through, hashing and counting them; refuses
+    (by raising) as soon as the total goes past the cap."""
+
+    def __init__(self, source: AsyncReader, head: bytes, *, max_bytes: int, field: tuple[str, ...]) -> None:
+        self._source = source
+        self._pending = head
+        self._max = max_bytes
+        self._field = field
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+
+    def _count(self, chunk: bytes) -> bytes:
+        self.size += len(chunk)
+        if self.size > self._max:
+            raise DomainError(
+                ErrorCode.FILE_TOO_LARGE,
+                f"Файл больше {_mb(self._max)} МБ",
+                field=self._field,
+            )
+        self.sha256.update(chunk)
+        return chunk
+
+    async def read(self, size: int = -1, /) -> bytes:
+        if self._pending:
+            chunk, self._pending = self._pending, b""
+            return self._count(chunk)
+        return self._count(await self._source.read(CHUNK_SIZE if size < 0 else min(size, CHUNK_SIZE)))
+
+
+async def _read_head(stream: AsyncReader) -> bytes:
+    head = b""
+    while len(head) < SNIFF_BYTES:
+        chunk = await stream.read(CHUNK_SIZE)
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+async def store_attachment(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    upload_name: str | None,
+    stream: object,
+    storage: Storage,
+    settings: Settings,
+    field: Sequence[str] | str = "file",
+) -> Attachment:
+    """Check and store one uploaded file; the attachment belongs to `actor`.
+
+    The calling workflow has already asked the policy whether its actor may
+    do what the file is for. Refusals name `field`: FILE_TYPE_NOT_ALLOWED,
+    FILE_TOO_LARGE, INVALID (no file, or an empty one).
+    """
+    path = (field,) if isinstance(field, str) else tuple(field)
+    if not isinstance(stream, AsyncReader):
+        raise DomainError(ErrorCode.INVALID, "Ожидается файл (multipart-запрос)", field=path)
+    head = await _read_head(stream)
+    if not head:
+        raise DomainError(ErrorCode.INVALID, "Файл пуст", field=path)
+    content_type = filetype.guess_mime(head)
+    if content_type not in ALLOWED_CONTENT_TYPES:
+        raise DomainError(
+            ErrorCode.FILE_TYPE_NOT_ALLOWED,
+            f"Допустимы только файлы {_HUMAN_TYPES}; тип определяется по содержимому, а не по имени",
+            field=path,
+        )
+    checked = _CheckedStream(stream, head, max_bytes=settings.upload_max_bytes, field=path)
+    key = await storage.save(checked)
+    discard_on_rollback(session, storage, key)
+
+    attachment = Attachment(
+        owner_id=actor.user_id,
+        file_name=clean_file_name(upload_name, content_type),
+        content_type=content_type,
+        size_bytes=checked.size,
+        sha256=checked.sha256.hexdigest(),
+        storage_key=key,
+    )
+    session.add(attachment)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="storeAttachment",
+        entity_type="Attachment",
+        entity_id=attachment.id,
+        after={
+            "fileName": attachment.file_name,
+            "contentType": content_type,
+            "sizeBytes": attachment.size_bytes,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment
+
+
+# --- deleting stored bytes when the transaction does not commit ------------------
+
+_STAGED = "ediary.staged_files"
+_HOOKED = "ediary.staged_files_hooked"
+_background: set[asyncio.Task[None]] = set()
+
+
+def discard_on_rollback(session: AsyncSession, storage: Storage, key: str) -> None:
+    """Delete `key` from `storage` if this session's transaction rolls back."""
+    sync = session.sync_session
+    sync.info.setdefault(_STAGED, []).append((storage, key))
+    if not sync.info.get(_HOOKED):
+        sync.info[_HOOKED] = True
+        event.listen(sync, "after_commit", _forget_staged)
+        event.listen(sync, "after_rollback", _discard_staged)
+
+
+def _forget_staged(sync: Session) -> None:
+    sync.info.pop(_STAGED, None)
+
+
+def _discard_staged(sync: Session) -> None:
+    staged: list[tuple[Storage, str]] = sync.info.pop(_STAGED, [])
+    if not staged:
+        return
+    loop = asyncio.get_running_loop()
+    for storage, key in staged:
+        task = loop.create_task(storage.delete(key))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+async def staff_binding_schools(session: AsyncSession, attachment_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(attachment id, school id) for attachments that are staff-binding documents."""
+    rows = await session.execute(
+        select(StaffBinding.document_id, StaffBinding.school_id).where(
+            StaffBinding.document_id.in_(list(attachment_ids))
+        )
+    )
+    return [(int(a), int(s)) for a, s in rows.all()]
+
+
+async def find_for_download(session: AsyncSession, *, actor: Actor | None, attachment_id: int) -> Attachment | None:
+    """The attachment if `actor` may read it; None when it is absent or not theirs
+    to see (the two look the same to the caller)."""
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None:
+        return None
+    schools = frozenset(school for _, school in await staff_binding_schools(session, [attachment.id]))
+    if not policy.can_view_attachment(actor, attachment.owner_id, staff_binding_schools=schools):
+        return None
+    return attachment

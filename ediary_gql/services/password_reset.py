@@ -1,0 +1,140 @@
+"""Resetting a forgotten password with a code sent to the phone or email given.
+
+`request_password_reset` answers the same whether or not the account exists
+(and whether or not a code could be sent just now), so it tells nobody which
+contacts are registered. `reset_password` checks the code by the rules of
+services/verification.py, sets the new password by the rules of registration,
+and ends every session of the account.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
+from ediary_gql.auth.passwords import hash_password
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.enums import NotificationKind, UserStatus
+from ediary_gql.db.models.users import User
+from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, RateLimited, RecordedRefusal
+from ediary_gql.services import audit, sessions, sign_in_guard, verification
+from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
+from ediary_gql.services.notifications import notify
+from ediary_gql.services.registration import check_new_password, personal_words
+from ediary_gql.services.verification import ContactChannel, Purpose
+from ediary_gql.settings import Settings
+
+
+def _contact(login: str, *, field: str = "login") -> tuple[ContactChannel, str]:
+    """The channel and canonical form of a login; INVALID if it is neither a phone nor an email."""
+    login = login.strip()
+    if not login:
+        raise DomainError(ErrorCode.REQUIRED, "Укажите телефон или адрес электронной почты", field=field)
+    if looks_like_email(login):
+        return ContactChannel.EMAIL, normalize_email(login, field=field)
+    return ContactChannel.SMS, normalize_phone(login, field=field)
+
+
+async def _account(session: AsyncSession, login: str) -> User | None:
+    user = await sessions.find_by_login(session, login, for_update=True)
+    return None if user is None or user.status == UserStatus.BLOCKED else user
+
+
+async def request_password_reset(session: AsyncSession, *, settings: Settings, actor: Actor | None, login: str) -> None:
+    """Send a reset code to `login` if it is an account's contact; the same answer either way."""
+    policy.ensure(policy.can_reset_password(actor))
+    channel, _ = _contact(login)
+    user = await _account(session, login)
+    outcome = "unknown"
+    if user is not None:
+        try:
+            await verification.send_code(
+                session, settings=settings, user=user, purpose=Purpose.RESET_PASSWORD, channel=channel
+            )
+            outcome = "sent"
+        except RateLimited:  # said to nobody: it would tell that the account exists
+            outcome = "throttled"
+    audit.record(
+        session,
+        actor=actor,
+        action="requestPasswordReset",
+        entity_type="User",
+        entity_id=user.id if user else None,
+        after={"channel": channel.value, "outcome": outcome},
+    )
+
+
+async def reset_password(
+    session: AsyncSession, *, settings: Settings, actor: Actor | None, login: str, code: str, new_password: str
+) -> User:
+    """Set a new password with a reset code; every session of the account ends."""
+    policy.ensure(policy.can_reset_password(actor))
+    errors = ErrorCollector()
+    contact = errors.check(lambda: _contact(login))
+    typed_code = errors.check(lambda: verification.normalize_code(code))
+    user = await _account(session, login) if contact else None
+    personal = (
+        personal_words(
+            phone=user.phone,
+            email=user.email,
+            names=(user.last_name, user.first_name, user.middle_name),
+            birth_date=user.birth_date,
+        )
+        if user
+        else []
+    )
+    check_new_password(errors, "newPassword", new_password, personal=personal)
+    # the code is checked (and an attempt spent) only for an otherwise good input
+    errors.raise_if_any()
+    if contact is None or typed_code is None:  # each was reported above
+        raise DomainError(ErrorCode.INVALID, "Проверьте введённые данные")
+    channel, target = contact
+    if user is None:  # as for an account without a live code: nothing tells them apart
+        raise DomainError(ErrorCode.CODE_EXPIRED, "Код устарел или не запрашивался: запросите новый код", field="code")
+    now = utcnow()
+    try:
+        await verification.use_code(
+            session,
+            settings=settings,
+            user_id=user.id,
+            purpose=Purpose.RESET_PASSWORD,
+            target=target,
+            code=typed_code,
+            now=now,
+        )
+    except RecordedRefusal as exc:
+        audit.record(
+            session,
+            actor=actor,
+            action="resetPassword",
+            entity_type="User",
+            entity_id=user.id,
+            after={"refused": exc.code.value},
+        )
+        raise
+    before_status = user.status.value
+    user.password_hash = hash_password(new_password)
+    verification.mark_confirmed(user, channel, now)
+    revoked = await sessions.revoke_all(session, user_id=user.id)
+    await sign_in_guard.reset_account(session, user_id=user.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="resetPassword",
+        entity_type="User",
+        entity_id=user.id,
+        before={"status": before_status},
+        after={"status": user.status.value, "channel": channel.value, "revokedSessions": revoked},
+    )
+    await notify(
+        session,
+        user=user,
+        kind=NotificationKind.SECURITY,
+        title="Пароль изменён",
+        body=(
+            "Пароль от электронного дневника изменён, все сеансы завершены. "
+            "Если это были не вы, обратитесь в поддержку."
+        ),
+    )
+    return user
