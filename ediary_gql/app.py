@@ -149,7 +149,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, echo=settings.sql_echo)
-        bus = EventBus(settings.broadcast_url, queue_size=settings.subscriber_queue_size)
+        bus = EventBus(
+            settings.broadcast_url,
+            queue_size=settings.subscriber_queue_size,
+            namespace=settings.broadcast_namespace,
+        )
         await bus.connect()
         app.state.engine = engine
         app.state.services = AppServices(settings=settings, session_factory=create_session_factory(engine), bus=bus)

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./ediary.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
+    broadcast_namespace: str = Field(
+        default="", max_length=64, description="Prefix of every event channel, for deployments sharing one Redis"
+    )
     broadcast_url: str = Field(default="memory://", description="Event bus: memory:// or redis://host:port/db")
     secret_key: str = Field(
         default_factory=lambda: secrets.token_urlsafe(32),

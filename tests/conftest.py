@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,8 @@ def settings(tmp_root: Path) -> Settings:
     return load_settings(
         database_url=url,
         broadcast_url=os.environ.get("BROADCAST_URL") or "memory://",
+        # test runs sharing one Redis must not hear each other's events
+        broadcast_namespace=f"test-{uuid.uuid4().hex[:12]}:",
         secret_key="test-secret-key-not-for-production",
         upload_dir=tmp_root / "uploads",
         log_level="WARNING",

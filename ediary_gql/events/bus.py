@@ -196,15 +196,18 @@ class EventBus:
 
     ``url``: ``memory://`` (in-process) or ``redis://host:port/db``.
     ``queue_size``: how many unread messages one subscriber may hold.
+    ``namespace``: prefixed to every channel, so deployments (or test runs) sharing
+    one Redis never hear each other.
     """
 
-    def __init__(self, url: str, *, queue_size: int = 256) -> None:
+    def __init__(self, url: str, *, queue_size: int = 256, namespace: str = "") -> None:
         scheme = urlsplit(url).scheme
         if scheme != "memory" and scheme not in _REDIS_SCHEMES:
             raise ValueError(f"unsupported event bus URL scheme {scheme!r}: use memory:// or redis://")
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self._url = url
+        self._namespace = namespace
         self._queue_size = queue_size
         self._broadcast: _FanoutBroadcast | None = None
         self._redis: RedisPubSubBackend | None = None
@@ -227,7 +230,7 @@ class EventBus:
 
     def subscriber_count(self, channel: str) -> int:
         """Local subscribers of ``channel``."""
-        entry = self._channels.get(channel)
+        entry = self._channels.get(self._namespace + channel)
         return 0 if entry is None else len(entry.subscribers)
 
     # -- lifecycle -----------------------------------------------------------------
@@ -281,7 +284,7 @@ class EventBus:
         """
         broadcast = self._require()
         try:
-            await broadcast.publish(channel, message)
+            await broadcast.publish(self._namespace + channel, message)
         except PubSubUnavailable as exc:
             raise BusDisconnected(str(exc)) from exc
 
@@ -292,7 +295,7 @@ class EventBus:
         published after that is delivered.  Raises BusDisconnected if the bus
         is not connected or the upstream connection does not come back in time.
         """
-        return self._subscription(channel)
+        return self._subscription(self._namespace + channel)
 
     @asynccontextmanager
     async def _subscription(self, channel: str) -> AsyncIterator[Subscription]:

@@ -168,7 +168,10 @@ async def test_sign_out_in_one_process_ends_the_subscription_in_another(
         async with ws_connect(second.replace("http://", "ws://")) as ws:
             assert (await ws.init(token))["type"] == "connection_ack"
             await ws.subscribe(SUBSCRIPTION)
-            wanted = [channels.user_sessions(user.id), channels.user_notifications(user.id)]
+            wanted = [
+                settings.broadcast_namespace + name
+                for name in (channels.user_sessions(user.id), channels.user_notifications(user.id))
+            ]
             for _ in range(300):
                 counts = dict(await redis.pubsub_numsub(*wanted))
                 if all(counts.get(c.encode(), 0) > 0 for c in wanted):

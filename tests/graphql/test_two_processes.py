@@ -43,6 +43,7 @@ async def second_server(settings: Settings, server: str) -> AsyncIterator[str]:
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "BROADCAST_URL": settings.broadcast_url,
+        "BROADCAST_NAMESPACE": settings.broadcast_namespace,
         "SECRET_KEY": settings.secret_key,
         "LOG_LEVEL": "WARNING",
         "DISPATCHER_ENABLED": "false",
@@ -87,7 +88,7 @@ async def test_event_crosses_processes(
     )
     await session.commit()
     token = await gql.sign_in("anna@example.ru", PASSWORD)
-    channel = channels.user_notifications(user.id)
+    channel = settings.broadcast_namespace + channels.user_notifications(user.id)
     redis = aioredis.from_url(settings.broadcast_url)
     try:
         async with ws_connect(second_server.replace("http://", "ws://")) as ws:

@@ -23,7 +23,9 @@ async def run_until_signalled(settings: Settings, session_factory: async_session
     """
     bus: EventBus | None = None
     if not settings.broadcast_url.startswith("memory"):
-        bus = EventBus(settings.broadcast_url, queue_size=settings.subscriber_queue_size)
+        bus = EventBus(
+            settings.broadcast_url, queue_size=settings.subscriber_queue_size, namespace=settings.broadcast_namespace
+        )
         try:
             await bus.connect()
         except BusError as exc:
