@@ -6,6 +6,7 @@
     python3 dev.py test      install, run the whole test suite (pytest arguments pass through)
     python3 dev.py lint      ruff (lint + format check) and mypy --strict
     python3 dev.py bench     benchmarks over real HTTP, printed as a table (see bench/README.md)
+    python3 dev.py bench diary   the diary reads, markAttendance and the subscription fan-out
     python3 dev.py schema    write schema.graphql from the code (commit it with API changes)
 
 Only the standard library is used here, so it runs on a bare Python >= 3.11.
@@ -73,6 +74,8 @@ def main(argv: list[str]) -> int:
         code |= _run(PYTHON, "-m", "ediary_gql.schema.export", "--check")
         return code
     if command == "bench":
+        if rest[:1] == ["diary"]:  # python3 dev.py bench diary: the diary reads, markAttendance, fan-out
+            return _run(PYTHON, "bench/diary.py", *rest[1:], env=env)
         return _run(PYTHON, "bench/api.py", *rest, env=env)
     if command == "schema":
         return _run(PYTHON, "-m", "ediary_gql.schema.export")

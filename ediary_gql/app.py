@@ -33,6 +33,7 @@ from ediary_gql.log_config import configure_logging
 from ediary_gql.resolvers.authentication import authenticate
 from ediary_gql.resolvers.loaders import Loaders
 from ediary_gql.routes import attachments as attachment_routes
+from ediary_gql.routes import calendar_feed as calendar_feed_routes
 from ediary_gql.schema.root import build_schema
 from ediary_gql.services.delivery import Dispatcher
 from ediary_gql.settings import Settings, get_settings
@@ -195,6 +196,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 attachment_routes.download,
                 methods=["GET"],
                 name=attachment_routes.DOWNLOAD_ROUTE,
+            ),
+            Route(
+                calendar_feed_routes.PATH,
+                calendar_feed_routes.feed,
+                methods=["GET"],
+                name=calendar_feed_routes.FEED_ROUTE,
             ),
         ],
         middleware=middleware,

@@ -45,11 +45,23 @@ def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _load_directory(settings: Settings) -> None:
+    """Regions and settlements shipped with the package (an idempotent upsert)."""
+    from ediary_gql.services.directory import load_directory
+
+    async def work(factory: Callable[[], object]) -> None:
+        async with factory() as session, session.begin():  # type: ignore[attr-defined]
+            await load_directory(session)
+
+    _with_session(settings, work)
+
+
 @app.command()
 def migrate() -> None:
-    """Apply database migrations up to the newest."""
+    """Apply database migrations up to the newest and load the regions/settlements directory."""
     settings = _settings()
     upgrade(settings.database_url)
+    _load_directory(settings)
     console.print("Database is up to date.")
 
 
@@ -65,6 +77,7 @@ def seed(
         raise typer.BadParameter("give --demo or --scale N")
     settings = _settings()
     upgrade(settings.database_url)
+    _load_directory(settings)
     if demo:
         created = _with_session(settings, lambda f: seed_demo(f))
         console.print("Demo data created." if created else "Demo data already present.")
@@ -98,6 +111,7 @@ def serve(
 
     settings = _settings()
     upgrade(settings.database_url)
+    _load_directory(settings)
     if demo:
         from ediary_gql.services.seed import seed_demo
 
@@ -222,6 +236,34 @@ def outbox_dispatch(
     report = _with_session(settings, work)
     if once:
         console.print(f"Sent {report.sent}, to retry {report.retrying}, failed {report.failed}.")
+
+
+applications_app = typer.Typer(help="Parents' applications for diary access", no_args_is_help=True)
+app.add_typer(applications_app, name="applications")
+
+
+@applications_app.command("remind-overdue")
+def applications_remind_overdue() -> None:
+    """Tell each school's admins which applications are past their due date (run daily)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.events.bus import EventBus
+    from ediary_gql.events.publish import unit_of_work
+    from ediary_gql.services.applications import notify_overdue
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> int:
+        bus = EventBus(settings.broadcast_url, namespace=settings.broadcast_namespace)
+        await bus.connect()
+        try:
+            async with unit_of_work(factory, bus) as session:
+                return await notify_overdue(session)
+        finally:
+            await bus.disconnect()
+
+    sent = _with_session(settings, work)
+    console.print(f"Sent {sent} overdue reminder(s).")
 
 
 def main() -> None:

@@ -83,6 +83,17 @@ async def _reset_schema(settings: Settings) -> None:
     await engine.dispose()
 
 
+async def _load_directory(settings: Settings) -> None:
+    """Regions and settlements: reference rows the per-test cleanup keeps."""
+    from ediary_gql.db.engine import create_session_factory
+    from ediary_gql.services.directory import load_directory
+
+    engine = create_engine(settings.database_url)
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_directory(session)
+    await engine.dispose()
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -99,6 +110,7 @@ async def live(settings: Settings) -> AsyncIterator[LiveServer]:
     """A live uvicorn server in this event loop, on a free port."""
     await _reset_schema(settings)
     await asyncio.to_thread(upgrade, settings.database_url)
+    await _load_directory(settings)
     app = create_app(settings)
     port = _free_port()
     config = uvicorn.Config(

@@ -100,31 +100,77 @@ def can_manage_own_account(actor: Actor) -> bool:
 
 
 def can_view_attachment(
-    actor: Actor | None, owner_id: int, *, staff_binding_schools: frozenset[int] = frozenset()
+    actor: Actor | None,
+    owner_id: int,
+    *,
+    staff_binding_schools: frozenset[int] = frozenset(),
+    application_schools: frozenset[int] = frozenset(),
 ) -> bool:
     """A file: its owner; for a staff-binding document (`staff_binding_schools`: the
-    schools of the bindings it supports) also those who review those bindings."""
+    schools of the bindings it supports) also those who review those bindings; for a
+    file of a parent's application (`application_schools`: the schools applied to),
+    operators and those schools' admins (not teachers: it holds a child's documents)."""
     if actor is None:
         return False
     if actor.is_system or actor.user_id == owner_id:
         return True
-    if not staff_binding_schools:
+    schools = staff_binding_schools | application_schools
+    if not schools:
         return False
-    return actor.is_operator or bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & staff_binding_schools)
+    return actor.is_operator or bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & schools)
 
 
 # --- schools and staff bindings ------------------------------------------
 
 
-def can_view_school(actor: Actor | None, school_id: int, *, is_active: bool, registered_by_id: int | None) -> bool:
-    """Active schools are a public directory; others: operators, the registrant, the school's staff."""
-    if is_active:
+def can_view_school(
+    actor: Actor | None, school_id: int, *, is_active: bool, registered_by_id: int | None, is_open: bool = True
+) -> bool:
+    """Active schools open to parents are a public directory; others (pending, rejected,
+    in test launch): operators, the registrant, the school's staff."""
+    if is_active and is_open:
         return True
     if actor is None:
         return False
     if actor.is_system or actor.is_operator or actor.user_id == registered_by_id:
         return True
     return any(school == school_id for school, _ in actor.memberships)
+
+
+def require_may_register_school(actor: Actor) -> None:
+    """Only a confirmed account may register a school (ACCOUNT_NOT_CONFIRMED otherwise)."""
+    require_confirmed(actor)
+
+
+def can_review_school(actor: Actor | None) -> bool:
+    """A school's registration is verified by the portal's operators only."""
+    return actor is not None and (actor.is_system or actor.is_operator)
+
+
+def can_open_school(actor: Actor | None, school_id: int) -> bool:
+    """Ending the test launch (opening to parents): the school's admin or an operator."""
+    if actor is None:
+        return False
+    return actor.is_system or actor.is_operator or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def can_view_school_review(actor: Actor | None, *, registered_by_id: int | None) -> bool:
+    """How a registration was decided and on what (the rejection reason, the registrant,
+    the appointment document): the registrant and operators only."""
+    if actor is None:
+        return False
+    return actor.is_system or actor.is_operator or (registered_by_id is not None and actor.user_id == registered_by_id)
+
+
+def school_search_scope(actor: Actor | None) -> tuple[int | None, frozenset[int]] | None:
+    """Beyond the public directory (active schools open to parents), which schools a
+    search shows: None means every school (operators); else (the user whose own
+    registrations they are, the schools the actor works at)."""
+    if actor is None:
+        return (None, frozenset())
+    if actor.is_system or actor.is_operator:
+        return None
+    return (actor.user_id, frozenset(school for school, _ in actor.memberships))
 
 
 def require_may_request_staff_binding(actor: Actor) -> None:
@@ -174,4 +220,202 @@ def audit_scope(actor: Actor | None) -> frozenset[int] | None:
     schools = actor.schools_with(StaffRole.SCHOOL_ADMIN)
     if not schools:
         raise forbidden("Журнал изменений доступен операторам и ответственным за дневник школы")
+    return schools
+
+
+# --- diary writes: lessons, homework, grades, attendance -------------------
+# Teaching assignments are rows, not actor facts: callers pass `assigned`
+# (the actor teaches that subject in that class) or `teaches_class` (any subject).
+
+
+def can_write_diary(actor: Actor | None, *, school_id: int, assigned: bool) -> bool:
+    """Schedule, homework, grades, attendance of a class × subject: the teacher
+    assigned to it, or an admin of the school. Operators keep out of diary content."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return assigned and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_view_lesson(actor: Actor | None, *, school_id: int, class_child_ids: frozenset[int]) -> bool:
+    """A lesson or its homework: the school's teachers and admins, and the children of
+    the class (`class_child_ids`: enrolled on the lesson's date) and their guardians."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER):
+        return True
+    return bool(actor.guardian_of & class_child_ids) or actor.student_child_id in class_child_ids
+
+
+def can_view_child_record(actor: Actor | None, *, child_id: int, school_id: int, teaches: bool) -> bool:
+    """A child's grade or attendance mark: the child's guardians, the child, their
+    teacher (`teaches`: for a grade, of that class × subject; for attendance, of that
+    class), and the school's admins. Operators see no diary content."""
+    if actor is None:
+        return False
+    if actor.is_system or child_id in actor.guardian_of or actor.student_child_id == child_id:
+        return True
+    if actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return teaches and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_mark_homework_done(actor: Actor | None, *, child_id: int) -> bool:
+    """Only the student or their guardian marks homework done."""
+    if actor is None:
+        return False
+    return actor.is_system or child_id in actor.guardian_of or actor.student_child_id == child_id
+
+
+def can_watch_attendance(actor: Actor | None, *, school_id: int, teaches_class: bool | None) -> bool:
+    """The attendance feed of a class (`teaches_class`: any subject in it) or, with
+    `teaches_class` None, of a whole school: its admins; a class also its teachers."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return bool(teaches_class) and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+# --- school setup: years, subjects, classes, children, imports -------------
+
+
+def can_set_up_school(actor: Actor | None, school_id: int) -> bool:
+    """Years, periods, subjects, control types, classes, teachers, enrolments: the
+    school's own admin only. Operators verify schools but do not run them."""
+    if actor is None:
+        return False
+    return actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def can_import_roster(actor: Actor | None, school_id: int) -> bool:
+    """Roster imports: the school's admin, or its integrator (a third-party system
+    that syncs rosters by external IDs, scoped to that one school)."""
+    if actor is None:
+        return False
+    return actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.INTEGRATOR)
+
+
+def can_view_school_structure(
+    actor: Actor | None, school_id: int, *, family_school_ids: frozenset[int] = frozenset()
+) -> bool:
+    """A school's years, subjects, control types and classes: its staff, operators,
+    and families (guardians, students) of children enrolled there
+    (`family_school_ids`: schools where the actor's wards or own child are enrolled)."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.is_operator:
+        return True
+    if any(school == school_id for school, _ in actor.memberships):
+        return True
+    return school_id in family_school_ids
+
+
+def can_view_class_roster(actor: Actor | None, school_id: int) -> bool:
+    """Who is in a class: the school's teachers and admins."""
+    if actor is None:
+        return False
+    return actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+
+
+def can_view_child(actor: Actor | None, child_id: int, *, school_ids: frozenset[int] = frozenset()) -> bool:
+    """A child's card: their guardians, the student themself, teachers and admins
+    of a school where the child is enrolled (`school_ids`), operators."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.is_operator:
+        return True
+    if child_id in actor.guardian_of or actor.student_child_id == child_id:
+        return True
+    return bool(actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER) & school_ids)
+
+
+def can_view_child_documents(actor: Actor | None, child_id: int, *, school_ids: frozenset[int] = frozenset()) -> bool:
+    """SNILS and birth certificate: the child themself, their guardians, and the
+    admins of a school where the child is enrolled. Not teachers, and not
+    operators: a support ticket never needs a child's documents."""
+    if actor is None:
+        return False
+    if actor.is_system:
+        return True
+    if child_id in actor.guardian_of or actor.student_child_id == child_id:
+        return True
+    return bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & school_ids)
+
+
+# --- diary reads and the calendar feed -------------------------------------
+
+
+def can_read_diary(actor: Actor | None, *, child_id: int, school_ids: frozenset[int], teaches_class: bool) -> bool:
+    """A child's diary (lessons, homework, grades, attendance): the child's guardians,
+    the student, teachers of the child's class (`teaches_class`: any subject in it, or
+    its homeroom) and admins of the child's school (`school_ids`). Not operators."""
+    if actor is None:
+        return False
+    if actor.is_system or child_id in actor.guardian_of or actor.student_child_id == child_id:
+        return True
+    if actor.schools_with(StaffRole.SCHOOL_ADMIN) & school_ids:
+        return True
+    return teaches_class and bool(actor.schools_with(StaffRole.TEACHER) & school_ids)
+
+
+def can_read_class_journal(actor: Actor | None, *, school_id: int, assigned: bool) -> bool:
+    """The class journal of a class × subject: the teacher assigned to it and the school's admins."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return assigned and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_manage_calendar_feed(actor: Actor) -> bool:
+    """A calendar feed is made and revoked by the person, through their own session."""
+    return not actor.is_system and actor.session_id is not None
+
+
+# --- parents' applications for diary access --------------------------------
+
+
+def require_may_apply(actor: Actor) -> None:
+    """Only a confirmed account may apply for a child's diary (ACCOUNT_NOT_CONFIRMED otherwise)."""
+    require_confirmed(actor)
+
+
+def can_view_application(actor: Actor | None, *, applicant_id: int, school_id: int | None) -> bool:
+    """An application: its applicant, operators, and the admins of the school applied to
+    (a draft, not yet sent, is the applicant's alone)."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.user_id == applicant_id:
+        return True
+    if school_id is None:
+        return False
+    return actor.is_operator or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def can_edit_application(actor: Actor | None, *, applicant_id: int) -> bool:
+    """Only the applicant fills in, corrects and submits their application."""
+    return actor is not None and (actor.is_system or actor.user_id == applicant_id)
+
+
+def can_review_application(actor: Actor | None, *, applicant_id: int, school_id: int | None) -> bool:
+    """The admins of the school applied to review it (operators only read); never one's own."""
+    if actor is None or school_id is None:
+        return False
+    if actor.is_system:
+        return True
+    if actor.user_id == applicant_id:
+        return False
+    return actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def application_queue_scope(actor: Actor) -> frozenset[int] | None:
+    """Schools whose applications the actor may list and follow: None means every
+    school (operators); anyone else without a school-admin role is refused."""
+    if actor.is_system or actor.is_operator:
+        return None
+    schools = actor.schools_with(StaffRole.SCHOOL_ADMIN)
+    if not schools:
+        raise forbidden("Заявки школы видят её администраторы и операторы портала")
     return schools

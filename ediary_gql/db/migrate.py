@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` up to `revision`. Blocking: call it from a thread
     when an event loop is running."""
     command.upgrade(alembic_config(url), revision)

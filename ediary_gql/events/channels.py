@@ -15,3 +15,28 @@ def deliveries() -> str:
 def user_sessions(user_id: int) -> str:
     """Sign-outs: open WebSocket connections of a revoked session close on it."""
     return f"user.{user_id}.sessions"
+
+
+def application_status(application_id: int) -> str:
+    """Status changes of one parent's application (applicationStatusChanged(applicationId))."""
+    return f"application.{application_id}.status"
+
+
+def school_applications(school_id: int) -> str:
+    """Status changes of every application to a school (applicationStatusChanged for staff)."""
+    return f"school.{school_id}.applications"
+
+
+def child_grades(child_id: int) -> str:
+    """A child's grades created, corrected or deleted (gradeEvents(childId))."""
+    return f"child.{child_id}.grades"
+
+
+def class_attendance(class_id: int) -> str:
+    """Attendance marks of a class's lessons (attendanceEvents(classId), attendanceSummary)."""
+    return f"class.{class_id}.attendance"
+
+
+def school_attendance(school_id: int) -> str:
+    """Attendance marks of every class of a school (attendanceEvents(schoolId))."""
+    return f"school.{school_id}.attendance"

@@ -55,6 +55,60 @@ class SessionRevoked(Event):
         return channels.user_sessions(self.user_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationStatusChanged(Event):
+    """An application changed status (or its due date); published once on the
+    application's channel and once on its school's (`on_school`)."""
+
+    kind: ClassVar[str] = "application.status_changed"
+    application_id: int
+    school_id: int
+    applicant_id: int
+    status: str
+    on_school: bool = False
+
+    @property
+    def channel(self) -> str:
+        if self.on_school:
+            return channels.school_applications(self.school_id)
+        return channels.application_status(self.application_id)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeChanged(Event):
+    """A grade was created, corrected or deleted (`action`)."""
+
+    kind: ClassVar[str] = "grade.changed"
+    grade_id: int
+    child_id: int
+    class_id: int
+    school_id: int
+    action: str
+
+    @property
+    def channel(self) -> str:
+        return channels.child_grades(self.child_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceChanged(Event):
+    """A lesson's attendance marks changed; published once on the class's channel
+    and once on its school's (`on_school`)."""
+
+    kind: ClassVar[str] = "attendance.changed"
+    lesson_id: int
+    class_id: int
+    school_id: int
+    date: str  # ISO date of the lesson
+    on_school: bool = False
+
+    @property
+    def channel(self) -> str:
+        if self.on_school:
+            return channels.school_attendance(self.school_id)
+        return channels.class_attendance(self.class_id)
+
+
 def parse(message: str) -> dict[str, Any]:
     """Decode a message; malformed ones come back as an empty dict and are skipped."""
     try:

@@ -21,9 +21,18 @@ async def staff_binding_schools(context: Context, attachment_id: int) -> frozens
     return frozenset(await loader.load(attachment_id))
 
 
+async def application_schools(context: Context, attachment_id: int) -> frozenset[int]:
+    """Schools of the submitted applications this attachment is a file of."""
+    loader = context.loaders.grouped("attachment.application_schools", service.application_schools)
+    return frozenset(await loader.load(attachment_id))
+
+
 async def may_view(context: Context, attachment_id: int, owner_id: int) -> bool:
     schools = await staff_binding_schools(context, attachment_id)
-    return policy.can_view_attachment(context.actor, owner_id, staff_binding_schools=schools)
+    applied_to = await application_schools(context, attachment_id)
+    return policy.can_view_attachment(
+        context.actor, owner_id, staff_binding_schools=schools, application_schools=applied_to
+    )
 
 
 def download_url(context: Context, attachment_id: int) -> str:

@@ -94,9 +94,12 @@ async def download(request: Request) -> Response:
         first = b""
 
     async def body() -> AsyncIterator[bytes]:
-        yield first
-        async for chunk in chunks:
-            yield chunk
+        try:
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # close the file even if the client goes away mid-way
 
     return StreamingResponse(
         body(),

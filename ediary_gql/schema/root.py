@@ -7,6 +7,7 @@ from collections.abc import Callable
 import strawberry
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -17,10 +18,21 @@ from strawberry.extensions import (
 )
 
 from ediary_gql.schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from ediary_gql.schema.applications import ApplicationsMutation, ApplicationsQuery, ApplicationsSubscription
+from ediary_gql.schema.attendance import AttendanceMutation, AttendanceSubscription
 from ediary_gql.schema.audit import AuditQuery
+from ediary_gql.schema.calendar_feed import CalendarFeedMutation
 from ediary_gql.schema.delivery import DeliveryMutation
+from ediary_gql.schema.diary import DiaryQuery
+from ediary_gql.schema.directory import DirectoryQuery
 from ediary_gql.schema.errors import should_mask_error
+from ediary_gql.schema.grades import GradesMutation, GradesSubscription
+from ediary_gql.schema.homework import HomeworkMutation
+from ediary_gql.schema.lessons import LessonsMutation
 from ediary_gql.schema.registration import RegistrationMutation
+from ediary_gql.schema.roster_import import RosterImportMutation
+from ediary_gql.schema.school_setup import SCHOOL_SETUP_TYPES, SchoolSetupMutation
+from ediary_gql.schema.schools import SchoolsMutation, SchoolsQuery
 from ediary_gql.schema.staff_bindings import StaffBindingsMutation, StaffBindingsQuery
 from ediary_gql.schema.types.audit import AuditEntry
 from ediary_gql.schema.types.notification import Notification
@@ -38,17 +50,40 @@ class NodeQuery:
 
 # Each area contributes a root type; the schema's roots inherit them all.
 @strawberry.type
-class Query(NodeQuery, AccountsQuery, StaffBindingsQuery, AuditQuery):
+class Query(
+    NodeQuery,
+    AccountsQuery,
+    StaffBindingsQuery,
+    AuditQuery,
+    DiaryQuery,
+    ApplicationsQuery,
+    SchoolsQuery,
+    DirectoryQuery,
+):
     pass
 
 
 @strawberry.type
-class Mutation(AccountsMutation, StaffBindingsMutation, DeliveryMutation, RegistrationMutation):
+class Mutation(
+    AccountsMutation,
+    StaffBindingsMutation,
+    DeliveryMutation,
+    RegistrationMutation,
+    ApplicationsMutation,
+    SchoolSetupMutation,
+    RosterImportMutation,
+    SchoolsMutation,
+    CalendarFeedMutation,
+    LessonsMutation,
+    HomeworkMutation,
+    GradesMutation,
+    AttendanceMutation,
+):
     pass
 
 
 @strawberry.type
-class Subscription(AccountsSubscription):
+class Subscription(AccountsSubscription, ApplicationsSubscription, GradesSubscription, AttendanceSubscription):
     pass
 
 
@@ -70,11 +105,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
 def _build(settings: Settings) -> strawberry.Schema:
     # Extensions are given as factories: one fresh instance per request.
+    # The limiters' validation rules are made once: a rule class made per request is a new
+    # ValidationCache key every time, and every document would be validated again.
+    depth_rules = QueryDepthLimiter(max_depth=settings.query_max_depth).validation_rules
+    alias_rules = MaxAliasesLimiter(max_alias_count=settings.query_max_aliases).validation_rules
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        lambda: QueryDepthLimiter(max_depth=settings.query_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.query_max_aliases),
+        lambda: AddValidationRules(depth_rules),
+        lambda: AddValidationRules(alias_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
         lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Внутренняя ошибка сервера"),
     ]
@@ -82,6 +121,6 @@ def _build(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[User, Notification, AuditEntry],
+        types=[User, Notification, AuditEntry, *SCHOOL_SETUP_TYPES],
         extensions=extensions,
     )

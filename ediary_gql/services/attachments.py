@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db.models.applications import Application, ApplicationAttachment
 from ediary_gql.db.models.attachments import ALLOWED_CONTENT_TYPES, Attachment
+from ediary_gql.db.models.enums import ApplicationStatus
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.services import audit
@@ -207,6 +209,21 @@ async def staff_binding_schools(session: AsyncSession, attachment_ids: Sequence[
     return [(int(a), int(s)) for a, s in rows.all()]
 
 
+async def application_schools(session: AsyncSession, attachment_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(attachment id, school id) for files of parents' applications that were sent to a
+    school (a draft's files stay the applicant's alone)."""
+    rows = await session.execute(
+        select(ApplicationAttachment.attachment_id, Application.school_id)
+        .join(Application, Application.id == ApplicationAttachment.application_id)
+        .where(
+            ApplicationAttachment.attachment_id.in_(list(attachment_ids)),
+            Application.school_id.is_not(None),
+            Application.status != ApplicationStatus.DRAFT,
+        )
+    )
+    return [(int(a), int(s)) for a, s in rows.all() if s is not None]
+
+
 async def find_for_download(session: AsyncSession, *, actor: Actor | None, attachment_id: int) -> Attachment | None:
     """The attachment if `actor` may read it; None when it is absent or not theirs
     to see (the two look the same to the caller)."""
@@ -214,6 +231,9 @@ async def find_for_download(session: AsyncSession, *, actor: Actor | None, attac
     if attachment is None:
         return None
     schools = frozenset(school for _, school in await staff_binding_schools(session, [attachment.id]))
-    if not policy.can_view_attachment(actor, attachment.owner_id, staff_binding_schools=schools):
+    applied_to = frozenset(school for _, school in await application_schools(session, [attachment.id]))
+    if not policy.can_view_attachment(
+        actor, attachment.owner_id, staff_binding_schools=schools, application_schools=applied_to
+    ):
         return None
     return attachment

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from stdnum.exceptions import ValidationError as StdnumValidationError
-from stdnum.ru import inn as ru_inn
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
@@ -29,7 +27,7 @@ from ediary_gql.db.models.enums import (
 from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
-from ediary_gql.services import audit, notifications
+from ediary_gql.services import audit, notifications, requisites
 from ediary_gql.services.attachments import UploadedFile, store_attachment
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
@@ -69,16 +67,8 @@ class BindingFilter:
 
 
 def normalize_school_inn(raw: str, *, field: str = "schoolInn") -> str:
-    """A legal entity's INN: 10 digits with a valid check digit."""
-    value = "".join(raw.split())
-    try:
-        if len(value) != 10:
-            raise StdnumValidationError
-        return str(ru_inn.validate(value))
-    except StdnumValidationError:
-        raise DomainError(
-            ErrorCode.INVALID, "ИНН организации: 10 цифр с верным контрольным разрядом", field=field
-        ) from None
+    """A legal entity's INN: 10 digits with a valid check digit (services/requisites.py)."""
+    return requisites.normalize_company_inn(raw, field=field, empty_code=ErrorCode.INVALID)
 
 
 def _text(value: str | None) -> str | None:
@@ -235,6 +225,13 @@ async def review_staff_binding(
         errors.add("reason", ErrorCode.TOO_LONG, f"Не длиннее {MAX_REASON_LENGTH} символов")
     if binding.status != StaffBindingStatus.PENDING:
         errors.add("bindingId", ErrorCode.INVALID_STATE, _already_decided(binding.status))
+    elif await session.scalar(select(School.status).where(School.id == binding.school_id)) != SchoolStatus.ACTIVE:
+        # a registrant's request is decided with the school's registration (reviewSchool)
+        errors.add(
+            "bindingId",
+            ErrorCode.INVALID_STATE,
+            "Школа ещё не подключена: заявка решается вместе с регистрацией школы (reviewSchool)",
+        )
     errors.raise_if_any()
 
     now = utcnow()

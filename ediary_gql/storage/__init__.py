@@ -11,7 +11,7 @@ import asyncio
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -40,7 +40,7 @@ class Storage(Protocol):
         """
         ...
 
-    def open(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    def open(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         """The stored bytes, chunk by chunk; StorageKeyError if there are none."""
         ...
 
@@ -83,7 +83,7 @@ class LocalStorage:
             raise
         return key
 
-    async def open(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def open(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         path = self.path_of(key)
         try:
             handle = await asyncio.to_thread(path.open, "rb")

@@ -54,6 +54,7 @@ from tests.factories.notifications import (
     make_outbox_message,
 )
 from tests.factories.reports import make_report
+from tests.factories.school_setup import make_roster_link, make_teacher_invitation
 from tests.factories.schools import (
     make_school,
     make_school_admin,
@@ -108,6 +109,7 @@ __all__ = [
     "make_period",
     "make_region",
     "make_report",
+    "make_roster_link",
     "make_school",
     "make_school_admin",
     "make_school_class",
@@ -118,6 +120,7 @@ __all__ = [
     "make_staff_user",
     "make_subject",
     "make_teacher",
+    "make_teacher_invitation",
     "make_teaching_assignment",
     "make_thread",
     "make_thread_participant",

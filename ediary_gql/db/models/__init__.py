@@ -44,6 +44,7 @@ from ediary_gql.db.models.notifications import (
     OutboxMessage,
 )
 from ediary_gql.db.models.reports import Report
+from ediary_gql.db.models.school_setup import RosterLink, TeacherInvitation
 from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
 from ediary_gql.db.models.users import AuthSession, SignInFailure, User, VerificationCode
 
@@ -80,6 +81,7 @@ __all__ = [
     "Period",
     "Region",
     "Report",
+    "RosterLink",
     "School",
     "SchoolClass",
     "Settlement",
@@ -87,6 +89,7 @@ __all__ = [
     "StaffBinding",
     "StaffMembership",
     "Subject",
+    "TeacherInvitation",
     "TeachingAssignment",
     "Thread",
     "ThreadParticipant",

@@ -91,6 +91,8 @@ class Grade(TimestampsMixin, Base):
 
     __table_args__ = (
         Index("ix_grades_child_subject_date", "child_id", "subject_id", "graded_on"),
+        # a child's averages over a period in every subject (Child.averages)
+        Index("ix_grades_child_graded_on", "child_id", "graded_on"),
         Index("ix_grades_lesson_id", "lesson_id"),
         Index("ix_grades_class_subject_period", "class_id", "subject_id", "period_id"),
         # One live final grade per child, subject and period (or year, via the class).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
@@ -10,12 +11,22 @@ from strawberry import relay
 from ediary_gql.auth import policy
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.schools import School as SchoolRow
+from ediary_gql.resolvers import school_fields
+from ediary_gql.resolvers import school_setup_fields as setup_fields
 from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.academic_year import AcademicYear
+from ediary_gql.schema.types.attachments import Attachment
+from ediary_gql.schema.types.geo import Region, Settlement
+from ediary_gql.schema.types.school_class import SchoolClass
+from ediary_gql.schema.types.subject import ControlType, Subject
+from ediary_gql.schema.types.user import User
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
 SchoolStatus = strawberry.enum(enums.SchoolStatus, description="A school's registration status")
+SchoolType = strawberry.enum(enums.SchoolType, description="Kind of school: school, gymnasium, lyceum, …")
+LaunchMode = strawberry.enum(enums.LaunchMode, description="TEST: a test launch, staff only; OPEN: offered to parents")
 
 
 @strawberry.type(name="School", description="A school (educational organisation)")
@@ -28,6 +39,22 @@ class School(EntityNode):
     inn: str = strawberry.field(description="INN of the organisation (10 digits)")
     status: SchoolStatus  # type: ignore[valid-type]
     _registered_by_id: strawberry.Private[int | None]
+    # --- schools area: registration, verification, search ---
+    type: SchoolType  # type: ignore[valid-type]
+    okpo: str = strawberry.field(description="OKPO code (8 digits)")
+    kpp: str | None = strawberry.field(description="KPP (9 digits), if given")
+    address: str
+    phone: str | None
+    email: str | None
+    website: str | None
+    launch_mode: LaunchMode = strawberry.field(  # type: ignore[valid-type]
+        description="TEST until the school's admin opens it to parents"
+    )
+    diary_uid: str | None = strawberry.field(description="The diary's identifier, issued on activation")
+    created_at: dt.datetime
+    _settlement_id: strawberry.Private[int]
+    _rejection_reason: strawberry.Private[str | None]
+    _reviewed_at: strawberry.Private[dt.datetime | None]
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -38,6 +65,19 @@ class School(EntityNode):
             inn=row.inn,
             status=enums.SchoolStatus(row.status),
             _registered_by_id=row.registered_by_id,
+            type=enums.SchoolType(row.type),
+            okpo=row.okpo,
+            kpp=row.kpp,
+            address=row.address,
+            phone=row.phone,
+            email=row.email,
+            website=row.website,
+            launch_mode=enums.LaunchMode(row.launch_mode),
+            diary_uid=row.diary_uid,
+            created_at=row.created_at,
+            _settlement_id=row.settlement_id,
+            _rejection_reason=row.rejection_reason,
+            _reviewed_at=row.reviewed_at,
         )
 
     @classmethod
@@ -46,5 +86,62 @@ class School(EntityNode):
             context.actor,
             row.id,
             is_active=row.status == enums.SchoolStatus.ACTIVE,
+            is_open=row.launch_mode == enums.LaunchMode.OPEN,
             registered_by_id=row.registered_by_id,
         )
+
+    # --- schools area: place, review details -----------------------------------
+
+    @strawberry.field(description="The settlement the school is in")
+    async def settlement(self, info: strawberry.Info[Context, None]) -> Settlement:
+        return Settlement.from_row(await school_fields.settlement(info.context, self._settlement_id))
+
+    @strawberry.field(description="The region the school is in")
+    async def region(self, info: strawberry.Info[Context, None]) -> Region:
+        return Region.from_row(await school_fields.region(info.context, self._settlement_id))
+
+    @strawberry.field(description="Why the registration was rejected; only the registrant and operators see it")
+    def rejection_reason(self, info: strawberry.Info[Context, None]) -> str | None:
+        return self._rejection_reason if school_fields.may_view_review(info.context, self._registered_by_id) else None
+
+    @strawberry.field(description="When the registration was decided; only the registrant and operators see it")
+    def reviewed_at(self, info: strawberry.Info[Context, None]) -> dt.datetime | None:
+        return self._reviewed_at if school_fields.may_view_review(info.context, self._registered_by_id) else None
+
+    @strawberry.field(description="Who registered the school; only the registrant and operators see it")
+    async def registered_by(self, info: strawberry.Info[Context, None]) -> User | None:
+        row = await school_fields.registrant(info.context, self._registered_by_id)
+        return User.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="The registrant's appointment document (приказ о назначении); registrant and operators only"
+    )
+    async def appointment_document(self, info: strawberry.Info[Context, None]) -> Attachment | None:
+        row = await school_fields.appointment_document(info.context, self.id, self._registered_by_id)
+        return Attachment.from_row(row) if row is not None else None
+
+    # --- school setup (schools area: setup and imports) ---------------------
+
+    @strawberry.field(description="Academic years, newest first; null unless you are of the school (staff, families)")
+    async def academic_years(self, info: strawberry.Info[Context, None]) -> list[AcademicYear] | None:
+        if not await setup_fields.may_view_school_structure(info.context, self.id):
+            return None
+        return [AcademicYear.from_row(r) for r in await setup_fields.academic_years(info.context, self.id)]
+
+    @strawberry.field(description="Subjects by name; null unless you are of the school (staff, families)")
+    async def subjects(self, info: strawberry.Info[Context, None]) -> list[Subject] | None:
+        if not await setup_fields.may_view_school_structure(info.context, self.id):
+            return None
+        return [Subject.from_row(r) for r in await setup_fields.subjects(info.context, self.id)]
+
+    @strawberry.field(description="Control types with weights: the school's own and the defaults it keeps")
+    async def control_types(self, info: strawberry.Info[Context, None]) -> list[ControlType] | None:
+        if not await setup_fields.may_view_school_structure(info.context, self.id):
+            return None
+        return [ControlType.from_row(r) for r in await setup_fields.control_types(info.context, self.id)]
+
+    @strawberry.field(description="Classes, newest year first; null unless you are of the school (staff, families)")
+    async def classes(self, info: strawberry.Info[Context, None]) -> list[SchoolClass] | None:
+        if not await setup_fields.may_view_school_structure(info.context, self.id):
+            return None
+        return [SchoolClass.from_row(r) for r in await setup_fields.classes(info.context, self.id)]

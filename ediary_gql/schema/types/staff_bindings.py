@@ -88,6 +88,12 @@ class StaffBinding(EntityNode):
             return None
         return Attachment.from_row(row)
 
+    @strawberry.field(description="A TEACHER request from someone the school's admin invited (inviteTeacher)")
+    async def invited(self, info: strawberry.Info[Context, None]) -> bool:
+        from ediary_gql.resolvers import school_setup_fields  # school setup builds on this type
+
+        return await school_setup_fields.binding_invited(info.context, self.id)
+
 
 @strawberry.input(description="Ask to act for a school in a role; the document goes as a multipart upload")
 class RequestStaffBindingInput:

@@ -1,0 +1,295 @@
+"""Application (заявка): a parent's request for access to a child's diary; inputs and payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.file_uploads import Upload
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models import enums
+from ediary_gql.db.models.applications import Application as ApplicationRow
+from ediary_gql.db.models.attachments import Attachment as AttachmentRow
+from ediary_gql.db.models.classes import SchoolClass as SchoolClassRow
+from ediary_gql.db.models.schools import School as SchoolRow
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.resolvers import application_fields as fields
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.attachments import Attachment
+from ediary_gql.schema.types.child import Sex
+from ediary_gql.schema.types.school import School
+from ediary_gql.schema.types.school_class import SchoolClass
+from ediary_gql.schema.types.user import User
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+ApplicationStatus = strawberry.enum(
+    enums.ApplicationStatus,
+    description="DRAFT → SUBMITTED → ACCEPTED → IN_REVIEW → APPROVED; REJECTED; NEEDS_CORRECTION → SUBMITTED",
+)
+ApplicationAction = strawberry.enum(enums.ApplicationAction, description="A step of an application's history")
+ApplicationAttachmentKind = strawberry.enum(
+    enums.ApplicationAttachmentKind, description="What a file of an application is"
+)
+
+
+@strawberry.enum(description="What the school's admin does with an application")
+class ReviewAction(enum.Enum):
+    ACCEPT = "ACCEPT"
+    START_REVIEW = "START_REVIEW"
+    REQUEST_CORRECTION = "REQUEST_CORRECTION"
+    EXTEND = "EXTEND"
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+@strawberry.type(description="The birth certificate as given: series (e.g. IV-АБ), 6-digit number, issue date")
+class ApplicationBirthCertificate:
+    series: str | None
+    number: str | None
+    issued_on: dt.date | None
+
+
+@strawberry.type(name="ApplicationChild", description="The child as the applicant described them")
+class ApplicationChild:
+    last_name: str | None
+    first_name: str | None
+    middle_name: str | None
+    birth_date: dt.date | None
+    sex: Sex | None  # type: ignore[valid-type]
+    snils: str | None = strawberry.field(description="11 digits")
+    birth_certificate: ApplicationBirthCertificate
+    citizenship: str | None = strawberry.field(description="OKSM country code; 643 is Russia")
+
+
+@strawberry.type(description="One step of an application: who did what, when, with what comment")
+class ApplicationHistoryEntry:
+    from_status: ApplicationStatus | None  # type: ignore[valid-type]
+    to_status: ApplicationStatus  # type: ignore[valid-type]
+    action: ApplicationAction  # type: ignore[valid-type]
+    comment: str | None
+    at: dt.datetime
+    _actor_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="Who took the step (whoever may read the application sees who acted on it; "
+        "contacts stay guarded by the User type); null for the system"
+    )
+    async def actor(self, info: strawberry.Info[Context, None]) -> User | None:
+        if self._actor_id is None:
+            return None
+        row = await info.context.loaders.by_id(UserRow).load(self._actor_id)
+        return User.from_row(row) if row is not None else None
+
+
+@strawberry.type(description="A file of an application")
+class ApplicationAttachment:
+    kind: ApplicationAttachmentKind  # type: ignore[valid-type]
+    _attachment_id: strawberry.Private[int]
+
+    @strawberry.field(description="The file; null for those who may not read it")
+    async def file(self, info: strawberry.Info[Context, None]) -> Attachment | None:
+        row = await info.context.loaders.by_id(AttachmentRow).load(self._attachment_id)
+        if row is None or not await Attachment.visible(info.context, row):
+            return None
+        return Attachment.from_row(row)
+
+
+@strawberry.type(name="Application", description="A parent's application (заявка) for access to a child's diary")
+class Application(EntityNode):
+    model = ApplicationRow
+
+    id: relay.NodeID[int]
+    number: str | None = strawberry.field(description='"ED-2026-000123", given on first submission')
+    status: ApplicationStatus  # type: ignore[valid-type]
+    child: ApplicationChild
+    region_code: str | None
+    submitted_at: dt.datetime | None
+    due_on: dt.date | None = strawberry.field(description="Review deadline: 5 working days, 10 when extended")
+    extended: bool
+    decided_at: dt.datetime | None
+    rejection_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            number=row.number,
+            status=enums.ApplicationStatus(row.status),
+            child=ApplicationChild(
+                last_name=row.child_last_name,
+                first_name=row.child_first_name,
+                middle_name=row.child_middle_name,
+                birth_date=row.child_birth_date,
+                sex=enums.Sex(row.child_sex) if row.child_sex else None,
+                snils=row.child_snils,
+                birth_certificate=ApplicationBirthCertificate(
+                    series=row.birth_cert_series, number=row.birth_cert_number, issued_on=row.birth_cert_issued_on
+                ),
+                citizenship=row.citizenship,
+            ),
+            region_code=row.region_code,
+            submitted_at=row.submitted_at,
+            due_on=row.due_on,
+            extended=bool(row.extended),
+            decided_at=row.decided_at,
+            rejection_reason=row.rejection_reason,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            _row=row,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        return policy.can_view_application(context.actor, applicant_id=row.applicant_id, school_id=row.school_id)
+
+    @strawberry.field(description="Who applied")
+    async def applicant(self, info: strawberry.Info[Context, None]) -> User | None:
+        row = await info.context.loaders.by_id(UserRow).load(self._row.applicant_id)
+        return User.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The school applied to")
+    async def school(self, info: strawberry.Info[Context, None]) -> School | None:
+        if self._row.school_id is None:
+            return None
+        row = await info.context.loaders.by_id(SchoolRow).load(self._row.school_id)
+        return School.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The settlement's global ID (the family's choice of place)")
+    def settlement_id(self) -> relay.GlobalID | None:
+        sid = self._row.settlement_id
+        return relay.GlobalID("Settlement", str(sid)) if sid is not None else None
+
+    @strawberry.field(description='The class applied to, e.g. "5А"')
+    async def class_name(self, info: strawberry.Info[Context, None]) -> str | None:
+        if self._row.class_id is None:
+            return None
+        row = await info.context.loaders.by_id(SchoolClassRow).load(self._row.class_id)
+        return row.name if row is not None else None
+
+    @strawberry.field(description="The class applied to; null for those who may not see the school's classes")
+    async def school_class(self, info: strawberry.Info[Context, None]) -> SchoolClass | None:
+        if self._row.class_id is None:
+            return None
+        row = await info.context.loaders.by_id(SchoolClassRow).load(self._row.class_id)
+        if row is None or not await SchoolClass.visible(info.context, row):
+            return None
+        return SchoolClass.from_row(row)
+
+    @strawberry.field(description="Past its due date while waiting for the school (in the school's time zone)")
+    async def overdue(self, info: strawberry.Info[Context, None]) -> bool:
+        return await fields.is_overdue(info.context, self._row)
+
+    @strawberry.field(description="Every step, oldest first")
+    async def history(self, info: strawberry.Info[Context, None]) -> list[ApplicationHistoryEntry]:
+        rows = await fields.history(info.context, self._row.id)
+        return [
+            ApplicationHistoryEntry(
+                from_status=enums.ApplicationStatus(r.from_status) if r.from_status else None,
+                to_status=enums.ApplicationStatus(r.to_status),
+                action=enums.ApplicationAction(r.action),
+                comment=r.comment,
+                at=r.created_at,
+                _actor_id=r.actor_id,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The scans: birth certificate, school certificate, others")
+    async def attachments(self, info: strawberry.Info[Context, None]) -> list[ApplicationAttachment]:
+        rows = await fields.attachments(info.context, self._row.id)
+        return [
+            ApplicationAttachment(kind=enums.ApplicationAttachmentKind(r.kind), _attachment_id=r.attachment_id)
+            for r in rows
+        ]
+
+    @strawberry.field(description="What the viewer may do with it now (UPDATE and SUBMIT, or review actions)")
+    def available_actions(self, info: strawberry.Info[Context, None]) -> list[ApplicationAction]:  # type: ignore[valid-type]
+        return fields.available_actions(info.context, self._row)
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+@strawberry.input(description="A birth certificate: series (IV-АБ), number (6 digits) and issue date")
+class ApplicationBirthCertificateInput:
+    series: str | None = None
+    number: str | None = None
+    issued_on: dt.date | None = None
+
+
+@strawberry.input(description="The child: names in Cyrillic (hyphens allowed), SNILS optional")
+class ApplicationChildInput:
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    birth_date: dt.date | None = None
+    sex: Sex | None = None  # type: ignore[valid-type]
+    snils: str | None = strawberry.field(default=None, description="11 digits; 123-456-789 01 is accepted")
+    birth_certificate: ApplicationBirthCertificateInput | None = None
+    citizenship: str | None = strawberry.field(default=None, description="OKSM code; 643 (Russia) by default")
+
+
+@strawberry.input(description="A file to attach (multipart upload): PDF, JPG or PNG up to 5 MB")
+class ApplicationFileInput:
+    kind: ApplicationAttachmentKind  # type: ignore[valid-type]
+    file: Upload
+
+
+@strawberry.input(description="A new draft: fill in what you have; everything is checked on submission")
+class CreateApplicationInput:
+    child: ApplicationChildInput | None = None
+    region_code: str | None = None
+    settlement_id: relay.GlobalID | None = None
+    school_id: relay.GlobalID | None = None
+    class_id: relay.GlobalID | None = None
+    attachments: list[ApplicationFileInput] | None = None
+
+
+@strawberry.input(description="The whole form again (fields left out are cleared); files are added and removed")
+class UpdateApplicationInput:
+    application_id: relay.GlobalID
+    child: ApplicationChildInput | None = None
+    region_code: str | None = None
+    settlement_id: relay.GlobalID | None = None
+    school_id: relay.GlobalID | None = None
+    class_id: relay.GlobalID | None = None
+    attachments: list[ApplicationFileInput] | None = strawberry.field(default=None, description="Files to add")
+    remove_attachments: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Attachment IDs to take out of the application"
+    )
+
+
+@strawberry.input
+class SubmitApplicationInput:
+    application_id: relay.GlobalID
+
+
+@strawberry.input(description="One review action; a comment is required to reject or to ask for corrections")
+class ReviewApplicationInput:
+    application_id: relay.GlobalID
+    action: ReviewAction
+    comment: str | None = None
+
+
+@strawberry.input(description="The review queue's filter")
+class ApplicationFilter:
+    status: ApplicationStatus | None = None  # type: ignore[valid-type]
+    overdue: bool | None = None
+    query: str | None = strawberry.field(default=None, description="An application number, or the child's surname")
+    school_id: relay.GlobalID | None = None
+
+
+@strawberry.type
+class ApplicationPayload:
+    application: Application | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

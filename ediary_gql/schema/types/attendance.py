@@ -1,0 +1,129 @@
+"""Attendance marks; inputs and payloads of markAttendance; the live feed and summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+from strawberry import relay
+
+from ediary_gql.db.models import enums
+from ediary_gql.db.models.attendance import Attendance as AttendanceRow
+from ediary_gql.db.models.children import Child as ChildRow
+from ediary_gql.db.models.lessons import Lesson as LessonRow
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.resolvers import diary_access
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.child import Child
+from ediary_gql.schema.types.lesson import Lesson
+from ediary_gql.schema.types.user import User
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+AttendanceStatus = strawberry.enum(enums.AttendanceStatus, description="A child's presence at a lesson")
+
+if TYPE_CHECKING:
+    Info = strawberry.Info["Context", None]
+else:  # a forward reference in the alias hid `info` from strawberry (it became a GraphQL argument)
+    Info = strawberry.Info
+
+
+@strawberry.type(name="Attendance", description="A child's attendance mark at a lesson")
+class Attendance(EntityNode):
+    model = AttendanceRow
+
+    id: relay.NodeID[int]
+    status: AttendanceStatus  # type: ignore[valid-type]
+    minutes_late: int | None
+    reason: str | None
+    marked_at: dt.datetime = strawberry.field(description="When the current status was set")
+    _child_id: strawberry.Private[int]
+    _lesson_id: strawberry.Private[int]
+    _marked_by_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            status=enums.AttendanceStatus(row.status),
+            minutes_late=row.minutes_late,
+            reason=row.reason,
+            marked_at=row.marked_at,
+            _child_id=row.child_id,
+            _lesson_id=row.lesson_id,
+            _marked_by_id=row.marked_by_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        lesson = await context.loaders.by_id(LessonRow).load(row.lesson_id)
+        if lesson is None:
+            return False
+        return await diary_access.may_view_child_record(
+            context, child_id=row.child_id, class_id=lesson.class_id, subject_id=None
+        )
+
+    @strawberry.field
+    async def child(self, info: Info) -> Child | None:
+        row = await info.context.loaders.by_id(ChildRow).load(self._child_id)
+        return Child.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def lesson(self, info: Info) -> Lesson | None:
+        row = await info.context.loaders.by_id(LessonRow).load(self._lesson_id)
+        return Lesson.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Who set the current status")
+    async def marked_by(self, info: Info) -> User | None:
+        row = await info.context.loaders.by_id(UserRow).load(self._marked_by_id)
+        return User.from_row(row) if row is not None else None
+
+
+@strawberry.input(description="One child's mark")
+class AttendanceMarkInput:
+    child_id: relay.GlobalID
+    status: AttendanceStatus  # type: ignore[valid-type]
+    minutes_late: int | None = strawberry.field(default=None, description="Required for LATE: 1 to 300")
+    reason: str | None = None
+
+
+@strawberry.input(description="Marks for a lesson in one call; children left out keep what they had")
+class MarkAttendanceInput:
+    lesson_id: relay.GlobalID
+    marks: list[AttendanceMarkInput]
+
+
+@strawberry.type(description="A lesson and all its attendance marks")
+class LessonAttendance:
+    lesson: Lesson
+    marks: list[Attendance]
+
+
+@strawberry.type
+class MarkAttendancePayload:
+    lesson: Lesson | None = None
+    marks: list[Attendance] = strawberry.field(default_factory=list, description="Every mark of the lesson")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="Counts by status; unmarked = children × lessons of the day − marks")
+class AttendanceCounts:
+    present: int
+    absent: int
+    late: int
+    excused: int
+    sick: int
+    unmarked: int
+
+
+@strawberry.type(description="A class's attendance on a day, across its scheduled lessons")
+class AttendanceSummary:
+    class_id: relay.GlobalID
+    date: dt.date
+    counts: AttendanceCounts
+    lessons: int = strawberry.field(description="Scheduled lessons of the class that day")
+    children: int = strawberry.field(description="Children enrolled that day")
+    updated_at: dt.datetime

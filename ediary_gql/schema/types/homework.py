@@ -1,0 +1,121 @@
+"""Homework given at a lesson; inputs and payloads of assignHomework and markHomeworkDone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+from strawberry import relay
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models.homework import Homework as HomeworkRow
+from ediary_gql.db.models.lessons import Lesson as LessonRow
+from ediary_gql.resolvers import diary_access
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.attachments import Attachment
+from ediary_gql.schema.types.lesson import Lesson
+from ediary_gql.services import homework as service
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+if TYPE_CHECKING:
+    Info = strawberry.Info["Context", None]
+else:  # a forward reference in the alias hid `info` from strawberry (it became a GraphQL argument)
+    Info = strawberry.Info
+
+
+async def _completions(session: Any, ids: list[int]) -> list[tuple[int, service.Completion]]:
+    return [(c.homework_id, c) for c in await service.completions(session, ids)]
+
+
+@strawberry.type(description="How many children of the class have done a homework")
+class HomeworkCompletion:
+    done: int
+    total: int = strawberry.field(description="Children enrolled in the class on the lesson's date")
+
+
+@strawberry.type(name="Homework", description="Homework given at a lesson")
+class Homework(EntityNode):
+    model = HomeworkRow
+
+    id: relay.NodeID[int]
+    text: str
+    published_on: dt.date
+    due_on: dt.date
+    expected_minutes: int | None = strawberry.field(description="Expected volume, in minutes")
+    _lesson_id: strawberry.Private[int]
+    _class_id: strawberry.Private[int]
+    _subject_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            text=row.text,
+            published_on=row.published_on,
+            due_on=row.due_on,
+            expected_minutes=row.expected_minutes,
+            _lesson_id=row.lesson_id,
+            _class_id=row.class_id,
+            _subject_id=row.subject_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        lesson = await context.loaders.by_id(LessonRow).load(row.lesson_id)
+        return lesson is not None and await diary_access.may_view_lesson(context, lesson)
+
+    @strawberry.field(description="The lesson it was given at")
+    async def lesson(self, info: Info) -> Lesson | None:
+        row = await info.context.loaders.by_id(LessonRow).load(self._lesson_id)
+        return Lesson.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Files attached to the homework")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        loader = info.context.loaders.grouped("homework.attachments", service.attachments)
+        return [Attachment.from_row(r) for r in await loader.load(self.id)]
+
+    @strawberry.field(description="Done / enrolled, for the class's teacher and the school's admins; null for others")
+    async def completion(self, info: Info) -> HomeworkCompletion | None:
+        ctx = info.context
+        school_id = await diary_access.school_of_class(ctx.loaders, self._class_id)
+        teaches = await diary_access.teaches(ctx, ctx.loaders, self._class_id, self._subject_id)
+        if not policy.can_write_diary(ctx.actor, school_id=school_id, assigned=teaches):
+            return None
+        loader = ctx.loaders.grouped("homework.completion", _completions)
+        found = await loader.load(self.id)
+        return HomeworkCompletion(done=found[0].done, total=found[0].total) if found else None
+
+
+@strawberry.input(description="Homework for a lesson (class and subject are the lesson's)")
+class AssignHomeworkInput:
+    lesson_id: relay.GlobalID
+    text: str
+    due_on: dt.date = strawberry.field(description="Not before the lesson's date")
+    expected_minutes: int | None = strawberry.field(default=None, description="Expected volume, 1 to 600 minutes")
+    attachment_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description="Files you uploaded (POST /attachments)"
+    )
+
+
+@strawberry.input(description="Mark a homework done (or not) for a child: by the child or their guardian")
+class MarkHomeworkDoneInput:
+    homework_id: relay.GlobalID
+    child_id: relay.GlobalID
+    done: bool = True
+
+
+@strawberry.type
+class HomeworkPayload:
+    homework: Homework | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MarkHomeworkDonePayload:
+    homework: Homework | None = None
+    done: bool | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,275 @@
+"""Lesson and TimetableTemplate: the schedule; their inputs and payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+from strawberry import relay
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models import enums
+from ediary_gql.db.models.calendar import Period as PeriodRow
+from ediary_gql.db.models.classes import SchoolClass as SchoolClassRow
+from ediary_gql.db.models.classes import Subject as SubjectRow
+from ediary_gql.db.models.lessons import Lesson as LessonRow
+from ediary_gql.db.models.lessons import TimetableTemplate as TemplateRow
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.resolvers import diary_access
+from ediary_gql.schema.errors import UserError, UserErrorCode
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.academic_year import Period
+from ediary_gql.schema.types.school_class import SchoolClass
+from ediary_gql.schema.types.subject import Subject
+from ediary_gql.schema.types.user import User
+from ediary_gql.services import lessons as service
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+LessonStatus = strawberry.enum(enums.LessonStatus, description="SCHEDULED, or CANCELLED (kept in the diary)")
+
+if TYPE_CHECKING:
+    Info = strawberry.Info["Context", None]
+else:  # a forward reference in the alias hid `info` from strawberry (it became a GraphQL argument)
+    Info = strawberry.Info
+
+
+async def _user(info: Info, user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    row = await info.context.loaders.by_id(UserRow).load(user_id)
+    return User.from_row(row) if row is not None else None
+
+
+async def _subject(info: Info, subject_id: int) -> Subject | None:
+    row = await info.context.loaders.by_id(SubjectRow).load(subject_id)
+    return Subject.from_row(row) if row is not None else None
+
+
+async def _class(info: Info, class_id: int) -> SchoolClass | None:
+    row = await info.context.loaders.by_id(SchoolClassRow).load(class_id)
+    return SchoolClass.from_row(row) if row is not None else None
+
+
+@strawberry.type(name="Lesson", description="A lesson of a class in a subject, at a date and time")
+class Lesson(EntityNode):
+    model = LessonRow
+
+    id: relay.NodeID[int]
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    lesson_number: int | None = strawberry.field(description="Number of the lesson in the school day")
+    room: str | None
+    topic: str | None
+    status: LessonStatus  # type: ignore[valid-type]
+    _school_id: strawberry.Private[int]
+    _class_id: strawberry.Private[int]
+    _subject_id: strawberry.Private[int]
+    _teacher_id: strawberry.Private[int]
+    _substitute_teacher_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            date=row.date,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            lesson_number=row.lesson_number,
+            room=row.room,
+            topic=row.topic,
+            status=enums.LessonStatus(row.status),
+            _school_id=row.school_id,
+            _class_id=row.class_id,
+            _subject_id=row.subject_id,
+            _teacher_id=row.teacher_id,
+            _substitute_teacher_id=row.substitute_teacher_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        return await diary_access.may_view_lesson(context, row)
+
+    @strawberry.field(description="The class")
+    async def school_class(self, info: Info) -> SchoolClass | None:
+        return await _class(info, self._class_id)
+
+    @strawberry.field(description="The subject")
+    async def subject(self, info: Info) -> Subject | None:
+        return await _subject(info, self._subject_id)
+
+    @strawberry.field(description="The class's teacher of this subject")
+    async def teacher(self, info: Info) -> User | None:
+        return await _user(info, self._teacher_id)
+
+    @strawberry.field(description="Who stands in for the teacher, if anyone")
+    async def substitute_teacher(self, info: Info) -> User | None:
+        return await _user(info, self._substitute_teacher_id)
+
+
+@strawberry.type(description="One weekly slot of a timetable template")
+class TimetableSlot:
+    weekday: int = strawberry.field(description="ISO weekday: 1 = Monday … 7 = Sunday")
+    lesson_number: int
+    start_time: dt.time
+    end_time: dt.time
+    room: str | None
+    _subject_id: strawberry.Private[int]
+    _teacher_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def subject(self, info: Info) -> Subject | None:
+        return await _subject(info, self._subject_id)
+
+    @strawberry.field
+    async def teacher(self, info: Info) -> User | None:
+        return await _user(info, self._teacher_id)
+
+
+@strawberry.type(name="TimetableTemplate", description="A class's weekly timetable for a period")
+class TimetableTemplate(EntityNode):
+    model = TemplateRow
+
+    id: relay.NodeID[int]
+    name: str
+    created_at: dt.datetime
+    _school_id: strawberry.Private[int]
+    _class_id: strawberry.Private[int]
+    _period_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            name=row.name,
+            created_at=row.created_at,
+            _school_id=row.school_id,
+            _class_id=row.class_id,
+            _period_id=row.period_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        # the school's staff; families read the lessons made from it
+        return policy.can_view_lesson(context.actor, school_id=row.school_id, class_child_ids=frozenset())
+
+    @strawberry.field(description="The class")
+    async def school_class(self, info: Info) -> SchoolClass | None:
+        return await _class(info, self._class_id)
+
+    @strawberry.field(description="The period lessons are generated in")
+    async def period(self, info: Info) -> Period | None:
+        row = await info.context.loaders.by_id(PeriodRow).load(self._period_id)
+        return Period.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The weekly slots, Monday first")
+    async def slots(self, info: Info) -> list[TimetableSlot]:
+        loader = info.context.loaders.grouped("lessons.template_slots", service.template_slots)
+        return [
+            TimetableSlot(
+                weekday=r.weekday,
+                lesson_number=r.lesson_number,
+                start_time=r.start_time,
+                end_time=r.end_time,
+                room=r.room,
+                _subject_id=r.subject_id,
+                _teacher_id=r.teacher_id,
+            )
+            for r in await loader.load(self.id)
+        ]
+
+
+# --- inputs and payloads ----------------------------------------------------
+
+
+@strawberry.input(description="A lesson made by hand")
+class CreateLessonInput:
+    class_id: relay.GlobalID
+    subject_id: relay.GlobalID
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    teacher_id: relay.GlobalID | None = strawberry.field(default=None, description="Default: you")
+    lesson_number: int | None = None
+    room: str | None = None
+    topic: str | None = None
+
+
+@strawberry.input(description="Change a lesson: give only the fields to change; null clears an optional one")
+class UpdateLessonInput:
+    lesson_id: relay.GlobalID
+    date: dt.date | None = strawberry.UNSET
+    start_time: dt.time | None = strawberry.UNSET
+    end_time: dt.time | None = strawberry.UNSET
+    lesson_number: int | None = strawberry.UNSET
+    room: str | None = strawberry.UNSET
+    topic: str | None = strawberry.UNSET
+    status: LessonStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    substitute_teacher_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A teacher standing in; null removes the substitute"
+    )
+
+
+@strawberry.type
+class LessonPayload:
+    lesson: Lesson | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="One weekly slot")
+class TimetableSlotInput:
+    weekday: int = strawberry.field(description="ISO weekday: 1 = Monday … 7 = Sunday")
+    start_time: dt.time
+    end_time: dt.time
+    subject_id: relay.GlobalID
+    teacher_id: relay.GlobalID
+    lesson_number: int = 0
+    room: str | None = None
+
+
+@strawberry.input(description="A class's weekly timetable for a period")
+class CreateTimetableTemplateInput:
+    class_id: relay.GlobalID
+    period_id: relay.GlobalID
+    name: str
+    slots: list[TimetableSlotInput]
+
+
+@strawberry.type
+class TimetableTemplatePayload:
+    template: TimetableTemplate | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Make the lessons of a template's weekly slots over a date range of its period")
+class GenerateLessonsInput:
+    template_id: relay.GlobalID
+    from_: dt.date = strawberry.field(name="from")
+    to: dt.date
+
+
+@strawberry.type(description="A lesson generateLessons did not make because it would double-book")
+class SkippedLesson:
+    date: dt.date
+    start_time: dt.time
+    code: UserErrorCode  # type: ignore[valid-type]
+    message: str
+    _conflicting_lesson_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The lesson in the way")
+    async def conflicting_lesson(self, info: Info) -> Lesson | None:
+        if self._conflicting_lesson_id is None:
+            return None
+        row = await info.context.loaders.by_id(LessonRow).load(self._conflicting_lesson_id)
+        return Lesson.from_row(row) if row is not None and await Lesson.visible(info.context, row) else None
+
+
+@strawberry.type
+class GenerateLessonsPayload:
+    lessons: list[Lesson] = strawberry.field(default_factory=list, description="The lessons made now")
+    already_present_count: int = strawberry.field(default=0, description="Slots whose lesson was made before")
+    skipped: list[SkippedLesson] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

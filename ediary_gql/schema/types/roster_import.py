@@ -1,0 +1,45 @@
+"""importRoster: its input (files as multipart uploads), summary and problems."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.file_uploads import Upload
+
+from ediary_gql.schema.errors import UserError, UserErrorCode
+
+
+@strawberry.input(description="Roster files of one school; a dry run (the default) only checks them")
+class ImportRosterInput:
+    school_id: relay.GlobalID
+    files: list[Upload] = strawberry.field(
+        description="CSV or XLSX, one per entity, named subjects, teachers, classes, children, guardians, timetable"
+    )
+    dry_run: bool = strawberry.field(default=True, description="Check only; nothing is written")
+
+
+@strawberry.type(description="What an import did (or, on a dry run, would do) to one kind of row")
+class ImportSummary:
+    entity: str
+    created: int
+    updated: int
+    unchanged: int
+
+
+@strawberry.type(description="A bad row (or file): where it is and what is wrong")
+class ImportProblem:
+    file: str
+    line: int | None = strawberry.field(description="Line in the file, the header being line 1; null for the file")
+    column: str | None = strawberry.field(description="Column header; null for the whole row or file")
+    code: UserErrorCode  # type: ignore[valid-type]
+    message: str
+
+
+@strawberry.type
+class ImportRosterPayload:
+    applied: bool = strawberry.field(
+        default=False, description="True only when the real run wrote everything (there were no problems)"
+    )
+    summary: list[ImportSummary] = strawberry.field(default_factory=list)
+    problems: list[ImportProblem] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,178 @@
+"""Inputs and payloads of school setup: years, subjects, control types, classes,
+teachers, enrolments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.types.academic_year import AcademicYear, PeriodKind
+from ediary_gql.schema.types.child import Child, Enrollment, Sex
+from ediary_gql.schema.types.school_class import SchoolClass, TeachingAssignment
+from ediary_gql.schema.types.subject import ControlType, Subject
+
+
+@strawberry.input(description="A named span of dates (a period or holidays), both days inclusive")
+class DateRangeInput:
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+@strawberry.input
+class CreateAcademicYearInput:
+    school_id: relay.GlobalID
+    name: str = strawberry.field(description='e.g. "2026/2027"')
+    starts_on: dt.date
+    ends_on: dt.date
+    period_kind: PeriodKind  # type: ignore[valid-type]
+    periods: list[DateRangeInput] = strawberry.field(description="4 quarters, 3 trimesters or 2 semesters")
+    holidays: list[DateRangeInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreateAcademicYearPayload:
+    academic_year: AcademicYear | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateSubjectInput:
+    school_id: relay.GlobalID
+    name: str
+    short_name: str | None = None
+
+
+@strawberry.type
+class CreateSubjectPayload:
+    subject: Subject | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateControlTypeInput:
+    school_id: relay.GlobalID
+    code: str = strawberry.field(description="Latin capitals, e.g. TEST, QUIZ, ORAL")
+    name: str
+    weight: Decimal = strawberry.field(description="Weight in weighted averages, > 0, up to 99.99")
+
+
+@strawberry.type
+class CreateControlTypePayload:
+    control_type: ControlType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateClassInput:
+    school_id: relay.GlobalID
+    academic_year_id: relay.GlobalID
+    level: int = strawberry.field(description="1 to 11")
+    letter: str = strawberry.field(description="One capital Cyrillic letter")
+    homeroom_teacher_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A teacher of the school (User)"
+    )
+
+
+@strawberry.type
+class CreateClassPayload:
+    school_class: SchoolClass | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Whom to invite: a phone, an email, or both")
+class InviteTeacherInput:
+    school_id: relay.GlobalID
+    phone: str | None = None
+    email: str | None = None
+
+
+@strawberry.type(description="A recorded invitation to teach at a school")
+class TeacherInvitation:
+    phone: str | None
+    email: str | None
+    created_at: dt.datetime
+    account_exists: bool = strawberry.field(
+        description="The contact belongs to an account: it got a notification; otherwise a message was sent"
+    )
+
+
+@strawberry.type
+class InviteTeacherPayload:
+    invitation: TeacherInvitation | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AssignTeacherInput:
+    teacher_id: relay.GlobalID
+    class_id: relay.GlobalID
+    subject_id: relay.GlobalID
+
+
+@strawberry.type
+class AssignTeacherPayload:
+    assignment: TeachingAssignment | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UnassignTeacherInput:
+    assignment_id: relay.GlobalID
+
+
+@strawberry.type
+class UnassignTeacherPayload:
+    removed_assignment_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class BirthCertificateInput:
+    series: str = strawberry.field(description="e.g. IV-АК")
+    number: str = strawberry.field(description="6 digits")
+    issued_on: dt.date | None = None
+
+
+@strawberry.input(description="A child's data; an existing child is found by SNILS or birth certificate")
+class ChildInput:
+    last_name: str
+    first_name: str
+    middle_name: str | None = None
+    birth_date: dt.date
+    sex: Sex  # type: ignore[valid-type]
+    snils: str | None = None
+    birth_certificate: BirthCertificateInput | None = None
+    citizenship: str = "643"
+
+
+@strawberry.input
+class EnrollChildInput:
+    class_id: relay.GlobalID
+    child: ChildInput
+    starts_on: dt.date
+
+
+@strawberry.type
+class EnrollChildPayload:
+    enrollment: Enrollment | None = None
+    child: Child | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class MoveChildInput:
+    child_id: relay.GlobalID
+    to_class_id: relay.GlobalID
+    on: dt.date = strawberry.field(description="First day in the new class; the old enrolment ends the day before")
+
+
+@strawberry.type
+class MoveChildPayload:
+    ended: Enrollment | None = None
+    started: Enrollment | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

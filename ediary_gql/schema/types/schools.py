@@ -1,0 +1,74 @@
+"""Inputs and payloads of the schools area: registration, review, opening, search."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.file_uploads import Upload
+
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.types.school import School, SchoolStatus, SchoolType
+from ediary_gql.services.schools import Decision
+
+SchoolReviewDecision = strawberry.enum(
+    Decision, name="SchoolReviewDecision", description="APPROVE: connect the school; REJECT: refuse, with a reason"
+)
+
+
+@strawberry.input(description="Register a school; the appointment document goes as a multipart upload")
+class RegisterSchoolInput:
+    full_name: str = strawberry.field(description="Полное наименование, as in the charter")
+    short_name: str = strawberry.field(description="Сокращённое наименование")
+    type: SchoolType  # type: ignore[valid-type]
+    inn: str = strawberry.field(description="INN of the organisation: 10 digits with a check digit")
+    okpo: str = strawberry.field(description="OKPO: 8 digits with a check digit")
+    address: str
+    settlement_id: relay.GlobalID = strawberry.field(description="A Settlement of the directory")
+    appointment_document: Upload = strawberry.field(
+        description="The registrant's appointment order (приказ о назначении): PDF, JPG or PNG, at most 5 MB"
+    )
+    kpp: str | None = strawberry.field(default=None, description="KPP: 9 digits")
+    phone: str | None = strawberry.field(default=None, description="Phone or email: at least one of them")
+    email: str | None = None
+    website: str | None = None
+
+
+@strawberry.input(description="An operator's decision on a pending registration")
+class ReviewSchoolInput:
+    school_id: relay.GlobalID
+    decision: SchoolReviewDecision  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(default=None, description="Required when rejecting; shown to the registrant")
+
+
+@strawberry.input(description="End a school's test launch: offer it to parents")
+class OpenSchoolInput:
+    school_id: relay.GlobalID
+
+
+@strawberry.input(description="Search schools")
+class SchoolFilter:
+    query: str | None = strawberry.field(
+        default=None, description="A fragment of the full or short name (case and ё/е ignored), or the INN"
+    )
+    region_code: str | None = None
+    settlement_id: relay.GlobalID | None = None
+    status: SchoolStatus | None = None  # type: ignore[valid-type]
+    type: SchoolType | None = None  # type: ignore[valid-type]
+
+
+@strawberry.type
+class RegisterSchoolPayload:
+    school: School | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReviewSchoolPayload:
+    school: School | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OpenSchoolPayload:
+    school: School | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

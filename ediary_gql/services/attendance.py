@@ -1,0 +1,233 @@
+"""Attendance: a whole lesson marked in one call; guardians told of absences and lateness;
+the day's live counts for a class."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth.actor import Actor
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.attendance import Attendance
+from ediary_gql.db.models.children import Child, Guardianship
+from ediary_gql.db.models.classes import SchoolClass, Subject
+from ediary_gql.db.models.enums import AttendanceStatus, LessonStatus, NotificationKind
+from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.users import User
+from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
+from ediary_gql.events.publish import queue_event
+from ediary_gql.events.types import AttendanceChanged
+from ediary_gql.services import audit, diary_access
+from ediary_gql.services.notifications import notify
+
+REASON_MAX = 500
+MINUTES_LATE_MAX = 300
+NOTIFY_ON = frozenset({AttendanceStatus.ABSENT, AttendanceStatus.LATE})
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    child_id: int
+    status: AttendanceStatus
+    minutes_late: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    class_id: int
+    date: dt.date
+    counts: dict[str, int]  # by status, plus "unmarked"
+    lessons: int
+    children: int
+
+
+async def mark_attendance(
+    session: AsyncSession, *, actor: Actor, lesson_id: int, marks: Sequence[Mark]
+) -> tuple[Lesson, list[Attendance]]:
+    """Upsert a mark per child; returns the lesson and all its marks. Children left
+    out keep what they had. Guardians are notified when a child's status becomes
+    ABSENT or LATE (not when an unchanged mark is saved again)."""
+    # locked: two markings of one lesson at once serialize instead of colliding on (child, lesson)
+    lesson = await session.get(Lesson, lesson_id, with_for_update=True)
+    if lesson is None:
+        raise not_found("lessonId", "Урок не найден")
+    school_class = await session.get(SchoolClass, lesson.class_id)
+    assert school_class is not None  # noqa: S101 - a foreign key
+    await diary_access.require_may_write(
+        session,
+        actor=actor,
+        school_class=school_class,
+        subject_id=lesson.subject_id,
+        substitute_id=lesson.substitute_teacher_id,
+    )
+
+    errors = ErrorCollector()
+    if lesson.status != LessonStatus.SCHEDULED:
+        errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: посещаемость не отмечается")
+    if not marks:
+        errors.add("marks", ErrorCode.REQUIRED, "Отметьте хотя бы одного ученика")
+    enrolled = await diary_access.enrolled(
+        session, class_id=lesson.class_id, date=lesson.date, child_ids={m.child_id for m in marks}
+    )
+    seen: set[int] = set()
+    cleaned: list[Mark] = []
+    for i, mark in enumerate(marks):
+        path = ("marks", str(i))
+        if mark.child_id in seen:
+            errors.add((*path, "childId"), ErrorCode.DUPLICATE, "Ученик отмечен дважды")
+        seen.add(mark.child_id)
+        if mark.child_id not in enrolled:
+            errors.add((*path, "childId"), ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
+        if mark.status == AttendanceStatus.LATE:
+            if mark.minutes_late is None:
+                errors.add((*path, "minutesLate"), ErrorCode.REQUIRED, "Укажите, на сколько минут опоздал ученик")
+            elif not 1 <= mark.minutes_late <= MINUTES_LATE_MAX:
+                errors.add((*path, "minutesLate"), ErrorCode.INVALID, f"Опоздание — от 1 до {MINUTES_LATE_MAX} минут")
+        elif mark.minutes_late is not None:
+            errors.add((*path, "minutesLate"), ErrorCode.INVALID, "Минуты опоздания указываются только для LATE")
+        reason = (mark.reason or "").strip() or None
+        if reason is not None and len(reason) > REASON_MAX:
+            errors.add((*path, "reason"), ErrorCode.TOO_LONG, f"Причина — не длиннее {REASON_MAX} символов")
+        cleaned.append(Mark(mark.child_id, mark.status, mark.minutes_late, reason))
+    errors.raise_if_any()
+
+    existing = {
+        row.child_id: row for row in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+    }
+    now = utcnow()
+    newly: list[Mark] = []
+    changes: list[dict[str, object]] = []
+    inserts: list[dict[str, object]] = []
+    for mark in cleaned:
+        row = existing.get(mark.child_id)
+        previous = row.status if row is not None else None
+        values = {
+            "status": mark.status,
+            "minutes_late": mark.minutes_late,
+            "reason": mark.reason,
+            "marked_by_id": actor.user_id,
+            "marked_at": now,
+        }
+        if row is None:
+            inserts.append({"child_id": mark.child_id, "lesson_id": lesson.id, **values})
+        elif (row.status, row.minutes_late, row.reason) == (mark.status, mark.minutes_late, mark.reason):
+            continue  # unchanged: keeps who marked it and when
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        changes.append({"child_id": mark.child_id, "from": previous and str(previous), "to": str(mark.status)})
+        if mark.status in NOTIFY_ON and previous != mark.status:
+            newly.append(mark)
+    # one statement for the new marks and one for the changed (executemany), whatever their number
+    if inserts:
+        await session.execute(insert(Attendance), inserts)
+    await session.flush()
+
+    if changes:
+        audit.record(
+            session,
+            actor=actor,
+            action="attendance.mark",
+            entity_type="Lesson",
+            entity_id=lesson.id,
+            after={"changes": changes},
+            school_id=lesson.school_id,
+        )
+        for on_school in (False, True):
+            queue_event(
+                session,
+                AttendanceChanged(
+                    lesson_id=lesson.id,
+                    class_id=lesson.class_id,
+                    school_id=lesson.school_id,
+                    date=lesson.date.isoformat(),
+                    on_school=on_school,
+                ),
+            )
+    if newly:
+        await _notify_guardians(session, lesson, newly)
+    rows = await session.scalars(
+        select(Attendance)
+        .where(Attendance.lesson_id == lesson.id)
+        .order_by(Attendance.child_id)
+        .execution_options(populate_existing=True)
+    )
+    return lesson, list(rows.all())
+
+
+async def _notify_guardians(session: AsyncSession, lesson: Lesson, marks: Sequence[Mark]) -> None:
+    by_child = {m.child_id: m for m in marks}
+    rows = await session.execute(
+        select(Guardianship.child_id, User, Child)
+        .join(User, User.id == Guardianship.parent_id)
+        .join(Child, Child.id == Guardianship.child_id)
+        .where(Guardianship.child_id.in_(list(by_child)))
+    )
+    subject = await session.get(Subject, lesson.subject_id)
+    subject_name = subject.name if subject else "урок"
+    when = f"{lesson.date:%d.%m.%Y} {lesson.start_time:%H:%M}"
+    for child_id, parent, child in rows.all():
+        mark = by_child[child_id]
+        name = f"{child.first_name} {child.last_name}"
+        if mark.status == AttendanceStatus.LATE:
+            title = f"{name} опоздал(а) на урок"
+            body = f"{subject_name}, {when}: опоздание на {mark.minutes_late} мин."
+        else:
+            title = f"{name} отсутствует на уроке"
+            body = f"{subject_name}, {when}: отмечено отсутствие."
+        if mark.reason:
+            body += f" Причина: {mark.reason}"
+        await notify(
+            session,
+            user=parent,
+            kind=NotificationKind.ATTENDANCE,
+            title=title,
+            body=body,
+            payload={
+                "child_id": child_id,
+                "lesson_id": lesson.id,
+                "status": str(mark.status),
+                "minutes_late": mark.minutes_late,
+            },
+        )
+
+
+async def summary(session: AsyncSession, *, class_id: int, date: dt.date) -> Summary:
+    """The day's counts for a class: marks by status over the day's scheduled lessons,
+    and `unmarked` = (children enrolled × lessons) − marks. Three statements."""
+    lesson_ids = list(
+        (
+            await session.scalars(
+                select(Lesson.id).where(
+                    Lesson.class_id == class_id, Lesson.date == date, Lesson.status == LessonStatus.SCHEDULED
+                )
+            )
+        ).all()
+    )
+    children = await diary_access.roster(session, class_id=class_id, date=date)
+    counts: Counter[str] = Counter({str(s): 0 for s in AttendanceStatus})
+    marked = 0
+    if lesson_ids and children:
+        rows = await session.execute(
+            select(Attendance.status, func.count(Attendance.id))
+            .where(Attendance.lesson_id.in_(lesson_ids), Attendance.child_id.in_(list(children)))
+            .group_by(Attendance.status)
+        )
+        for status, count in rows.all():
+            counts[str(status)] = int(count)
+            marked += int(count)
+    counts["unmarked"] = max(0, len(children) * len(lesson_ids) - marked)
+    return Summary(class_id=class_id, date=date, counts=dict(counts), lessons=len(lesson_ids), children=len(children))
+
+
+async def lesson_marks(session: AsyncSession, lesson_ids: list[int]) -> list[tuple[int, Attendance]]:
+    rows = await session.scalars(
+        select(Attendance).where(Attendance.lesson_id.in_(lesson_ids)).order_by(Attendance.child_id)
+    )
+    return [(row.lesson_id, row) for row in rows]

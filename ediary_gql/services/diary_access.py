@@ -1,0 +1,162 @@
+"""Facts the diary policy decides on that live in rows, not on the Actor: who
+teaches what where, which children are in a class on a date. Each helper is one
+statement for many keys, shared by the services and the per-request loaders."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
+from ediary_gql.db.models.children import Enrollment
+from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
+from ediary_gql.db.models.enums import StaffRole
+from ediary_gql.db.models.schools import School, StaffMembership
+
+
+async def assignments_of(session: AsyncSession, teacher_ids: Iterable[int]) -> list[tuple[int, tuple[int, int]]]:
+    """(teacher id, (class id, subject id)) for every assignment of the teachers."""
+    rows = await session.execute(
+        select(TeachingAssignment.teacher_id, TeachingAssignment.class_id, TeachingAssignment.subject_id).where(
+            TeachingAssignment.teacher_id.in_(list(teacher_ids))
+        )
+    )
+    return [(teacher, (class_id, subject_id)) for teacher, class_id, subject_id in rows.all()]
+
+
+async def is_assigned(session: AsyncSession, *, teacher_id: int, class_id: int, subject_id: int) -> bool:
+    found = await session.scalar(
+        select(TeachingAssignment.id).where(
+            TeachingAssignment.teacher_id == teacher_id,
+            TeachingAssignment.class_id == class_id,
+            TeachingAssignment.subject_id == subject_id,
+        )
+    )
+    return found is not None
+
+
+def enrolled_on(date: dt.date) -> list[ColumnElement[bool]]:
+    """Conditions: an enrolment covers `date`."""
+    return [Enrollment.starts_on <= date, or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= date)]
+
+
+async def children_on(
+    session: AsyncSession, keys: Iterable[tuple[int, dt.date]]
+) -> list[tuple[tuple[int, dt.date], int]]:
+    """((class id, date), child id) for the children enrolled in each class on each date."""
+    keys = list(keys)
+    if not keys:
+        return []
+    conditions = [and_(Enrollment.class_id == class_id, *enrolled_on(date)) for class_id, date in keys]
+    rows = await session.execute(
+        select(Enrollment.class_id, Enrollment.starts_on, Enrollment.ends_on, Enrollment.child_id).where(
+            or_(*conditions)
+        )
+    )
+    result: list[tuple[tuple[int, dt.date], int]] = []
+    found = rows.all()
+    for class_id, date in keys:
+        for row_class, starts, ends, child in found:
+            if row_class == class_id and starts <= date and (ends is None or ends >= date):
+                result.append(((class_id, date), child))
+    return result
+
+
+async def require_may_write(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    school_class: SchoolClass,
+    subject_id: int,
+    substitute_id: int | None = None,
+) -> None:
+    """FORBIDDEN unless the actor is the teacher of that class × subject (or the lesson's
+    substitute, `substitute_id`) or an admin of the school."""
+    assigned = actor.user_id == substitute_id or await is_assigned(
+        session, teacher_id=actor.user_id, class_id=school_class.id, subject_id=subject_id
+    )
+    policy.ensure(
+        policy.can_write_diary(actor, school_id=school_class.school_id, assigned=assigned),
+        "Вносить записи в дневник могут учитель, назначенный на этот предмет в этом классе, "
+        "и ответственный за дневник школы",
+    )
+
+
+async def lock_school(session: AsyncSession, school_id: int) -> None:
+    """Serialize the school's schedule writes: on PostgreSQL a row lock on the school,
+    held to the end of the transaction, so a check-then-insert cannot interleave with
+    another's. SQLite's write transactions already start with BEGIN IMMEDIATE."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(select(School.id).where(School.id == school_id).with_for_update())
+
+
+async def staff_of(session: AsyncSession, *, school_id: int, user_ids: Iterable[int]) -> frozenset[int]:
+    """Which of the users are active teachers or admins of the school."""
+    ids = list(user_ids)
+    if not ids:
+        return frozenset()
+    rows = await session.scalars(
+        select(StaffMembership.user_id).where(
+            StaffMembership.school_id == school_id,
+            StaffMembership.user_id.in_(ids),
+            StaffMembership.active.is_(True),
+            StaffMembership.role.in_([StaffRole.TEACHER, StaffRole.SCHOOL_ADMIN]),
+        )
+    )
+    return frozenset(rows.all())
+
+
+async def enrolled(session: AsyncSession, *, class_id: int, date: dt.date, child_ids: Iterable[int]) -> frozenset[int]:
+    """Which of the children are enrolled in the class on the date."""
+    ids = list(child_ids)
+    if not ids:
+        return frozenset()
+    rows = await session.scalars(
+        select(Enrollment.child_id).where(
+            Enrollment.class_id == class_id, Enrollment.child_id.in_(ids), *enrolled_on(date)
+        )
+    )
+    return frozenset(rows.all())
+
+
+async def roster(session: AsyncSession, *, class_id: int, date: dt.date) -> frozenset[int]:
+    rows = await session.scalars(select(Enrollment.child_id).where(Enrollment.class_id == class_id, *enrolled_on(date)))
+    return frozenset(rows.all())
+
+
+def global_id(type_name: str, pk: int) -> str:
+    """The Relay global ID of a row, for messages that name it."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def enrolled_on_column(date: ColumnElement[dt.date] | InstrumentedAttribute[dt.date]) -> list[ColumnElement[bool]]:
+    """Conditions: an enrolment covers the date in `date` (a column)."""
+    return [Enrollment.starts_on <= date, or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= date)]
+
+
+async def classes_of_children(
+    session: AsyncSession, keys: Iterable[tuple[int, dt.date]]
+) -> list[tuple[tuple[int, dt.date], tuple[int, int]]]:
+    """((child id, date), (class id, school id)) for the enrolments open on each date."""
+    keys = list(keys)
+    if not keys:
+        return []
+    rows = await session.execute(
+        select(Enrollment.child_id, Enrollment.starts_on, Enrollment.ends_on, SchoolClass.id, SchoolClass.school_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.child_id.in_({child for child, _ in keys}))
+    )
+    found = rows.all()
+    return [
+        ((child, date), (class_id, school_id))
+        for child, date in keys
+        for row_child, starts, ends, class_id, school_id in found
+        if row_child == child and starts <= date and (ends is None or ends >= date)
+    ]

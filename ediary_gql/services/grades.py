@@ -1,0 +1,410 @@
+"""Grades: entered, corrected (the previous value kept in history) and deleted (softly,
+with a reason); final grades for a period or a year; averages computed in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Integer, and_, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth.actor import Actor
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.calendar import Period
+from ediary_gql.db.models.children import Child, Enrollment
+from ediary_gql.db.models.classes import SchoolClass, Subject
+from ediary_gql.db.models.enums import GradeAction, GradeKind, LessonStatus
+from ediary_gql.db.models.grades import GRADE_VALUES, ControlType, Grade, GradeRevision
+from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
+from ediary_gql.events.publish import queue_event
+from ediary_gql.events.types import GradeChanged
+from ediary_gql.services import audit, diary_access
+
+COMMENT_MAX = 1000
+REASON_MAX = 1000
+NUMERIC = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+_CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class GradeData:
+    child_id: int
+    value: str
+    kind: GradeKind = GradeKind.REGULAR
+    lesson_id: int | None = None  # REGULAR: the lesson it is given at
+    subject_id: int | None = None  # finals
+    period_id: int | None = None  # PERIOD_FINAL
+    class_id: int | None = None  # YEAR_FINAL
+    control_type_id: int | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCorrection:
+    grade_id: int
+    reason: str
+    value: str | None = None  # None: unchanged
+    comment: str | None = None  # None: unchanged; "" clears it
+    control_type_id: int | None = None  # None: unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class AverageRow:
+    child_id: int
+    subject_id: int
+    plain: Decimal | None
+    weighted: Decimal | None
+    count: int
+
+
+async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -> Grade:
+    errors = ErrorCollector()
+    child = await session.get(Child, data.child_id)
+    if child is None:
+        raise not_found("childId", "Ученик не найден")
+    lesson: Lesson | None = None
+    school_class: SchoolClass | None = None
+    subject_id: int | None = None
+    period_id: int | None = None
+    graded_on = dt.date.today()
+
+    if data.kind == GradeKind.REGULAR:
+        if data.lesson_id is None:
+            raise DomainError(ErrorCode.REQUIRED, "Укажите урок, на котором поставлена оценка", field="lessonId")
+        lesson = await session.get(Lesson, data.lesson_id)
+        if lesson is None:
+            raise not_found("lessonId", "Урок не найден")
+        school_class = await session.get(SchoolClass, lesson.class_id)
+        subject_id, graded_on = lesson.subject_id, lesson.date
+        if lesson.status != LessonStatus.SCHEDULED:
+            errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: оценку за него поставить нельзя")
+        period_id = await _period_on(session, lesson.class_id, lesson.date)
+    else:
+        if data.subject_id is None:
+            errors.add("subjectId", ErrorCode.REQUIRED, "Укажите предмет итоговой оценки")
+        subject_id = data.subject_id
+        if data.kind == GradeKind.PERIOD_FINAL:
+            period = await session.get(Period, data.period_id) if data.period_id is not None else None
+            if period is None:
+                code = ErrorCode.REQUIRED if data.period_id is None else ErrorCode.NOT_FOUND
+                raise DomainError(code, "Укажите период итоговой оценки", field="periodId")
+            period_id = period.id
+            school_class = await _class_of_child_in_year(session, data.child_id, period.academic_year_id)
+            if school_class is None:
+                raise not_found("childId", "Ученик не учится в этом учебном году в классах школы")
+        else:
+            if data.class_id is None:
+                raise DomainError(ErrorCode.REQUIRED, "Укажите класс годовой оценки", field="classId")
+            school_class = await session.get(SchoolClass, data.class_id)
+            if school_class is None:
+                raise not_found("classId", "Класс не найден")
+    assert school_class is not None  # noqa: S101 - found above
+    if subject_id is not None:
+        await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=subject_id)
+        subject = await session.get(Subject, subject_id)
+        if subject is None or subject.school_id != school_class.school_id:
+            errors.add("subjectId", ErrorCode.NOT_FOUND, "Предмет не найден в школе")
+    errors.raise_if_any()
+    assert subject_id is not None  # noqa: S101 - checked above
+
+    if lesson is not None:
+        if data.child_id not in await diary_access.enrolled(
+            session, class_id=lesson.class_id, date=lesson.date, child_ids=[data.child_id]
+        ):
+            errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
+    elif data.kind == GradeKind.YEAR_FINAL and not await _ever_enrolled(session, data.child_id, school_class.id):
+        errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в этом классе")
+    numeric = _check_value(errors, data.value)
+    weight = await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
+    comment = _comment(errors, data.comment)
+    if data.kind != GradeKind.REGULAR and not errors:
+        await _refuse_second_final(session, data, subject_id, period_id, school_class.id)
+    errors.raise_if_any()
+
+    grade = Grade(
+        child_id=data.child_id,
+        lesson_id=lesson.id if lesson else None,
+        subject_id=subject_id,
+        class_id=school_class.id,
+        period_id=period_id,
+        kind=data.kind,
+        value=data.value,
+        numeric_value=numeric,
+        control_type_id=data.control_type_id,
+        weight=weight,
+        comment=comment,
+        teacher_id=actor.user_id,
+        graded_on=graded_on,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(grade)
+            await session.flush()
+    except IntegrityError:
+        raise DomainError(ErrorCode.DUPLICATE, "Итоговая оценка уже выставлена", field="kind") from None
+    session.add(
+        GradeRevision(
+            grade_id=grade.id,
+            action=GradeAction.CREATED,
+            new_value=grade.value,
+            new_comment=grade.comment,
+            changed_by_id=actor.user_id,
+        )
+    )
+    _record(session, actor, grade, GradeAction.CREATED, before=None, school_id=school_class.school_id)
+    return grade
+
+
+async def correct_grade(session: AsyncSession, *, actor: Actor, data: GradeCorrection) -> Grade:
+    grade, school_class = await _writable(session, actor, data.grade_id)
+    errors = ErrorCollector()
+    reason = _reason(errors, data.reason)
+    numeric = _check_value(errors, data.value) if data.value is not None else grade.numeric_value
+    weight = (
+        await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
+        if data.control_type_id is not None
+        else grade.weight
+    )
+    comment = _comment(errors, data.comment) if data.comment is not None else grade.comment
+    value = data.value if data.value is not None else grade.value
+    control_type_id = data.control_type_id if data.control_type_id is not None else grade.control_type_id
+    if not errors and (value, comment, control_type_id) == (grade.value, grade.comment, grade.control_type_id):
+        errors.add("value", ErrorCode.INVALID, "Исправление ничего не меняет")
+    errors.raise_if_any()
+
+    before = _snapshot(grade)
+    session.add(
+        GradeRevision(
+            grade_id=grade.id,
+            action=GradeAction.CORRECTED,
+            old_value=grade.value,
+            new_value=value,
+            old_comment=grade.comment,
+            new_comment=comment,
+            reason=reason,
+            changed_by_id=actor.user_id,
+        )
+    )
+    grade.value, grade.numeric_value, grade.comment = value, numeric, comment
+    grade.control_type_id, grade.weight = control_type_id, weight
+    await session.flush()
+    _record(session, actor, grade, GradeAction.CORRECTED, before=before, school_id=school_class.school_id)
+    return grade
+
+
+async def delete_grade(session: AsyncSession, *, actor: Actor, grade_id: int, reason: str) -> Grade:
+    grade, school_class = await _writable(session, actor, grade_id)
+    errors = ErrorCollector()
+    clean = _reason(errors, reason)
+    errors.raise_if_any()
+    before = _snapshot(grade)
+    grade.deleted_at = utcnow()
+    session.add(
+        GradeRevision(
+            grade_id=grade.id,
+            action=GradeAction.DELETED,
+            old_value=grade.value,
+            old_comment=grade.comment,
+            reason=clean,
+            changed_by_id=actor.user_id,
+        )
+    )
+    await session.flush()
+    _record(session, actor, grade, GradeAction.DELETED, before=before, school_id=school_class.school_id)
+    return grade
+
+
+async def revisions(session: AsyncSession, grade_ids: list[int]) -> list[tuple[int, GradeRevision]]:
+    rows = await session.scalars(
+        select(GradeRevision).where(GradeRevision.grade_id.in_(grade_ids)).order_by(GradeRevision.id)
+    )
+    return [(row.grade_id, row) for row in rows]
+
+
+async def averages(
+    session: AsyncSession, *, child_ids: Iterable[int], period: Period, subject_ids: Iterable[int] | None = None
+) -> list[AverageRow]:
+    """Per child × subject over the period: the plain and the weighted (by each grade's
+    control-type weight) means of the live numeric REGULAR grades, rounded half up to
+    2 decimals. One statement for any number of children; pass/fail, final and deleted
+    grades are left out."""
+    ids = list(child_ids)
+    if not ids:
+        return []
+    # weights have two decimals: summing them ×100 as integers keeps the arithmetic exact
+    weight_cents = cast(func.round(Grade.weight * 100), Integer)
+    stmt = (
+        select(
+            Grade.child_id,
+            Grade.subject_id,
+            func.count(Grade.id),
+            func.sum(Grade.numeric_value),
+            func.sum(Grade.numeric_value * weight_cents),
+            func.sum(weight_cents),
+        )
+        .where(
+            Grade.child_id.in_(ids),
+            Grade.kind == GradeKind.REGULAR,
+            Grade.deleted_at.is_(None),
+            Grade.numeric_value.is_not(None),
+            Grade.graded_on >= period.starts_on,
+            Grade.graded_on <= period.ends_on,
+        )
+        .group_by(Grade.child_id, Grade.subject_id)
+        .order_by(Grade.child_id, Grade.subject_id)
+    )
+    if subject_ids is not None:
+        stmt = stmt.where(Grade.subject_id.in_(list(subject_ids)))
+    result: list[AverageRow] = []
+    for child_id, subject_id, count, total, weighted_total, weight_total in (await session.execute(stmt)).all():
+        plain = (Decimal(int(total or 0)) / Decimal(int(count))).quantize(_CENTS, ROUND_HALF_UP) if count else None
+        weighted = (
+            (Decimal(int(weighted_total or 0)) / Decimal(int(weight_total))).quantize(_CENTS, ROUND_HALF_UP)
+            if weight_total
+            else None
+        )
+        result.append(AverageRow(child_id, subject_id, plain, weighted, int(count)))
+    return result
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple[Grade, SchoolClass]:
+    grade = await session.get(Grade, grade_id, with_for_update=True)  # corrections serialize
+    if grade is None:
+        raise not_found("gradeId", "Оценка не найдена")
+    school_class = await session.get(SchoolClass, grade.class_id)
+    assert school_class is not None  # noqa: S101 - a foreign key
+    await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=grade.subject_id)
+    if grade.deleted_at is not None:
+        raise DomainError(ErrorCode.INVALID_STATE, "Оценка удалена", field="gradeId")
+    return grade, school_class
+
+
+def _check_value(errors: ErrorCollector, value: str) -> int | None:
+    if value not in GRADE_VALUES:
+        errors.add("value", ErrorCode.INVALID, "Оценка — от 1 до 5, или PASS / FAIL (зачёт / незачёт)")
+        return None
+    return NUMERIC.get(value)
+
+
+async def _weight(
+    session: AsyncSession, errors: ErrorCollector, control_type_id: int | None, school_id: int, field: str
+) -> Decimal:
+    if control_type_id is None:
+        return Decimal("1.00")
+    control = await session.get(ControlType, control_type_id)
+    if control is None or control.school_id not in (None, school_id):
+        errors.add(field, ErrorCode.NOT_FOUND, "Вид работы не найден")
+        return Decimal("1.00")
+    return control.weight
+
+
+def _comment(errors: ErrorCollector, comment: str | None) -> str | None:
+    clean = (comment or "").strip() or None
+    if clean is not None and len(clean) > COMMENT_MAX:
+        errors.add("comment", ErrorCode.TOO_LONG, f"Комментарий — не длиннее {COMMENT_MAX} символов")
+    return clean
+
+
+def _reason(errors: ErrorCollector, reason: str | None) -> str:
+    clean = (reason or "").strip()
+    if not clean:
+        errors.add("reason", ErrorCode.REQUIRED, "Укажите причину")
+    elif len(clean) > REASON_MAX:
+        errors.add("reason", ErrorCode.TOO_LONG, f"Причина — не длиннее {REASON_MAX} символов")
+    return clean
+
+
+async def _period_on(session: AsyncSession, class_id: int, day: dt.date) -> int | None:
+    found = await session.scalar(
+        select(Period.id)
+        .join(SchoolClass, SchoolClass.academic_year_id == Period.academic_year_id)
+        .where(SchoolClass.id == class_id, Period.starts_on <= day, Period.ends_on >= day)
+    )
+    return int(found) if found is not None else None
+
+
+async def _class_of_child_in_year(session: AsyncSession, child_id: int, academic_year_id: int) -> SchoolClass | None:
+    return await session.scalar(
+        select(SchoolClass)
+        .join(Enrollment, Enrollment.class_id == SchoolClass.id)
+        .where(Enrollment.child_id == child_id, SchoolClass.academic_year_id == academic_year_id)
+        .order_by(Enrollment.starts_on.desc())
+        .limit(1)
+    )
+
+
+async def _ever_enrolled(session: AsyncSession, child_id: int, class_id: int) -> bool:
+    found = await session.scalar(
+        select(Enrollment.id).where(Enrollment.child_id == child_id, Enrollment.class_id == class_id).limit(1)
+    )
+    return found is not None
+
+
+async def _refuse_second_final(
+    session: AsyncSession, data: GradeData, subject_id: int, period_id: int | None, class_id: int
+) -> None:
+    scope = (
+        and_(Grade.kind == GradeKind.PERIOD_FINAL, Grade.period_id == period_id)
+        if data.kind == GradeKind.PERIOD_FINAL
+        else and_(Grade.kind == GradeKind.YEAR_FINAL, Grade.class_id == class_id)
+    )
+    existing = await session.scalar(
+        select(Grade.id).where(
+            Grade.child_id == data.child_id, Grade.subject_id == subject_id, Grade.deleted_at.is_(None), or_(scope)
+        )
+    )
+    if existing is not None:
+        raise DomainError(
+            ErrorCode.DUPLICATE,
+            f"Итоговая оценка уже выставлена (id {diary_access.global_id('Grade', existing)}): исправьте её",
+            field="kind",
+        )
+
+
+def _snapshot(grade: Grade) -> dict[str, object]:
+    return {
+        "value": grade.value,
+        "comment": grade.comment,
+        "control_type_id": grade.control_type_id,
+        "weight": str(grade.weight),
+        "deleted": grade.deleted_at is not None,
+    }
+
+
+def _record(
+    session: AsyncSession,
+    actor: Actor,
+    grade: Grade,
+    action: GradeAction,
+    *,
+    before: dict[str, object] | None,
+    school_id: int,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"grade.{action.value.lower()}",
+        entity_type="Grade",
+        entity_id=grade.id,
+        before=before,
+        after=_snapshot(grade),
+        school_id=school_id,
+    )
+    queue_event(
+        session,
+        GradeChanged(
+            grade_id=grade.id,
+            child_id=grade.child_id,
+            class_id=grade.class_id,
+            school_id=school_id,
+            action=action.value,
+        ),
+    )

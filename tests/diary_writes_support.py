@@ -1,0 +1,151 @@
+"""A small school for the diary-writes tests: one class with its maths teacher, an
+admin, a child with a parent and a login, and the outsiders each refusal needs."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from ediary_gql.auth.passwords import hash_password
+from ediary_gql.context import AppServices
+from ediary_gql.db.models.calendar import AcademicYear, Period
+from ediary_gql.db.models.children import Child
+from ediary_gql.db.models.classes import SchoolClass, Subject
+from ediary_gql.db.models.grades import ControlType
+from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.schools import School
+from ediary_gql.db.models.users import User
+from tests.factories import (
+    make_academic_year,
+    make_child,
+    make_control_type,
+    make_enrollment,
+    make_guardianship,
+    make_lesson,
+    make_period,
+    make_school,
+    make_school_admin,
+    make_school_class,
+    make_subject,
+    make_teacher,
+    make_teaching_assignment,
+    make_user,
+)
+from tests.support import GraphQLClient
+
+PASSWORD = "correct horse battery"
+MONDAY = dt.date(2026, 9, 7)  # a working Monday of the first quarter
+
+
+def gid(type_name: str, pk: int) -> str:
+    return relay.to_base64(type_name, pk)
+
+
+@dataclass
+class World:
+    school: School
+    year: AcademicYear
+    period: Period
+    school_class: SchoolClass
+    subject: Subject
+    teacher: User  # teaches `subject` in `school_class`
+    other_teacher: User  # same school, not assigned to this class × subject
+    admin: User
+    child: Child
+    parent: User
+    student: User  # the child's own login
+    other_child: Child  # a classmate with a parent of their own
+    other_parent: User
+    foreign_teacher: User  # teaches at another school
+    foreign_admin: User
+    operator: User
+    control_type: ControlType  # weight 2
+    tokens: dict[int, str] = field(default_factory=dict)
+
+    async def token(self, gql: GraphQLClient, user: User) -> str:
+        if user.id not in self.tokens:
+            self.tokens[user.id] = await gql.sign_in(user.email or "", PASSWORD)
+        return self.tokens[user.id]
+
+    async def lesson(self, session: AsyncSession, **overrides: Any) -> Lesson:
+        fields: dict[str, Any] = {
+            "school_class": self.school_class,
+            "subject_id": self.subject.id,
+            "teacher_id": self.teacher.id,
+            "date": MONDAY,
+            "room": "101",
+        }
+        fields.update(overrides)
+        return await make_lesson(session, **fields)
+
+
+async def _person(session: AsyncSession, maker: Any = make_user, **kw: Any) -> User:
+    user: User = await maker(session, password_hash=hash_password(PASSWORD), **kw)
+    return user
+
+
+async def make_world(session: AsyncSession) -> World:
+    school = await make_school(session)
+    year = await make_academic_year(session, school=school)
+    period = await make_period(session, academic_year_id=year.id, number=1)
+    school_class = await make_school_class(session, school_id=school.id, academic_year_id=year.id)
+    subject = await make_subject(session, school_id=school.id, name="Математика")
+    teacher = await _person(session, make_teacher, school_id=school.id)
+    await make_teaching_assignment(session, teacher_id=teacher.id, class_id=school_class.id, subject_id=subject.id)
+    other_teacher = await _person(session, make_teacher, school_id=school.id)
+    admin = await _person(session, make_school_admin, school_id=school.id)
+    student = await _person(session)
+    child = await make_child(session, user_id=student.id)
+    await make_enrollment(session, child_id=child.id, class_id=school_class.id)
+    parent = await _person(session)
+    await make_guardianship(session, parent_id=parent.id, child_id=child.id)
+    other_child = await make_child(session)
+    await make_enrollment(session, child_id=other_child.id, class_id=school_class.id)
+    other_parent = await _person(session)
+    await make_guardianship(session, parent_id=other_parent.id, child_id=other_child.id)
+    other_school = await make_school(session)
+    foreign_teacher = await _person(session, make_teacher, school_id=other_school.id)
+    foreign_admin = await _person(session, make_school_admin, school_id=other_school.id)
+    operator = await _person(session, is_operator=True)
+    control_type = await make_control_type(session, school_id=school.id, code="TEST", name="Контрольная", weight=2)
+    await session.commit()
+    return World(
+        school=school,
+        year=year,
+        period=period,
+        school_class=school_class,
+        subject=subject,
+        teacher=teacher,
+        other_teacher=other_teacher,
+        admin=admin,
+        child=child,
+        parent=parent,
+        student=student,
+        other_child=other_child,
+        other_parent=other_parent,
+        foreign_teacher=foreign_teacher,
+        foreign_admin=foreign_admin,
+        operator=operator,
+        control_type=control_type,
+    )
+
+
+async def wait_subscribed(services: AppServices, channel: str, count: int = 1) -> None:
+    for _ in range(300):
+        if services.bus.subscriber_count(channel) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no subscriber reached {channel}")
+
+
+def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
+    return [(e["code"], e["field"]) for e in payload["userErrors"]]
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]

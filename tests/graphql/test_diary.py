@@ -1,0 +1,209 @@
+"""diary, myChildren, child and Child.averages over real HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.db.models.enums import StaffRole
+from tests.diary_support import MONDAY, build_school, gid, login_user, token
+from tests.factories import (
+    make_enrolled_child,
+    make_guardianship,
+    make_operator,
+    make_school_class,
+    make_staff_membership,
+    make_teaching_assignment,
+)
+from tests.support import GraphQLClient, StatementCounter
+
+DIARY = """
+query($c: ID!, $from: Date!, $to: Date!, $s: ID) {
+  diary(childId: $c, from: $from, to: $to, subjectId: $s) {
+    date
+    lessons {
+      lesson { id date startTime endTime lessonNumber room topic status }
+      subject { id name shortName }
+      teacher { id fullName }
+      homework { isDone homework { id text dueOn } }
+      grades { id value weight comment gradedOn }
+      attendance { id status minutesLate }
+    }
+  }
+}"""
+MY_CHILDREN = "{ myChildren { id fullName } }"
+CHILD = "query($id: ID!) { child(id: $id) { id fullName } }"
+AVERAGES = """
+query($id: ID!, $p: ID!) {
+  child(id: $id) { averages(periodId: $p) { subject { name } average weightedAverage count } }
+}"""
+
+
+def _week(start: dt.date = MONDAY, days: int = 7) -> dict[str, str]:
+    return {"from": start.isoformat(), "to": (start + dt.timedelta(days=days - 1)).isoformat()}
+
+
+async def test_parent_reads_a_week_of_the_diary(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a class with a week of lessons, homework, grades and attendance
+    world = await build_school(session, children=2, weeks=1)
+    child = world.children[0]
+    parent = await token(gql, world.parent)
+
+    # when the parent reads the child's week
+    data = await gql.data(DIARY, {"c": gid("Child", child.id), **_week()}, token=parent)
+
+    # then five school days, two lessons each, in order, with the child's own records
+    days = data["diary"]
+    assert [d["date"] for d in days] == [(MONDAY + dt.timedelta(days=k)).isoformat() for k in range(5)]
+    monday = days[0]["lessons"]
+    assert [lesson["subject"]["name"] for lesson in monday] == ["Математика", "Русский язык"]
+    maths = monday[0]
+    assert maths["lesson"]["room"] == "101"
+    assert maths["lesson"]["startTime"] == "08:30:00"
+    assert maths["teacher"]["fullName"] == "Петрова Анна Ивановна"
+    assert [h["isDone"] for h in maths["homework"]] == [True]
+    assert maths["homework"][0]["homework"]["text"] == "№ 0"
+    assert sorted(g["value"] for g in maths["grades"]) == ["4", "5"]  # the child's, not the classmate's 3
+    assert maths["attendance"]["status"] == "LATE"
+    russian = monday[1]
+    assert russian["homework"] == []
+    assert russian["grades"] == []
+    assert russian["attendance"] is None
+
+
+async def test_diary_filters_by_subject(gql: GraphQLClient, session: AsyncSession) -> None:
+    world = await build_school(session, weeks=1)
+    parent = await token(gql, world.parent)
+    variables = {"c": gid("Child", world.children[0].id), "s": gid("Subject", world.other_subject.id), **_week()}
+
+    data = await gql.data(DIARY, variables, token=parent)
+
+    names = {lesson["subject"]["name"] for day in data["diary"] for lesson in day["lessons"]}
+    assert names == {"Русский язык"}
+
+
+async def test_diary_range_is_bounded(gql: GraphQLClient, session: AsyncSession) -> None:
+    world = await build_school(session, weeks=1)
+    parent = await token(gql, world.parent)
+    child = gid("Child", world.children[0].id)
+
+    too_long = await gql.post(DIARY, {"c": child, **_week(days=32)}, token=parent)
+    backwards = await gql.post(DIARY, {"c": child, "from": "2026-09-10", "to": "2026-09-01"}, token=parent)
+
+    for body in (too_long, backwards):
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": ["to"]}
+
+
+async def test_the_student_teachers_of_the_class_and_admins_read_the_diary(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    world = await build_school(session, weeks=1)
+    student = await login_user(session)
+    world.children[0].user_id = student.id
+    admin = await login_user(session)
+    await make_staff_membership(session, user=admin, school=world.school, role=StaffRole.SCHOOL_ADMIN)
+    await session.commit()
+    variables = {"c": gid("Child", world.children[0].id), **_week()}
+
+    for user in (student, world.teacher, admin):
+        data = await gql.data(DIARY, variables, token=await token(gql, user))
+        assert len(data["diary"]) == 5
+
+
+async def test_others_are_refused_the_diary(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a child, and people with no business in their diary
+    world = await build_school(session, weeks=1)
+    other_parent = await login_user(session)
+    await make_guardianship(session, parent=other_parent, child=world.children[1])
+    other_class = await make_school_class(session, school=world.school)
+    other_teacher = await login_user(session)
+    await make_staff_membership(session, user=other_teacher, school=world.school, role=StaffRole.TEACHER)
+    await make_teaching_assignment(session, teacher=other_teacher, school_class=other_class, subject=world.subject)
+    operator = await login_user(session, is_operator=True)
+    await session.commit()
+    variables = {"c": gid("Child", world.children[0].id), **_week()}
+
+    # when each of them asks, then FORBIDDEN (and nothing of the diary)
+    for user in (other_parent, other_teacher, operator):
+        body = await gql.post(DIARY, variables, token=await token(gql, user))
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    anonymous = await gql.post(DIARY, variables)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # an ID of a child that does not exist reads the same as one not yours
+    missing = await gql.post(DIARY, {**variables, "c": gid("Child", 10**9)}, token=await token(gql, world.parent))
+    assert missing["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_diary_statement_count_does_not_grow_with_the_range(
+    gql: GraphQLClient, session: AsyncSession, sql_counter: StatementCounter
+) -> None:
+    # given four weeks of lessons with homework, grades and attendance
+    world = await build_school(session, children=3, weeks=4)
+    parent = await token(gql, world.parent)
+    child = gid("Child", world.children[0].id)
+
+    # when the diary is read over one week and over four
+    with sql_counter:
+        week = await gql.data(DIARY, {"c": child, **_week()}, token=parent)
+    one_week = sql_counter.count
+    with sql_counter:
+        month = await gql.data(DIARY, {"c": child, **_week(days=28)}, token=parent)
+    four_weeks = sql_counter.count
+
+    # then four times the rows, the same statements
+    assert len(week["diary"]) == 5
+    assert len(month["diary"]) == 20
+    assert one_week == four_weeks, sql_counter.statements
+
+
+async def test_my_children_and_child(gql: GraphQLClient, session: AsyncSession) -> None:
+    world = await build_school(session, weeks=0)
+    second = await make_enrolled_child(session, class_id=world.school_class.id, last_name="Яковлев")
+    await make_guardianship(session, parent=world.parent, child=second)
+    student = await login_user(session)
+    world.children[1].user_id = student.id
+    stranger = await login_user(session)
+    await session.commit()
+
+    parent = await token(gql, world.parent)
+    mine = (await gql.data(MY_CHILDREN, token=parent))["myChildren"]
+    assert {c["id"] for c in mine} == {gid("Child", world.children[0].id), gid("Child", second.id)}
+    own = (await gql.data(MY_CHILDREN, token=await token(gql, student)))["myChildren"]
+    assert [c["id"] for c in own] == [gid("Child", world.children[1].id)]
+    assert (await gql.data(MY_CHILDREN, token=await token(gql, stranger)))["myChildren"] == []
+    assert (await gql.post(MY_CHILDREN))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    seen = await gql.data(CHILD, {"id": gid("Child", second.id)}, token=parent)
+    assert seen["child"]["id"] == gid("Child", second.id)
+    hidden = await gql.data(CHILD, {"id": gid("Child", second.id)}, token=await token(gql, stranger))
+    assert hidden["child"] is None
+
+
+async def test_child_averages(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a week of maths: the child has a 5 (weight 1) and a 4 (weight 2) each day
+    world = await build_school(session, weeks=1)
+    variables = {"id": gid("Child", world.children[0].id), "p": gid("Period", world.period.id)}
+
+    data = await gql.data(AVERAGES, variables, token=await token(gql, world.parent))
+
+    assert data["child"]["averages"] == [
+        {"subject": {"name": "Математика"}, "average": 4.5, "weightedAverage": 4.33, "count": 10}
+    ]
+
+
+async def test_child_averages_are_refused_to_those_who_see_only_the_card(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given an operator: they may see a child's card, not the diary
+    world = await build_school(session, weeks=1)
+    operator = await make_operator(session, password_hash=world.parent.password_hash)
+    await session.commit()
+    variables = {"id": gid("Child", world.children[0].id), "p": gid("Period", world.period.id)}
+
+    body = await gql.post(AVERAGES, variables, token=await token(gql, operator))
+
+    assert body["data"]["child"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
