@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.classes import Subject
@@ -53,8 +53,11 @@ async def averages(
     if not child_ids:
         return result
     total = func.sum(Grade.numeric_value)
-    weighted = func.sum(Grade.numeric_value * Grade.weight)
-    weights = func.sum(Grade.weight)
+    # weights have two decimals: summing them ×100 as integers keeps the arithmetic exact
+    # on both backends (SQLite would sum NUMERIC as floats)
+    weight_cents = cast(func.round(Grade.weight * 100), Integer)
+    weighted = func.sum(Grade.numeric_value * weight_cents)
+    weights = func.sum(weight_cents)
     query = (
         select(
             Grade.child_id,
@@ -87,7 +90,7 @@ async def averages(
         await session.execute(query)
     ).all():
         plain = Decimal(int(sum_values or 0)) / Decimal(int(count))
-        weighted_avg = Decimal(str(sum_weighted)) / Decimal(str(sum_weights))
+        weighted_avg = Decimal(int(sum_weighted or 0)) / Decimal(int(sum_weights or 1))
         result.setdefault(int(child), []).append(
             SubjectAverage(
                 child_id=int(child),

@@ -4,11 +4,10 @@ with a reason); final grades for a period or a year; averages computed in SQL.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from sqlalchemy import Integer, and_, cast, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,15 +50,6 @@ class GradeCorrection:
     value: str | None = None  # None: unchanged
     comment: str | None = None  # None: unchanged; "" clears it
     control_type_id: int | None = None  # None: unchanged
-
-
-@dataclass(frozen=True, slots=True)
-class AverageRow:
-    child_id: int
-    subject_id: int
-    plain: Decimal | None
-    weighted: Decimal | None
-    count: int
 
 
 async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -> Grade:
@@ -224,52 +214,6 @@ async def revisions(session: AsyncSession, grade_ids: list[int]) -> list[tuple[i
         select(GradeRevision).where(GradeRevision.grade_id.in_(grade_ids)).order_by(GradeRevision.id)
     )
     return [(row.grade_id, row) for row in rows]
-
-
-async def averages(
-    session: AsyncSession, *, child_ids: Iterable[int], period: Period, subject_ids: Iterable[int] | None = None
-) -> list[AverageRow]:
-    """Per child × subject over the period: the plain and the weighted (by each grade's
-    control-type weight) means of the live numeric REGULAR grades, rounded half up to
-    2 decimals. One statement for any number of children; pass/fail, final and deleted
-    grades are left out."""
-    ids = list(child_ids)
-    if not ids:
-        return []
-    # weights have two decimals: summing them ×100 as integers keeps the arithmetic exact
-    weight_cents = cast(func.round(Grade.weight * 100), Integer)
-    stmt = (
-        select(
-            Grade.child_id,
-            Grade.subject_id,
-            func.count(Grade.id),
-            func.sum(Grade.numeric_value),
-            func.sum(Grade.numeric_value * weight_cents),
-            func.sum(weight_cents),
-        )
-        .where(
-            Grade.child_id.in_(ids),
-            Grade.kind == GradeKind.REGULAR,
-            Grade.deleted_at.is_(None),
-            Grade.numeric_value.is_not(None),
-            Grade.graded_on >= period.starts_on,
-            Grade.graded_on <= period.ends_on,
-        )
-        .group_by(Grade.child_id, Grade.subject_id)
-        .order_by(Grade.child_id, Grade.subject_id)
-    )
-    if subject_ids is not None:
-        stmt = stmt.where(Grade.subject_id.in_(list(subject_ids)))
-    result: list[AverageRow] = []
-    for child_id, subject_id, count, total, weighted_total, weight_total in (await session.execute(stmt)).all():
-        plain = (Decimal(int(total or 0)) / Decimal(int(count))).quantize(_CENTS, ROUND_HALF_UP) if count else None
-        weighted = (
-            (Decimal(int(weighted_total or 0)) / Decimal(int(weight_total))).quantize(_CENTS, ROUND_HALF_UP)
-            if weight_total
-            else None
-        )
-        result.append(AverageRow(child_id, subject_id, plain, weighted, int(count)))
-    return result
 
 
 # --- helpers ---------------------------------------------------------------
