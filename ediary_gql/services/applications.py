@@ -53,7 +53,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import ApplicationStatusChanged
 from ediary_gql.services import audit, notifications, requisites
-from ediary_gql.services.attachments import UploadedFile, store_attachment
+from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.services.production_calendar import load_calendar
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
@@ -522,20 +522,18 @@ async def _apply_files(
     for n, new in enumerate(files.add):
         if files.storage is None or files.settings is None:
             raise RuntimeError("files to add need a storage and settings")
-        try:
-            attachment = await store_attachment(
-                session,
-                actor=actor,
-                upload_name=new.file.name,
-                stream=new.file.stream,
-                storage=files.storage,
-                settings=files.settings,
-                field=("attachments", str(n), "file"),
-            )
-        except DomainError as exc:
-            errors.errors.extend(exc.errors)
-            continue
-        stored.append((new.kind, attachment.id))
+        attachment = await collect_attachment(
+            session,
+            errors,
+            actor=actor,
+            upload_name=new.file.name,
+            stream=new.file.stream,
+            storage=files.storage,
+            settings=files.settings,
+            field=("attachments", str(n), "file"),
+        )
+        if attachment is not None:
+            stored.append((new.kind, attachment.id))
     current: list[int] = []
     if app.id is not None:
         current = list(

@@ -27,7 +27,7 @@ from ediary_gql.db.models.applications import Application, ApplicationAttachment
 from ediary_gql.db.models.attachments import ALLOWED_CONTENT_TYPES, Attachment
 from ediary_gql.db.models.enums import ApplicationStatus
 from ediary_gql.db.models.schools import StaffBinding
-from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
 from ediary_gql.settings import Settings
 from ediary_gql.storage import CHUNK_SIZE, AsyncReader, Storage
@@ -169,6 +169,35 @@ async def store_attachment(
 _STAGED = "ediary.staged_files"
 _HOOKED = "ediary.staged_files_hooked"
 _background: set[asyncio.Task[None]] = set()
+
+
+async def collect_attachment(
+    session: AsyncSession,
+    errors: ErrorCollector,
+    *,
+    actor: Actor,
+    upload_name: str | None,
+    stream: object,
+    storage: Storage,
+    settings: Settings,
+    field: Sequence[str] | str = "file",
+) -> Attachment | None:
+    """`store_attachment`, keeping a refusal in `errors` instead of raising, so a form
+    reports the file's problem together with every other one. A stored file is
+    deleted again when the transaction rolls back."""
+    try:
+        return await store_attachment(
+            session,
+            actor=actor,
+            upload_name=upload_name,
+            stream=stream,
+            storage=storage,
+            settings=settings,
+            field=field,
+        )
+    except DomainError as exc:
+        errors.errors.extend(exc.errors)
+        return None
 
 
 def discard_on_rollback(session: AsyncSession, storage: Storage, key: str) -> None:

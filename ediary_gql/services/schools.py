@@ -42,7 +42,7 @@ from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.services import audit, notifications, requisites
-from ediary_gql.services.attachments import UploadedFile, store_attachment
+from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.services.directory import WORD_SEPARATORS, escape_like, normalize_query, word_prefix_match
 from ediary_gql.settings import Settings
@@ -149,21 +149,17 @@ async def register_school(
     if inn is not None and await _inn_taken(session, inn):
         errors.add("inn", ErrorCode.DUPLICATE, "Школа с таким ИНН уже зарегистрирована")
 
-    # The file is checked even when other fields are wrong, so every problem is told at once;
-    # a stored file is deleted again when the transaction rolls back.
-    attachment = None
-    try:
-        attachment = await store_attachment(
-            session,
-            actor=actor,
-            upload_name=document.name,
-            stream=document.stream,
-            storage=storage,
-            settings=settings,
-            field="appointmentDocument",
-        )
-    except DomainError as exc:
-        errors.errors.extend(exc.errors)
+    # The file is checked even when other fields are wrong, so every problem is told at once.
+    attachment = await collect_attachment(
+        session,
+        errors,
+        actor=actor,
+        upload_name=document.name,
+        stream=document.stream,
+        storage=storage,
+        settings=settings,
+        field="appointmentDocument",
+    )
     errors.raise_if_any()
     if not (full_name and short_name and address and inn and okpo and attachment):  # not reached: errors above
         raise DomainError(ErrorCode.INVALID, "Школа не может быть зарегистрирована")

@@ -28,7 +28,7 @@ from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.services import audit, notifications, requisites
-from ediary_gql.services.attachments import UploadedFile, store_attachment
+from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
 
@@ -106,21 +106,17 @@ async def request_staff_binding(
         await _lock_requester(session, actor)
         await _check_not_bound(session, errors, actor=actor, school=school, role=data.role)
 
-    # The file is checked even when other fields are wrong, so every problem is told at once;
-    # a stored file is deleted again when the transaction rolls back.
-    attachment = None
-    try:
-        attachment = await store_attachment(
-            session,
-            actor=actor,
-            upload_name=document.name,
-            stream=document.stream,
-            storage=storage,
-            settings=settings,
-            field="document",
-        )
-    except DomainError as exc:
-        errors.errors.extend(exc.errors)
+    # The file is checked even when other fields are wrong, so every problem is told at once.
+    attachment = await collect_attachment(
+        session,
+        errors,
+        actor=actor,
+        upload_name=document.name,
+        stream=document.stream,
+        storage=storage,
+        settings=settings,
+        field="document",
+    )
     errors.raise_if_any()
     if school is None or attachment is None:  # not reached: without errors both are there
         raise DomainError(ErrorCode.INVALID, "Заявка не может быть создана")
