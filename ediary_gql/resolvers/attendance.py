@@ -4,6 +4,7 @@ attendanceSummary dashboard stream."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -171,6 +172,10 @@ async def attendance_summary(
     finally:
         if not pending.done():
             pending.cancel()
+            # let the cancelled read finish before closing the stream it is reading,
+            # or aclose() finds the generator still running
+            with contextlib.suppress(BaseException):
+                await pending
         elif not pending.cancelled():
             pending.exception()  # retrieved: the stream is closing
         if isinstance(events, AsyncGenerator):
