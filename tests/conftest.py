@@ -20,7 +20,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -83,21 +83,40 @@ async def _reset_schema(settings: Settings) -> None:
     await engine.dispose()
 
 
-async def _load_directory(settings: Settings) -> None:
+@dataclass(frozen=True)
+class ReferenceBaseline:
+    """The reference rows the migrations and the directory load put in place; rows
+    a test adds beyond them (a made-up town, an override) are removed after it."""
+
+    region_codes: frozenset[str]
+    max_settlement_id: int
+    max_override_id: int
+
+
+async def _load_directory(settings: Settings) -> ReferenceBaseline:
     """Regions and settlements: reference rows the per-test cleanup keeps."""
     from ediary_gql.db.engine import create_session_factory
+    from ediary_gql.db.models.calendar import CalendarOverride
+    from ediary_gql.db.models.geo import Region, Settlement
     from ediary_gql.services.directory import load_directory
 
     engine = create_engine(settings.database_url)
     async with create_session_factory(engine)() as session, session.begin():
         await load_directory(session)
+        baseline = ReferenceBaseline(
+            region_codes=frozenset((await session.scalars(select(Region.code))).all()),
+            max_settlement_id=int(await session.scalar(select(func.coalesce(func.max(Settlement.id), 0))) or 0),
+            max_override_id=int(await session.scalar(select(func.coalesce(func.max(CalendarOverride.id), 0))) or 0),
+        )
     await engine.dispose()
+    return baseline
 
 
 @dataclass(frozen=True)
 class LiveServer:
     url: str
     app: Starlette
+    baseline: ReferenceBaseline
 
     @property
     def services(self) -> AppServices:
@@ -110,7 +129,7 @@ async def live(settings: Settings) -> AsyncIterator[LiveServer]:
     """A live uvicorn server in this event loop, on a free port."""
     await _reset_schema(settings)
     await asyncio.to_thread(upgrade, settings.database_url)
-    await _load_directory(settings)
+    baseline = await _load_directory(settings)
     app = create_app(settings)
     port = _free_port()
     config = uvicorn.Config(
@@ -122,7 +141,7 @@ async def live(settings: Settings) -> AsyncIterator[LiveServer]:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
+    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, baseline=baseline)
     srv.should_exit = True
     await task
 
@@ -153,7 +172,17 @@ async def clean_db(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 await session.execute(table.delete())
+        await _remove_added_reference_rows(session, request.getfixturevalue("live").baseline)
     yield
+
+
+async def _remove_added_reference_rows(session: AsyncSession, baseline: ReferenceBaseline) -> None:
+    from ediary_gql.db.models.calendar import CalendarOverride
+    from ediary_gql.db.models.geo import Region, Settlement
+
+    await session.execute(delete(Settlement).where(Settlement.id > baseline.max_settlement_id))
+    await session.execute(delete(CalendarOverride).where(CalendarOverride.id > baseline.max_override_id))
+    await session.execute(delete(Region).where(Region.code.not_in(baseline.region_codes)))
 
 
 @pytest_asyncio.fixture
