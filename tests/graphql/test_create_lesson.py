@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.schools import School
 from tests.diary_writes_support import MONDAY, World, codes, error_codes, gid, make_world
 from tests.factories import make_school_class, make_subject, make_teaching_assignment
 from tests.support import GraphQLClient
@@ -347,3 +348,24 @@ def _t(value: str) -> Any:
     import datetime as dt
 
     return dt.time.fromisoformat(value)
+
+
+async def test_lesson_times_carry_the_school_zone(gql: GraphQLClient, session: AsyncSession, world: World) -> None:
+    # given a school in Yekaterinburg (UTC+5)
+    school = await session.get(School, world.school_class.school_id)
+    assert school is not None
+    school.timezone = "Asia/Yekaterinburg"
+    await session.commit()
+    token = await world.token(gql, world.teacher)
+    # when a lesson is created at 09:00 school time
+    data = await gql.data(
+        "mutation($i: CreateLessonInput!) { createLesson(input: $i) { lesson { startsAt endsAt } userErrors { code } } }",
+        {"i": _input(world)},
+        token=token,
+    )
+    # then its timestamps say so, with the zone
+    lesson = data["createLesson"]["lesson"]
+    assert lesson == {
+        "startsAt": f"{MONDAY.isoformat()}T09:00:00+05:00",
+        "endsAt": f"{MONDAY.isoformat()}T09:45:00+05:00",
+    }

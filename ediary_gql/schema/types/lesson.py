@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Self
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,7 @@ from ediary_gql.db.models.classes import SchoolClass as SchoolClassRow
 from ediary_gql.db.models.classes import Subject as SubjectRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.lessons import TimetableTemplate as TemplateRow
+from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import diary_access
 from ediary_gql.schema.errors import UserError, UserErrorCode
@@ -28,6 +30,7 @@ from ediary_gql.services import lessons as service
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
+DEFAULT_ZONE = "Europe/Moscow"
 LessonStatus = strawberry.enum(enums.LessonStatus, description="SCHEDULED, or CANCELLED (kept in the diary)")
 
 if TYPE_CHECKING:
@@ -51,6 +54,12 @@ async def _subject(info: Info, subject_id: int) -> Subject | None:
 async def _class(info: Info, class_id: int) -> SchoolClass | None:
     row = await info.context.loaders.by_id(SchoolClassRow).load(class_id)
     return SchoolClass.from_row(row) if row is not None else None
+
+
+async def _school_zone(info: Info, school_id: int) -> ZoneInfo:
+    """The school's time zone: it decides what a lesson's date and times mean."""
+    row = await info.context.loaders.by_id(SchoolRow).load(school_id)
+    return ZoneInfo(row.timezone if row is not None else DEFAULT_ZONE)
 
 
 @strawberry.type(name="Lesson", description="A lesson of a class in a subject, at a date and time")
@@ -104,6 +113,14 @@ class Lesson(EntityNode):
     @strawberry.field(description="The class's teacher of this subject")
     async def teacher(self, info: Info) -> User | None:
         return await _user(info, self._teacher_id)
+
+    @strawberry.field(description="When the lesson starts, with the school's time zone")
+    async def starts_at(self, info: Info) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.start_time, tzinfo=await _school_zone(info, self._school_id))
+
+    @strawberry.field(description="When the lesson ends, with the school's time zone")
+    async def ends_at(self, info: Info) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.end_time, tzinfo=await _school_zone(info, self._school_id))
 
     @strawberry.field(description="Who stands in for the teacher, if anyone")
     async def substitute_teacher(self, info: Info) -> User | None:
