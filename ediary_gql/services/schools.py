@@ -38,13 +38,14 @@ from ediary_gql.db.models.enums import (
     StaffRole,
 )
 from ediary_gql.db.models.geo import Settlement, normalize_name
-from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
+from ediary_gql.db.models.schools import School, StaffBinding
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.services import audit, notifications, requisites
 from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.services.directory import WORD_SEPARATORS, escape_like, normalize_query, word_prefix_match
+from ediary_gql.services.staff_bindings import grant_membership
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
 
@@ -367,20 +368,7 @@ async def _decide_registration_binding(
     )
     if not approved:
         return
-    membership = (
-        await session.scalars(
-            select(StaffMembership).where(
-                StaffMembership.user_id == school.registered_by_id,
-                StaffMembership.school_id == school.id,
-                StaffMembership.role == StaffRole.SCHOOL_ADMIN,
-            )
-        )
-    ).first()
-    if membership is None:
-        session.add(StaffMembership(user_id=school.registered_by_id, school_id=school.id, role=StaffRole.SCHOOL_ADMIN))
-    else:
-        membership.active = True
-    await session.flush()
+    await grant_membership(session, user_id=school.registered_by_id, school_id=school.id, role=StaffRole.SCHOOL_ADMIN)
 
 
 async def _notify_registrant(session: AsyncSession, registrant: User, school: School) -> None:

@@ -249,7 +249,7 @@ async def review_staff_binding(
     await session.refresh(binding)
 
     if new_status == StaffBindingStatus.ACTIVE:
-        await _grant_membership(session, binding)
+        await grant_membership(session, user_id=binding.user_id, school_id=binding.school_id, role=binding.role)
     school = await session.get_one(School, binding.school_id)
     requester = await session.get_one(User, binding.user_id)
     await _notify_requester(session, requester, school, binding)
@@ -266,18 +266,19 @@ async def review_staff_binding(
     return binding
 
 
-async def _grant_membership(session: AsyncSession, binding: StaffBinding) -> None:
+async def grant_membership(session: AsyncSession, *, user_id: int, school_id: int, role: StaffRole) -> None:
+    """Make (user, school, role) an active membership: created, or re-activated if it was ended."""
     membership = (
         await session.scalars(
             select(StaffMembership).where(
-                StaffMembership.user_id == binding.user_id,
-                StaffMembership.school_id == binding.school_id,
-                StaffMembership.role == binding.role,
+                StaffMembership.user_id == user_id,
+                StaffMembership.school_id == school_id,
+                StaffMembership.role == role,
             )
         )
     ).first()
     if membership is None:
-        session.add(StaffMembership(user_id=binding.user_id, school_id=binding.school_id, role=binding.role))
+        session.add(StaffMembership(user_id=user_id, school_id=school_id, role=role))
     else:
         membership.active = True
     await session.flush()
