@@ -133,7 +133,7 @@ async def mark_attendance(
         audit.record(
             session,
             actor=actor,
-            action="attendance.mark",
+            action="markAttendance",
             entity_type="Lesson",
             entity_id=lesson.id,
             after={"changes": changes},

@@ -83,7 +83,7 @@ async def create_feed(session: AsyncSession, *, actor: Actor, child_id: int | No
     audit.record(
         session,
         actor=actor,
-        action="calendar_feed.create",
+        action="createCalendarFeed",
         entity_type="User",
         entity_id=user.id,
         after={"scope": scope.encode()},
@@ -98,7 +98,7 @@ async def revoke_feed(session: AsyncSession, *, actor: Actor) -> bool:
     if user is None or user.feed_token is None:
         return False
     user.feed_token = None
-    audit.record(session, actor=actor, action="calendar_feed.revoke", entity_type="User", entity_id=user.id)
+    audit.record(session, actor=actor, action="revokeCalendarFeed", entity_type="User", entity_id=user.id)
     return True
 
 

@@ -52,6 +52,14 @@ class GradeCorrection:
     control_type_id: int | None = None  # None: unchanged
 
 
+# audit entries are named after the mutations that make them
+_AUDIT_ACTIONS = {
+    GradeAction.CREATED: "enterGrade",
+    GradeAction.CORRECTED: "correctGrade",
+    GradeAction.DELETED: "deleteGrade",
+}
+
+
 async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -> Grade:
     errors = ErrorCollector()
     child = await session.get(Child, data.child_id)
@@ -335,7 +343,7 @@ def _record(
     audit.record(
         session,
         actor=actor,
-        action=f"grade.{action.value.lower()}",
+        action=_AUDIT_ACTIONS[action],
         entity_type="Grade",
         entity_id=grade.id,
         before=before,

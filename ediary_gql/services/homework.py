@@ -100,7 +100,7 @@ async def assign_homework(session: AsyncSession, *, actor: Actor, data: Homework
     audit.record(
         session,
         actor=actor,
-        action="homework.assign",
+        action="assignHomework",
         entity_type="Homework",
         entity_id=homework.id,
         after={"lesson_id": lesson.id, "due_on": data.due_on.isoformat(), "attachments": wanted},
@@ -142,7 +142,7 @@ async def mark_homework_done(
     audit.record(
         session,
         actor=actor,
-        action="homework.done" if done else "homework.undone",
+        action="markHomeworkDone",
         entity_type="Homework",
         entity_id=homework.id,
         after={"child_id": child_id, "done": done},

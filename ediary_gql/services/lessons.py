@@ -177,7 +177,7 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
     audit.record(
         session,
         actor=actor,
-        action="lesson.create",
+        action="createLesson",
         entity_type="Lesson",
         entity_id=lesson.id,
         after=_snapshot(lesson),
@@ -247,7 +247,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
     audit.record(
         session,
         actor=actor,
-        action="lesson.update",
+        action="updateLesson",
         entity_type="Lesson",
         entity_id=lesson.id,
         before=before,
@@ -336,7 +336,7 @@ async def create_timetable_template(session: AsyncSession, *, actor: Actor, data
     audit.record(
         session,
         actor=actor,
-        action="timetable_template.create",
+        action="createTimetableTemplate",
         entity_type="TimetableTemplate",
         entity_id=template.id,
         after={"name": name, "class_id": school_class.id, "period_id": data.period_id, "slots": len(data.slots)},
@@ -443,7 +443,7 @@ async def generate_lessons(
     audit.record(
         session,
         actor=actor,
-        action="lessons.generate",
+        action="generateLessons",
         entity_type="TimetableTemplate",
         entity_id=template.id,
         after={

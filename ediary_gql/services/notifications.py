@@ -17,6 +17,7 @@ from ediary_gql.db.models.notifications import Notification, NotificationDeliver
 from ediary_gql.db.models.users import User
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import DeliveriesQueued, NotificationCreated
+from ediary_gql.services import audit
 
 # Channels used when a user has not chosen any for a kind: what concerns the
 # account or a decision about the person goes by email too; the daily flow of
@@ -102,4 +103,14 @@ async def mark_read(session: AsyncSession, *, actor: Actor, ids: Sequence[int] |
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(list(ids)))
     result = await session.execute(stmt.values(read_at=utcnow()))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    marked = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if marked:
+        audit.record(
+            session,
+            actor=actor,
+            action="markNotificationsRead",
+            entity_type="Notification",
+            entity_id=ids[0] if ids is not None and len(ids) == 1 else None,
+            after={"ids": None if ids is None else list(ids), "marked": marked},
+        )
+    return marked

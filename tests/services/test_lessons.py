@@ -61,7 +61,7 @@ async def test_generation_follows_calendar_overrides_and_keeps_saturdays(
         dt.date(2026, 9, 19),
     ]
     # and the run is in the audit trail
-    entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "lessons.generate"))
+    entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "generateLessons"))
     assert entry is not None
     assert entry.after is not None
     assert entry.after["created"] == 3
