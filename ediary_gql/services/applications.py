@@ -304,6 +304,22 @@ def _check_child(errors: ErrorCollector, data: ChildData, today: dt.date) -> dic
     return values
 
 
+def _child_columns(app: Application) -> dict[str, Any]:
+    """The child's data as stored on the application, by the names Child and ChildData share."""
+    return {
+        "last_name": app.child_last_name,
+        "first_name": app.child_first_name,
+        "middle_name": app.child_middle_name,
+        "birth_date": app.child_birth_date,
+        "sex": app.child_sex,
+        "snils": app.child_snils,
+        "birth_cert_series": app.birth_cert_series,
+        "birth_cert_number": app.birth_cert_number,
+        "birth_cert_issued_on": app.birth_cert_issued_on,
+        "citizenship": app.citizenship,
+    }
+
+
 async def _check_place(session: AsyncSession, errors: ErrorCollector, data: ApplicationData) -> dict[str, Any]:
     """Region → settlement → school (active, open to parents) → class of that school."""
     values: dict[str, Any] = {
@@ -586,18 +602,7 @@ async def submit_application(
     errors = ErrorCollector()
     # the stored form is checked again: the school or the class may have changed since
     stored = ApplicationData(
-        child=ChildData(
-            last_name=app.child_last_name,
-            first_name=app.child_first_name,
-            middle_name=app.child_middle_name,
-            birth_date=app.child_birth_date,
-            sex=app.child_sex,
-            snils=app.child_snils,
-            birth_cert_series=app.birth_cert_series,
-            birth_cert_number=app.birth_cert_number,
-            birth_cert_issued_on=app.birth_cert_issued_on,
-            citizenship=app.citizenship,
-        ),
+        child=ChildData(**_child_columns(app)),
         region_code=app.region_code,
         settlement_id=app.settlement_id,
         school_id=app.school_id,
@@ -848,18 +853,7 @@ async def _find_or_create_child(session: AsyncSession, app: Application) -> Chil
         return child
     if not (app.child_last_name and app.child_first_name and app.child_birth_date and app.child_sex):
         raise DomainError(ErrorCode.REQUIRED, "Сведения о ребёнке не заполнены", field="child")
-    child = Child(
-        last_name=app.child_last_name,
-        first_name=app.child_first_name,
-        middle_name=app.child_middle_name,
-        birth_date=app.child_birth_date,
-        sex=app.child_sex,
-        snils=app.child_snils,
-        birth_cert_series=app.birth_cert_series,
-        birth_cert_number=app.birth_cert_number,
-        birth_cert_issued_on=app.birth_cert_issued_on,
-        citizenship=app.citizenship or RUSSIA,
-    )
+    child = Child(**{**_child_columns(app), "citizenship": app.citizenship or RUSSIA})
     session.add(child)
     await session.flush()
     return child
