@@ -249,7 +249,7 @@ def applications_remind_overdue() -> None:
 
     from ediary_gql.events.bus import EventBus
     from ediary_gql.events.publish import unit_of_work
-    from ediary_gql.services.applications import notify_overdue
+    from ediary_gql.services.applications.notices import notify_overdue
 
     settings = _settings()
 

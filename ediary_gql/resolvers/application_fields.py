@@ -7,26 +7,26 @@ from typing import TYPE_CHECKING, Any
 from ediary_gql.db.models.applications import ApplicationAttachment, ApplicationEvent
 from ediary_gql.db.models.enums import ApplicationAction
 from ediary_gql.db.models.schools import School
-from ediary_gql.services import applications as service
+from ediary_gql.services.applications import deadlines, queries, status
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
 
 async def history(context: Context, application_id: int) -> list[ApplicationEvent]:
-    loader = context.loaders.grouped("application.history", service.history_of)
+    loader = context.loaders.grouped("application.history", queries.history_of)
     return list(await loader.load(application_id))
 
 
 async def attachments(context: Context, application_id: int) -> list[ApplicationAttachment]:
-    loader = context.loaders.grouped("application.attachments", service.attachments_of)
+    loader = context.loaders.grouped("application.attachments", queries.attachments_of)
     return list(await loader.load(application_id))
 
 
 async def is_overdue(context: Context, row: Any) -> bool:
     school = await context.loaders.by_id(School).load(row.school_id) if row.school_id is not None else None
-    return service.is_overdue(row, school)
+    return deadlines.is_overdue(row, school)
 
 
 def available_actions(context: Context, row: Any) -> list[ApplicationAction]:
-    return service.available_actions(context.actor, row)
+    return status.available_actions(context.actor, row)

@@ -34,7 +34,7 @@ from ediary_gql.schema.types.application import (
     SubmitApplicationInput,
     UpdateApplicationInput,
 )
-from ediary_gql.services import applications as service
+from ediary_gql.services.applications import drafts, form, queries, review, submission
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.storage import storage_for
 
@@ -45,11 +45,11 @@ def _opt_pk(global_id: relay.GlobalID | None, type_name: str, field: str) -> int
     return None if global_id is None else pk_of(global_id, type_name, field=field)
 
 
-def _child(data: ApplicationChildInput | None) -> service.ChildData:
+def _child(data: ApplicationChildInput | None) -> form.ChildData:
     if data is None:
-        return service.ChildData()
+        return form.ChildData()
     cert = data.birth_certificate
-    return service.ChildData(
+    return form.ChildData(
         last_name=data.last_name,
         first_name=data.first_name,
         middle_name=data.middle_name,
@@ -63,8 +63,8 @@ def _child(data: ApplicationChildInput | None) -> service.ChildData:
     )
 
 
-def _form(data: CreateApplicationInput | UpdateApplicationInput) -> service.ApplicationData:
-    return service.ApplicationData(
+def _form(data: CreateApplicationInput | UpdateApplicationInput) -> form.ApplicationData:
+    return form.ApplicationData(
         child=_child(data.child),
         region_code=(data.region_code or "").strip() or None,
         settlement_id=_opt_pk(data.settlement_id, "Settlement", "settlementId"),
@@ -73,10 +73,10 @@ def _form(data: CreateApplicationInput | UpdateApplicationInput) -> service.Appl
     )
 
 
-def _files(ctx: Context, add: list[ApplicationFileInput] | None, remove: list[int] | None = None) -> service.Files:
-    return service.Files(
+def _files(ctx: Context, add: list[ApplicationFileInput] | None, remove: list[int] | None = None) -> form.Files:
+    return form.Files(
         add=[
-            service.NewFile(
+            form.NewFile(
                 kind=enums.ApplicationAttachmentKind(f.kind),
                 file=UploadedFile(name=getattr(f.file, "filename", None), stream=f.file),
             )
@@ -94,9 +94,7 @@ async def create_application(info: Info, input: CreateApplicationInput) -> Appli
     try:
         data = _form(input)
         async with transaction(ctx) as session:
-            row = await service.create_application(
-                session, actor=actor, data=data, files=_files(ctx, input.attachments)
-            )
+            row = await drafts.create_application(session, actor=actor, data=data, files=_files(ctx, input.attachments))
     except DomainError as exc:
         return ApplicationPayload(user_errors=user_errors(exc))
     return ApplicationPayload(application=Application.from_row(row))
@@ -110,7 +108,7 @@ async def update_application(info: Info, input: UpdateApplicationInput) -> Appli
         data = _form(input)
         remove = [pk_of(g, "Attachment", field="removeAttachments") for g in input.remove_attachments or []]
         async with transaction(ctx) as session:
-            row = await service.update_application(
+            row = await drafts.update_application(
                 session,
                 actor=actor,
                 application_id=application_id,
@@ -128,7 +126,7 @@ async def submit_application(info: Info, input: SubmitApplicationInput) -> Appli
     try:
         application_id = pk_of(input.application_id, "Application", field="applicationId")
         async with transaction(ctx) as session:
-            row = await service.submit_application(session, actor=actor, application_id=application_id)
+            row = await submission.submit_application(session, actor=actor, application_id=application_id)
     except DomainError as exc:
         return ApplicationPayload(user_errors=user_errors(exc))
     return ApplicationPayload(application=Application.from_row(row))
@@ -140,7 +138,7 @@ async def review_application(info: Info, input: ReviewApplicationInput) -> Appli
     try:
         application_id = pk_of(input.application_id, "Application", field="applicationId")
         async with transaction(ctx) as session:
-            row = await service.review_application(
+            row = await review.review_application(
                 session,
                 actor=actor,
                 application_id=application_id,
@@ -173,7 +171,7 @@ async def my_applications(info: Info, first: int | None = None, after: str | Non
     async with ctx.session_factory() as session:
         page = await paginate(
             session,
-            service.own_applications_query(actor),
+            queries.own_applications_query(actor),
             key=[ApplicationRow.id],
             key_of=lambda row: [row.id],
             args=PageArgs(first=first, after=after),
@@ -189,16 +187,16 @@ async def applications(
 ) -> Connection[Application]:
     ctx = info.context
     actor = policy.require_actor(ctx.actor)
-    flt = service.QueueFilter()
+    flt = queries.QueueFilter()
     if filter is not None:
-        flt = service.QueueFilter(
+        flt = queries.QueueFilter(
             status=enums.ApplicationStatus(filter.status) if filter.status is not None else None,
             overdue=filter.overdue,
             query=filter.query,
             school_id=_opt_pk(filter.school_id, "School", "schoolId"),
         )
     async with ctx.session_factory() as session:
-        stmt = await service.queue_query(session, actor=actor, flt=flt)
+        stmt = await queries.queue_query(session, actor=actor, flt=flt)
         page = await paginate(
             session,
             stmt,

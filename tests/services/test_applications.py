@@ -23,8 +23,19 @@ from ediary_gql.db.models.enums import (
 from ediary_gql.db.models.notifications import Notification
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events.publish import unit_of_work
-from ediary_gql.services import applications as service
 from ediary_gql.services import requisites
+from ediary_gql.services.applications.deadlines import due_date
+from ediary_gql.services.applications.drafts import create_application
+from ediary_gql.services.applications.form import (
+    ApplicationData,
+    normalize_birth_cert_series,
+    normalize_citizenship,
+    normalize_snils,
+)
+from ediary_gql.services.applications.notices import notify_overdue
+from ediary_gql.services.applications.review import review_application
+from ediary_gql.services.applications.status import next_status
+from ediary_gql.services.applications.submission import submit_application
 from ediary_gql.services.production_calendar import WorkingCalendar
 from tests.factories import (
     make_application,
@@ -68,12 +79,12 @@ def admin_actor(user_id: int, school_id: int) -> Actor:
 
 @pytest.mark.parametrize(("status", "action"), list(itertools.product(S, A)))
 def test_the_status_machine_allows_exactly_its_table(status: ApplicationStatus, action: ApplicationAction) -> None:
-    assert service.next_status(status, action) == EXPECTED.get((status, action))
+    assert next_status(status, action) == EXPECTED.get((status, action))
 
 
 def test_final_statuses_have_no_way_out() -> None:
     for status in (S.APPROVED, S.REJECTED):
-        assert all(service.next_status(status, action) is None for action in A)
+        assert all(next_status(status, action) is None for action in A)
 
 
 # --- field rules ----------------------------------------------------------------------------
@@ -82,7 +93,7 @@ def test_final_statuses_have_no_way_out() -> None:
 @pytest.mark.parametrize(("raw", "clean"), [("112-233-445 95", "11223344595"), ("11223344595", "11223344595")])
 def test_snils_with_a_valid_check_number(raw: str, clean: str) -> None:
     # 112-233-445 95: the Pension Fund's published example
-    assert service.normalize_snils(raw) == clean
+    assert normalize_snils(raw) == clean
 
 
 def test_snils_issued_before_checks_began_pass_whatever_the_check() -> None:
@@ -92,7 +103,7 @@ def test_snils_issued_before_checks_began_pass_whatever_the_check() -> None:
 @pytest.mark.parametrize("raw", ["112-233-445 96", "1122334459", "1122334459a", "112233445950"])
 def test_snils_otherwise_is_invalid(raw: str) -> None:
     with pytest.raises(DomainError) as refused:
-        service.normalize_snils(raw)
+        normalize_snils(raw)
     assert refused.value.errors[0].code == ErrorCode.INVALID
     assert refused.value.errors[0].field == ("child", "snils")
 
@@ -109,23 +120,23 @@ def test_snils_otherwise_is_invalid(raw: str) -> None:
     ],
 )
 def test_birth_certificate_series_is_normalised(raw: str, clean: str) -> None:
-    assert service.normalize_birth_cert_series(raw) == clean
+    assert normalize_birth_cert_series(raw) == clean
 
 
 @pytest.mark.parametrize("raw", ["IIII-АБ", "IV-А1", "IVАБ", "IV-АБВ", "Q-АБ", "-АБ", "IV-"])
 def test_other_series_are_invalid(raw: str) -> None:
     with pytest.raises(DomainError) as refused:
-        service.normalize_birth_cert_series(raw)
+        normalize_birth_cert_series(raw)
     assert refused.value.errors[0].field == ("child", "birthCertificate", "series")
 
 
 @pytest.mark.parametrize(("raw", "ok"), [("643", True), ("112", True), ("999", False), ("64", False), ("RUS", False)])
 def test_citizenship_is_an_oksm_code(raw: str, ok: bool) -> None:
     if ok:
-        assert service.normalize_citizenship(raw) == raw
+        assert normalize_citizenship(raw) == raw
     else:
         with pytest.raises(DomainError):
-            service.normalize_citizenship(raw)
+            normalize_citizenship(raw)
 
 
 # --- due dates ------------------------------------------------------------------------------
@@ -147,8 +158,8 @@ def test_citizenship_is_an_oksm_code(raw: str, ok: bool) -> None:
 async def test_due_dates_count_working_days(
     session: AsyncSession, submitted: dt.date, due: dt.date, extended_due: dt.date
 ) -> None:
-    assert await service.due_date(session, submitted, extended=False) == due
-    assert await service.due_date(session, submitted, extended=True) == extended_due
+    assert await due_date(session, submitted, extended=False) == due
+    assert await due_date(session, submitted, extended=True) == extended_due
 
 
 async def test_a_stored_override_moves_the_due_date(session: AsyncSession) -> None:
@@ -157,7 +168,7 @@ async def test_a_stored_override_moves_the_due_date(session: AsyncSession) -> No
     await session.commit()
     try:
         # then a Friday submission is due a day later
-        assert await service.due_date(session, dt.date(2026, 11, 27), extended=False) == dt.date(2026, 12, 7)
+        assert await due_date(session, dt.date(2026, 11, 27), extended=False) == dt.date(2026, 12, 7)
     finally:  # calendar overrides are reference data: the clean-up between tests keeps them
         await session.delete(override)
         await session.commit()
@@ -180,7 +191,7 @@ async def test_submission_on_december_30_is_due_on_january_15(session: AsyncSess
     draft = await _draft(session)
     await session.commit()
     async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
-        app = await service.submit_application(
+        app = await submit_application(
             tx,
             actor=actor_of(draft.applicant_id),
             application_id=draft.id,
@@ -200,7 +211,7 @@ async def test_the_school_time_zone_decides_the_day_and_the_year(
     await session.commit()
     async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
         # when submitted at 15:00 UTC on Dec 31, 2026: already Jan 1, 2027 there
-        app = await service.submit_application(
+        app = await submit_application(
             tx,
             actor=actor_of(draft.applicant_id),
             application_id=draft.id,
@@ -217,7 +228,7 @@ async def test_concurrent_submissions_never_share_a_number(session: AsyncSession
 
     async def submit(draft: Application) -> str:
         async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
-            app = await service.submit_application(tx, actor=actor_of(draft.applicant_id), application_id=draft.id)
+            app = await submit_application(tx, actor=actor_of(draft.applicant_id), application_id=draft.id)
             assert app.number is not None
             return app.number
 
@@ -240,7 +251,7 @@ async def test_submission_reports_every_problem_at_once(session: AsyncSession, a
     await session.commit()
     async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
         with pytest.raises(DomainError) as refused:
-            await service.submit_application(tx, actor=actor_of(draft.applicant_id), application_id=draft.id)
+            await submit_application(tx, actor=actor_of(draft.applicant_id), application_id=draft.id)
     fields = {(e.field, e.code) for e in refused.value.errors}
     assert fields == {
         (("child", "lastName"), ErrorCode.REQUIRED),
@@ -266,7 +277,7 @@ async def test_school_admins_are_told_of_overdue_applications(session: AsyncSess
     await session.commit()
 
     async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
-        sent = await service.notify_overdue(tx, now=dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC))
+        sent = await notify_overdue(tx, now=dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC))
     assert sent == 1
     notes = (await session.scalars(select(Notification).where(Notification.user_id == admin.id))).all()
     assert len(notes) == 1
@@ -282,10 +293,10 @@ async def test_only_a_confirmed_account_may_start_a_draft(session: AsyncSession,
     await session.commit()
     async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
         with pytest.raises(DomainError) as refused:
-            await service.create_application(
+            await create_application(
                 tx,
                 actor=Actor(user_id=user.id, session_id=None, status=UserStatus.TEMPORARY),
-                data=service.ApplicationData(),
+                data=ApplicationData(),
             )
     assert refused.value.code == ErrorCode.ACCOUNT_NOT_CONFIRMED
 
@@ -297,7 +308,5 @@ async def test_admins_review_only_their_school(session: AsyncSession, app_servic
     assert app.school_id is not None
     async with unit_of_work(app_services.session_factory, app_services.bus) as tx:
         with pytest.raises(DomainError) as refused:
-            await service.review_application(
-                tx, actor=admin_actor(999_999, other.id), application_id=app.id, action=A.ACCEPT
-            )
+            await review_application(tx, actor=admin_actor(999_999, other.id), application_id=app.id, action=A.ACCEPT)
     assert refused.value.code == ErrorCode.NOT_FOUND

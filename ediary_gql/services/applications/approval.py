@@ -1,0 +1,78 @@
+"""Approval: the child record (found or made), the guardianship and the class enrolment,
+in the transaction that approves the application."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.db.models.applications import Application
+from ediary_gql.db.models.calendar import AcademicYear
+from ediary_gql.db.models.children import Child, Enrollment, Guardianship
+from ediary_gql.db.models.classes import SchoolClass
+from ediary_gql.db.models.schools import School
+from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.services.applications.deadlines import local_date
+from ediary_gql.services.applications.form import RUSSIA, child_columns
+
+
+async def grant_access(session: AsyncSession, app: Application, child: Child, *, now: dt.datetime) -> None:
+    """The guardianship and the class enrolment (ending the child's other open one this year)."""
+    guardian = await session.scalar(
+        select(Guardianship.id).where(Guardianship.parent_id == app.applicant_id, Guardianship.child_id == child.id)
+    )
+    if guardian is None:
+        session.add(Guardianship(parent_id=app.applicant_id, child_id=child.id, application_id=app.id))
+    school_class = await session.get_one(SchoolClass, app.class_id)
+    year = await session.get_one(AcademicYear, school_class.academic_year_id)
+    school = await session.get_one(School, app.school_id)
+    today = local_date(now, school)
+    starts_on = max(today, year.starts_on)
+    open_in_year = (
+        await session.scalars(
+            select(Enrollment)
+            .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+            .where(
+                Enrollment.child_id == child.id,
+                Enrollment.ends_on.is_(None),
+                SchoolClass.academic_year_id == school_class.academic_year_id,
+            )
+        )
+    ).all()
+    already = False
+    for enrollment in open_in_year:
+        if enrollment.class_id == school_class.id:
+            already = True
+        else:
+            enrollment.ends_on = max(enrollment.starts_on, starts_on - dt.timedelta(days=1))
+    if not already:
+        session.add(Enrollment(child_id=child.id, class_id=school_class.id, starts_on=starts_on))
+    await session.flush()
+
+
+async def find_or_create_child(session: AsyncSession, app: Application) -> Child:
+    """By SNILS, else by birth certificate; else a new child record from the application."""
+    child = None
+    if app.child_snils:
+        child = (await session.scalars(select(Child).where(Child.snils == app.child_snils))).first()
+    if child is None and app.birth_cert_series and app.birth_cert_number:
+        child = (
+            await session.scalars(
+                select(Child).where(
+                    Child.birth_cert_series == app.birth_cert_series,
+                    Child.birth_cert_number == app.birth_cert_number,
+                )
+            )
+        ).first()
+        if child is not None and child.snils is None and app.child_snils:
+            child.snils = app.child_snils
+    if child is not None:
+        return child
+    if not (app.child_last_name and app.child_first_name and app.child_birth_date and app.child_sex):
+        raise DomainError(ErrorCode.REQUIRED, "Сведения о ребёнке не заполнены", field="child")
+    child = Child(**{**child_columns(app), "citizenship": app.citizenship or RUSSIA})
+    session.add(child)
+    await session.flush()
+    return child
