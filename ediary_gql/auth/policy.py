@@ -6,6 +6,9 @@ and GraphQL permission classes both call them, nothing else decides.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.enums import NotificationKind, StaffRole
 from ediary_gql.errors import DomainError, ErrorCode, forbidden, unauthenticated
@@ -99,20 +102,57 @@ def can_manage_own_account(actor: Actor) -> bool:
 # --- attachments ---------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class HomeworkFileFacts:
+    """For a file of a homework: the school of its lesson, which of the actor's wards
+    (or own child) were enrolled in the lesson's class on its date, and whether the
+    actor is one of the class's teachers (any subject in it, its homeroom, or the
+    lesson's own teacher or substitute)."""
+
+    school_id: int
+    class_child_ids: frozenset[int] = frozenset()
+    teaches_class: bool = False
+
+
+def can_view_homework_files(
+    actor: Actor | None, *, school_id: int, class_child_ids: frozenset[int], teaches_class: bool
+) -> bool:
+    """A homework's files: the children enrolled in the lesson's class on its date and
+    their guardians, the class's teachers, and the school's admins. Not the school's
+    other teachers, not operators."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    if teaches_class and actor.has_role(school_id, StaffRole.TEACHER):
+        return True
+    return bool(actor.guardian_of & class_child_ids) or actor.student_child_id in class_child_ids
+
+
 def can_view_attachment(
     actor: Actor | None,
     owner_id: int,
     *,
     staff_binding_schools: frozenset[int] = frozenset(),
     application_schools: frozenset[int] = frozenset(),
+    homeworks: Iterable[HomeworkFileFacts] = (),
 ) -> bool:
     """A file: its owner; for a staff-binding document (`staff_binding_schools`: the
     schools of the bindings it supports) also those who review those bindings; for a
     file of a parent's application (`application_schools`: the schools applied to),
-    operators and those schools' admins (not teachers: it holds a child's documents)."""
+    operators and those schools' admins (not teachers: it holds a child's documents);
+    for a file of a homework (`homeworks`: one per homework it is attached to), those
+    `can_view_homework_files` lets in."""
     if actor is None:
         return False
     if actor.is_system or actor.user_id == owner_id:
+        return True
+    if any(
+        can_view_homework_files(
+            actor, school_id=h.school_id, class_child_ids=h.class_child_ids, teaches_class=h.teaches_class
+        )
+        for h in homeworks
+    ):
         return True
     schools = staff_binding_schools | application_schools
     if not schools:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from strawberry import relay
 
 from ediary_gql.auth import policy
+from ediary_gql.resolvers import diary_access
 from ediary_gql.services import attachments as service
 
 if TYPE_CHECKING:
@@ -27,11 +28,39 @@ async def application_schools(context: Context, attachment_id: int) -> frozenset
     return frozenset(await loader.load(attachment_id))
 
 
+async def homework_facts(context: Context, attachment_id: int) -> list[policy.HomeworkFileFacts]:
+    """For each homework this attachment is a file of: what the policy decides on."""
+    actor = context.actor
+    if actor is None:
+        return []
+    loader = context.loaders.grouped("attachment.homework_lessons", service.homework_lessons)
+    lessons: list[service.HomeworkLesson] = await loader.load(attachment_id)
+    family = service.family_of(actor)
+    facts = []
+    for lesson in lessons:
+        children = (
+            await diary_access.class_children(context.loaders, lesson.class_id, lesson.date) if family else frozenset()
+        )
+        teaches = actor.user_id in lesson.teacher_ids or await diary_access.teaches(
+            context, context.loaders, lesson.class_id, None
+        )
+        facts.append(
+            policy.HomeworkFileFacts(
+                school_id=lesson.school_id, class_child_ids=children & family, teaches_class=teaches
+            )
+        )
+    return facts
+
+
 async def may_view(context: Context, attachment_id: int, owner_id: int) -> bool:
     schools = await staff_binding_schools(context, attachment_id)
     applied_to = await application_schools(context, attachment_id)
     return policy.can_view_attachment(
-        context.actor, owner_id, staff_binding_schools=schools, application_schools=applied_to
+        context.actor,
+        owner_id,
+        staff_binding_schools=schools,
+        application_schools=applied_to,
+        homeworks=await homework_facts(context, attachment_id),
     )
 
 

@@ -10,6 +10,7 @@ back, the stored bytes are deleted too, so a refused request leaves nothing.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -25,10 +26,13 @@ from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.applications import Application, ApplicationAttachment
 from ediary_gql.db.models.attachments import ALLOWED_CONTENT_TYPES, Attachment
-from ediary_gql.db.models.enums import ApplicationStatus
+from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
+from ediary_gql.db.models.enums import ApplicationStatus, StaffRole
+from ediary_gql.db.models.homework import Homework, HomeworkAttachment
+from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
-from ediary_gql.services import audit
+from ediary_gql.services import audit, diary_access
 from ediary_gql.settings import Settings
 from ediary_gql.storage import CHUNK_SIZE, AsyncReader, Storage
 
@@ -253,6 +257,87 @@ async def application_schools(session: AsyncSession, attachment_ids: Sequence[in
     return [(int(a), int(s)) for a, s in rows.all() if s is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class HomeworkLesson:
+    """The lesson a homework file was given at, as far as the policy needs it."""
+
+    school_id: int
+    class_id: int
+    date: dt.date
+    # the lesson's teacher and substitute, and the class's homeroom teacher
+    teacher_ids: frozenset[int]
+
+
+async def homework_lessons(session: AsyncSession, attachment_ids: Sequence[int]) -> list[tuple[int, HomeworkLesson]]:
+    """(attachment id, lesson) for attachments that are files of a homework."""
+    rows = await session.execute(
+        select(
+            HomeworkAttachment.attachment_id,
+            Lesson.school_id,
+            Lesson.class_id,
+            Lesson.date,
+            Lesson.teacher_id,
+            Lesson.substitute_teacher_id,
+            SchoolClass.homeroom_teacher_id,
+        )
+        .join(Homework, Homework.id == HomeworkAttachment.homework_id)
+        .join(Lesson, Lesson.id == Homework.lesson_id)
+        .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+        .where(HomeworkAttachment.attachment_id.in_(list(attachment_ids)))
+    )
+    return [
+        (
+            int(attachment),
+            HomeworkLesson(
+                school_id=int(school),
+                class_id=int(class_id),
+                date=date,
+                teacher_ids=frozenset(t for t in (teacher, substitute, homeroom) if t is not None),
+            ),
+        )
+        for attachment, school, class_id, date, teacher, substitute, homeroom in rows.all()
+    ]
+
+
+def family_of(actor: Actor | None) -> frozenset[int]:
+    """The children whose enrolment decides what a family actor reads: wards and own child."""
+    if actor is None:
+        return frozenset()
+    own = frozenset() if actor.student_child_id is None else frozenset({actor.student_child_id})
+    return actor.guardian_of | own
+
+
+async def _homework_facts(
+    session: AsyncSession, actor: Actor | None, lessons: Sequence[HomeworkLesson]
+) -> list[policy.HomeworkFileFacts]:
+    if actor is None:
+        return []
+    family = family_of(actor)
+    facts = []
+    for lesson in lessons:
+        children = (
+            await diary_access.enrolled(session, class_id=lesson.class_id, date=lesson.date, child_ids=family)
+            if family
+            else frozenset()
+        )
+        teaches = actor.user_id in lesson.teacher_ids
+        if not teaches and actor.has_role(lesson.school_id, StaffRole.TEACHER):
+            teaches = (
+                await session.scalar(
+                    select(TeachingAssignment.id)
+                    .where(
+                        TeachingAssignment.class_id == lesson.class_id, TeachingAssignment.teacher_id == actor.user_id
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
+        facts.append(
+            policy.HomeworkFileFacts(school_id=lesson.school_id, class_child_ids=children, teaches_class=teaches)
+        )
+    return facts
+
+
 async def find_for_download(session: AsyncSession, *, actor: Actor | None, attachment_id: int) -> Attachment | None:
     """The attachment if `actor` may read it; None when it is absent or not theirs
     to see (the two look the same to the caller)."""
@@ -261,8 +346,13 @@ async def find_for_download(session: AsyncSession, *, actor: Actor | None, attac
         return None
     schools = frozenset(school for _, school in await staff_binding_schools(session, [attachment.id]))
     applied_to = frozenset(school for _, school in await application_schools(session, [attachment.id]))
+    lessons = [lesson for _, lesson in await homework_lessons(session, [attachment.id])]
     if not policy.can_view_attachment(
-        actor, attachment.owner_id, staff_binding_schools=schools, application_schools=applied_to
+        actor,
+        attachment.owner_id,
+        staff_binding_schools=schools,
+        application_schools=applied_to,
+        homeworks=await _homework_facts(session, actor, lessons),
     ):
         return None
     return attachment
