@@ -17,7 +17,9 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
 from ediary_gql.db.models.enums import StaffRole
+from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import School, StaffMembership
+from ediary_gql.errors import not_found
 
 
 async def assignments_of(session: AsyncSession, teacher_ids: Iterable[int]) -> list[tuple[int, tuple[int, int]]]:
@@ -86,6 +88,27 @@ async def require_may_write(
         "Вносить записи в дневник могут учитель, назначенный на этот предмет в этом классе, "
         "и ответственный за дневник школы",
     )
+
+
+async def lesson_to_write(
+    session: AsyncSession, *, actor: Actor, lesson_id: int, substitute_may_write: bool
+) -> tuple[Lesson, SchoolClass]:
+    """The lesson and its class, once the actor may write the diary for it (NOT_FOUND on
+    `lessonId`, else as `require_may_write`); `substitute_may_write` lets the lesson's
+    substitute teacher write too."""
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise not_found("lessonId", "Урок не найден")
+    school_class = await session.get(SchoolClass, lesson.class_id)
+    assert school_class is not None  # noqa: S101 - a foreign key
+    await require_may_write(
+        session,
+        actor=actor,
+        school_class=school_class,
+        subject_id=lesson.subject_id,
+        substitute_id=lesson.substitute_teacher_id if substitute_may_write else None,
+    )
+    return lesson, school_class
 
 
 async def lock_school(session: AsyncSession, school_id: int) -> None:

@@ -14,7 +14,6 @@ from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.attachments import Attachment
 from ediary_gql.db.models.children import Enrollment
-from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.homework import Homework, HomeworkAttachment, HomeworkCompletion
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
@@ -42,17 +41,8 @@ class Completion:
 
 
 async def assign_homework(session: AsyncSession, *, actor: Actor, data: HomeworkData) -> Homework:
-    lesson = await session.get(Lesson, data.lesson_id)
-    if lesson is None:
-        raise not_found("lessonId", "Урок не найден")
-    school_class = await session.get(SchoolClass, lesson.class_id)
-    assert school_class is not None  # noqa: S101 - a foreign key
-    await diary_access.require_may_write(
-        session,
-        actor=actor,
-        school_class=school_class,
-        subject_id=lesson.subject_id,
-        substitute_id=lesson.substitute_teacher_id,
+    lesson, _ = await diary_access.lesson_to_write(
+        session, actor=actor, lesson_id=data.lesson_id, substitute_may_write=True
     )
     errors = ErrorCollector()
     text = (data.text or "").strip()

@@ -188,12 +188,9 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
 
 async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, changes: LessonChanges) -> Lesson:
     """Move, cancel or restore a lesson, set a substitute teacher, its topic or room."""
-    lesson = await session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise not_found("lessonId", "Урок не найден")
-    school_class = await session.get(SchoolClass, lesson.class_id)
-    assert school_class is not None  # noqa: S101 - a foreign key
-    await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=lesson.subject_id)
+    lesson, school_class = await diary_access.lesson_to_write(
+        session, actor=actor, lesson_id=lesson_id, substitute_may_write=False
+    )
     before = _snapshot(lesson)
 
     errors = ErrorCollector()
