@@ -39,8 +39,8 @@ from ediary_gql.schema.types.school_setup import (
     UnassignTeacherPayload,
 )
 from ediary_gql.schema.types.subject import ControlType, Subject
-from ediary_gql.services import school_setup as service
 from ediary_gql.services.delivery.channels import DeliveryError, build_channels
+from ediary_gql.services.school_setup import academic_years, children, classes, enrolment, subjects, teachers
 
 Info = strawberry.Info[Context, None]
 log = structlog.get_logger(__name__)
@@ -50,17 +50,17 @@ async def create_academic_year(info: Info, input: CreateAcademicYearInput) -> Cr
     actor = policy.require_actor(info.context.actor)
     try:
         school_id = pk_of(input.school_id, "School", field="schoolId")
-        data = service.NewAcademicYear(
+        data = academic_years.NewAcademicYear(
             school_id=school_id,
             name=input.name,
             starts_on=input.starts_on,
             ends_on=input.ends_on,
             period_kind=enums.PeriodKind(input.period_kind),
-            periods=[service.DateRange(p.name, p.starts_on, p.ends_on) for p in input.periods],
-            holidays=[service.DateRange(h.name, h.starts_on, h.ends_on) for h in input.holidays],
+            periods=[academic_years.DateRange(p.name, p.starts_on, p.ends_on) for p in input.periods],
+            holidays=[academic_years.DateRange(h.name, h.starts_on, h.ends_on) for h in input.holidays],
         )
         async with transaction(info.context) as session:
-            row = await service.create_academic_year(session, actor=actor, data=data)
+            row = await academic_years.create_academic_year(session, actor=actor, data=data)
     except DomainError as exc:
         return CreateAcademicYearPayload(user_errors=user_errors(exc))
     return CreateAcademicYearPayload(academic_year=AcademicYear.from_row(row))
@@ -71,7 +71,7 @@ async def create_subject(info: Info, input: CreateSubjectInput) -> CreateSubject
     try:
         school_id = pk_of(input.school_id, "School", field="schoolId")
         async with transaction(info.context) as session:
-            row = await service.create_subject(
+            row = await subjects.create_subject(
                 session, actor=actor, school_id=school_id, name=input.name, short_name=input.short_name
             )
     except DomainError as exc:
@@ -84,7 +84,7 @@ async def create_control_type(info: Info, input: CreateControlTypeInput) -> Crea
     try:
         school_id = pk_of(input.school_id, "School", field="schoolId")
         async with transaction(info.context) as session:
-            row = await service.create_control_type(
+            row = await subjects.create_control_type(
                 session, actor=actor, school_id=school_id, code=input.code, name=input.name, weight=input.weight
             )
     except DomainError as exc:
@@ -103,7 +103,7 @@ async def create_class(info: Info, input: CreateClassInput) -> CreateClassPayloa
             else None
         )
         async with transaction(info.context) as session:
-            row = await service.create_class(
+            row = await classes.create_class(
                 session,
                 actor=actor,
                 school_id=school_id,
@@ -123,7 +123,7 @@ async def invite_teacher(info: Info, input: InviteTeacherInput) -> InviteTeacher
     try:
         school_id = pk_of(input.school_id, "School", field="schoolId")
         async with transaction(ctx) as session:
-            result = await service.invite_teacher(
+            result = await teachers.invite_teacher(
                 session, actor=actor, school_id=school_id, phone=input.phone, email=input.email
             )
     except DomainError as exc:
@@ -153,7 +153,7 @@ async def assign_teacher(info: Info, input: AssignTeacherInput) -> AssignTeacher
         class_id = pk_of(input.class_id, "SchoolClass", field="classId")
         subject_id = pk_of(input.subject_id, "Subject", field="subjectId")
         async with transaction(info.context) as session:
-            row = await service.assign_teacher(
+            row = await teachers.assign_teacher(
                 session, actor=actor, teacher_id=teacher_id, class_id=class_id, subject_id=subject_id
             )
     except DomainError as exc:
@@ -166,7 +166,7 @@ async def unassign_teacher(info: Info, input: UnassignTeacherInput) -> UnassignT
     try:
         assignment_id = pk_of(input.assignment_id, "TeachingAssignment", field="assignmentId")
         async with transaction(info.context) as session:
-            await service.unassign_teacher(session, actor=actor, assignment_id=assignment_id)
+            await teachers.unassign_teacher(session, actor=actor, assignment_id=assignment_id)
     except DomainError as exc:
         return UnassignTeacherPayload(user_errors=user_errors(exc))
     return UnassignTeacherPayload(removed_assignment_id=relay.GlobalID("TeachingAssignment", str(assignment_id)))
@@ -178,7 +178,7 @@ async def enroll_child(info: Info, input: EnrollChildInput) -> EnrollChildPayloa
     cert = c.birth_certificate
     try:
         class_id = pk_of(input.class_id, "SchoolClass", field="classId")
-        data = service.ChildData(
+        data = children.ChildData(
             last_name=c.last_name,
             first_name=c.first_name,
             middle_name=c.middle_name,
@@ -191,7 +191,7 @@ async def enroll_child(info: Info, input: EnrollChildInput) -> EnrollChildPayloa
             citizenship=c.citizenship,
         )
         async with transaction(info.context) as session:
-            row = await service.enroll_child(
+            row = await enrolment.enroll_child(
                 session, actor=actor, class_id=class_id, child=data, starts_on=input.starts_on
             )
             child = await session.get(ChildRow, row.child_id)
@@ -208,7 +208,9 @@ async def move_child(info: Info, input: MoveChildInput) -> MoveChildPayload:
         child_id = pk_of(input.child_id, "Child", field="childId")
         class_id = pk_of(input.to_class_id, "SchoolClass", field="toClassId")
         async with transaction(info.context) as session:
-            move = await service.move_child(session, actor=actor, child_id=child_id, to_class_id=class_id, on=input.on)
+            move = await enrolment.move_child(
+                session, actor=actor, child_id=child_id, to_class_id=class_id, on=input.on
+            )
     except DomainError as exc:
         return MoveChildPayload(user_errors=user_errors(exc))
     return MoveChildPayload(ended=Enrollment.from_row(move.ended), started=Enrollment.from_row(move.started))

@@ -17,7 +17,7 @@ from ediary_gql.db.models.calendar import AcademicYear, Holiday, Period
 from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass, Subject, TeachingAssignment
 from ediary_gql.db.models.grades import ControlType
-from ediary_gql.services.school_setup import invited_binding_ids
+from ediary_gql.services.school_setup.teachers import invited_binding_ids
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context

@@ -37,7 +37,8 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.services import audit
 from ediary_gql.services.contacts import normalize_email, normalize_phone
-from ediary_gql.services.school_setup import CLASS_LETTER, ChildData, clean_child
+from ediary_gql.services.school_setup.children import ChildData, clean_child
+from ediary_gql.services.school_setup.classes import CLASS_LETTER
 
 ENTITIES = ("subjects", "teachers", "classes", "children", "guardians", "timetable")
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -885,20 +886,7 @@ async def _children(session: AsyncSession, run: _Run, classes: dict[str, SchoolC
             or by_snils.get(clean.snils or "")
             or by_cert.get((clean.cert_series or "", clean.cert_number or ""))
         )
-        values = {
-            "last_name": clean.last_name,
-            "first_name": clean.first_name,
-            "middle_name": clean.middle_name,
-            "birth_date": clean.birth_date,
-            "sex": clean.sex,
-            "snils": clean.snils,
-            "birth_cert_series": clean.cert_series,
-            "birth_cert_number": clean.cert_number,
-            "birth_cert_issued_on": clean.cert_issued_on,
-            "citizenship": clean.citizenship,
-            "school_id": run.school_id,
-            "external_id": sid,
-        }
+        values = {**clean.columns(), "school_id": run.school_id, "external_id": sid}
         if child is None:
             new_rows.append(values)
             new_enrolments[sid] = (klass, starts)

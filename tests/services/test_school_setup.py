@@ -13,7 +13,11 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.enums import PeriodKind, Sex, StaffRole, UserStatus
 from ediary_gql.errors import DomainError, ErrorCode
-from ediary_gql.services import school_setup as service
+from ediary_gql.services.school_setup.academic_years import DateRange, NewAcademicYear, create_academic_year
+from ediary_gql.services.school_setup.children import ChildData, clean_child
+from ediary_gql.services.school_setup.classes import check_class_letter
+from ediary_gql.services.school_setup.enrolment import enroll_child
+from ediary_gql.services.school_setup.subjects import parse_weight
 from tests.factories import make_child, make_school_class
 from tests.school_setup_support import World, build_world
 
@@ -93,16 +97,16 @@ def _admin(w: World) -> Actor:
 async def test_trimesters_need_three_periods(app_services: object, session: AsyncSession) -> None:
     w = await build_world(session)
     spans = [(dt.date(2027, 9, 1), dt.date(2027, 11, 30)), (dt.date(2027, 12, 1), dt.date(2028, 2, 28))]
-    data = service.NewAcademicYear(
+    data = NewAcademicYear(
         school_id=w.school.id,
         name="2027/2028",
         starts_on=dt.date(2027, 9, 1),
         ends_on=dt.date(2028, 5, 31),
         period_kind=PeriodKind.TRIMESTER,
-        periods=[service.DateRange(f"{n} триместр", s, e) for n, (s, e) in enumerate(spans, 1)],
+        periods=[DateRange(f"{n} триместр", s, e) for n, (s, e) in enumerate(spans, 1)],
     )
     with pytest.raises(DomainError) as refused:
-        await service.create_academic_year(session, actor=_admin(w), data=data)
+        await create_academic_year(session, actor=_admin(w), data=data)
     assert [(e.field, e.code) for e in refused.value.errors] == [(("periods",), ErrorCode.INVALID)]
     await session.rollback()
 
@@ -113,7 +117,7 @@ async def test_enrolment_finds_a_known_child_by_birth_certificate(app_services: 
     known = await make_child(session, snils=None, birth_cert_series="III-ЖА", birth_cert_number="123456")
     klass = await make_school_class(session, academic_year_id=w.year.id)
     await session.commit()
-    data = service.ChildData(
+    data = ChildData(
         last_name=known.last_name,
         first_name=known.first_name,
         middle_name=known.middle_name,
@@ -123,7 +127,7 @@ async def test_enrolment_finds_a_known_child_by_birth_certificate(app_services: 
         cert_number="123456",
     )
     # when the admin enrols "them"
-    enrollment = await service.enroll_child(
+    enrollment = await enroll_child(
         session, actor=_admin(w), class_id=klass.id, child=data, starts_on=dt.date(2026, 9, 1), today=TODAY
     )
     # then the known child is enrolled: no second record
@@ -139,7 +143,7 @@ async def test_a_known_number_with_another_name_is_a_conflict(app_services: obje
     klass = await make_school_class(session, academic_year_id=w.year.id)
     await session.commit()
     assert known.snils is not None
-    data = service.ChildData(
+    data = ChildData(
         last_name="Петров",
         first_name="Иван",
         middle_name=None,
@@ -148,7 +152,7 @@ async def test_a_known_number_with_another_name_is_a_conflict(app_services: obje
         snils=known.snils,
     )
     with pytest.raises(DomainError) as refused:
-        await service.enroll_child(
+        await enroll_child(
             session, actor=_admin(w), class_id=klass.id, child=data, starts_on=dt.date(2026, 9, 1), today=TODAY
         )
     assert refused.value.errors[0].code is ErrorCode.CONFLICT
@@ -157,8 +161,8 @@ async def test_a_known_number_with_another_name_is_a_conflict(app_services: obje
 
 
 def test_clean_child_reports_fields_by_their_graphql_paths() -> None:
-    clean = service.clean_child(
-        service.ChildData(
+    clean = clean_child(
+        ChildData(
             last_name="Иванов",
             first_name="Пётр",
             middle_name=None,
@@ -177,11 +181,11 @@ def test_clean_child_reports_fields_by_their_graphql_paths() -> None:
 
 
 def test_weights_and_letters() -> None:
-    assert str(service.parse_weight("1,5")) == "1.50"
+    assert str(parse_weight("1,5")) == "1.50"
     for bad in ("0", "-1", "100", "1.234", "abc"):
         with pytest.raises(DomainError):
-            service.parse_weight(bad)
-    assert service.check_class_letter("б") == "Б"
+            parse_weight(bad)
+    assert check_class_letter("б") == "Б"
     for bad in ("A", "АБ", "", "1"):
         with pytest.raises(DomainError):
-            service.check_class_letter(bad)
+            check_class_letter(bad)
