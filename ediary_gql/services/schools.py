@@ -45,7 +45,7 @@ from ediary_gql.services import audit, notifications, requisites
 from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.services.directory import WORD_SEPARATORS, escape_like, normalize_query, word_prefix_match
-from ediary_gql.services.staff_bindings import grant_membership
+from ediary_gql.services.staff_bindings import add_pending_binding, grant_membership
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
 
@@ -189,16 +189,14 @@ async def register_school(
             await session.flush()
     except IntegrityError:
         raise DomainError(ErrorCode.DUPLICATE, "Школа с таким ИНН уже зарегистрирована", field="inn") from None
-    binding = StaffBinding(
+    binding = await add_pending_binding(
+        session,
         user_id=actor.user_id,
         school_id=school.id,
         role=StaffRole.SCHOOL_ADMIN,
         document_id=attachment.id,
         document_kind=StaffDocumentKind.APPOINTMENT_ORDER,
-        status=StaffBindingStatus.PENDING,
     )
-    session.add(binding)
-    await session.flush()
     audit.record(
         session,
         actor=actor,

@@ -121,16 +121,15 @@ async def request_staff_binding(
     if school is None or attachment is None:  # not reached: without errors both are there
         raise DomainError(ErrorCode.INVALID, "Заявка не может быть создана")
 
-    binding = StaffBinding(
+    binding = await add_pending_binding(
+        session,
         user_id=actor.user_id,
         school_id=school.id,
         role=data.role,
         document_id=attachment.id,
         document_kind=data.document_kind,
-        status=StaffBindingStatus.PENDING,
+        comment=comment,
     )
-    session.add(binding)
-    await session.flush()
     audit.record(
         session,
         actor=actor,
@@ -146,6 +145,31 @@ async def request_staff_binding(
             "comment": comment,
         },
     )
+    return binding
+
+
+async def add_pending_binding(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    school_id: int,
+    role: StaffRole,
+    document_id: int,
+    document_kind: StaffDocumentKind,
+    comment: str | None = None,
+) -> StaffBinding:
+    """A new PENDING request, added and flushed; the caller has checked the request."""
+    binding = StaffBinding(
+        user_id=user_id,
+        school_id=school_id,
+        role=role,
+        document_id=document_id,
+        document_kind=document_kind,
+        comment=comment,
+        status=StaffBindingStatus.PENDING,
+    )
+    session.add(binding)
+    await session.flush()
     return binding
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -15,9 +16,11 @@ from sqlalchemy.engine import Connection, make_url
 
 from ediary_gql.db import models  # noqa: F401 - the whole metadata
 from ediary_gql.db.base import Base
-from ediary_gql.db.engine import create_engine
+from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import downgrade, upgrade
+from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.settings import Settings
+from tests.factories import make_audit_entry, make_staff_binding
 
 
 @pytest_asyncio.fixture
@@ -58,5 +61,35 @@ async def test_upgrade_matches_the_models_and_round_trips(scratch_url: str) -> N
         await asyncio.to_thread(upgrade, scratch_url)
         async with engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_staff_binding_comments_are_copied_from_the_audit_trail(scratch_url: str) -> None:
+    # given requests made while their comments went to the audit trail only
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            commented = await make_staff_binding(session)
+            silent = await make_staff_binding(session)
+            for binding, comment in ((commented, "Приказ № 12 от 01.09"), (silent, None)):
+                await make_audit_entry(
+                    session,
+                    actor_user_id=binding.user_id,
+                    action="requestStaffBinding",
+                    entity_type="StaffBinding",
+                    entity_id=binding.id,
+                    before=None,
+                    after={"status": "PENDING", "comment": comment},
+                )
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, "145c484ae209")
+        # when the column comes
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then each binding has its own comment back
+        async with create_session_factory(engine)() as session:
+            found = {b.id: b.comment for b in await session.scalars(sa.select(StaffBinding))}
+        assert found == {commented.id: "Приказ № 12 от 01.09", silent.id: None}
     finally:
         await engine.dispose()

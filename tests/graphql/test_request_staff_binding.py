@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery"
 REQUEST = """mutation($i: RequestStaffBindingInput!) {
   requestStaffBinding(input: $i) {
     staffBinding {
-      id role status documentKind reason decidedAt createdAt
+      id role status documentKind comment reason decidedAt createdAt
       user { fullName }
       school { id shortName inn status }
       document { fileName contentType sizeBytes sha256 url }
@@ -90,6 +90,7 @@ async def test_request_with_a_pdf_creates_a_pending_binding(
     assert binding["status"] == "PENDING"
     assert binding["documentKind"] == "APPOINTMENT_ORDER"
     assert binding["decidedAt"] is None
+    assert binding["comment"] == "Учитель математики"
     assert binding["school"] == {
         "id": to_base64("School", school.id),
         "shortName": school.short_name,
@@ -103,7 +104,9 @@ async def test_request_with_a_pdf_creates_a_pending_binding(
     assert len(document["sha256"]) == 64
     assert "/files/" in document["url"]
     assert len(stored_files(settings)) == before + 1
-    # and the request is audited, with the comment kept there
+    # and the comment is kept on the request, and in its audit entry
+    row = (await session.scalars(select(StaffBinding))).one()
+    assert row.comment == "Учитель математики"
     entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "requestStaffBinding"))).one()
     assert entry.school_id == school.id
     assert entry.after is not None

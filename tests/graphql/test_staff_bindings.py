@@ -146,3 +146,29 @@ async def test_statement_count_does_not_grow_with_rows(
     with sql_counter:
         await gql.data(QUEUE, {"first": 4}, token=token)
     assert sql_counter.count == one_row
+
+
+async def test_the_comment_is_shown_to_whoever_may_see_the_request(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a request at school A with a note for the reviewer, and one without
+    a, _, ids = await _two_schools(session)
+    olga = await make_user(session, email="olga-2@example.ru", password_hash=hash_password(PASSWORD))
+    noted = await make_staff_binding(session, user_id=olga.id, school_id=a.id, comment="Учитель физики, приказ № 7")
+    await session.commit()
+    comments = "query($id: ID!) { node(id: $id) { ... on StaffBinding { comment } } }"
+    # then the requester, the school's admin and an operator read it
+    for email in ("olga-2@example.ru", "admin-a@example.ru", "operator@example.ru"):
+        token = await gql.sign_in(email, PASSWORD)
+        found = await gql.data(comments, {"id": gid(noted.id)}, token=token)
+        assert found["node"] == {"comment": "Учитель физики, приказ № 7"}, email
+    # in the queue too, where a request without one has none
+    token = await gql.sign_in("admin-a@example.ru", PASSWORD)
+    queue = "{ staffBindings(filter: {status: PENDING}) { nodes { id comment } } }"
+    nodes = (await gql.data(queue, token=token))["staffBindings"]["nodes"]
+    assert {n["id"]: n["comment"] for n in nodes} == {
+        gid(ids[0]): None,
+        gid(ids[1]): None,
+        gid(noted.id): "Учитель физики, приказ № 7",
+    }
+    # and nobody else: a teacher of the school does not even see the request
+    token = await gql.sign_in("teacher-a@example.ru", PASSWORD)
+    assert (await gql.data(comments, {"id": gid(noted.id)}, token=token))["node"] is None

@@ -112,6 +112,8 @@ class StaffBinding(TimestampsMixin, Base):
     role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole))
     document_id: Mapped[int] = mapped_column(BigId, ForeignKey("attachments.id", ondelete="RESTRICT"), index=True)
     document_kind: Mapped[StaffDocumentKind] = mapped_column(str_enum(StaffDocumentKind))
+    # the requester's note for the reviewer
+    comment: Mapped[str | None] = mapped_column(Text)
     status: Mapped[StaffBindingStatus] = mapped_column(str_enum(StaffBindingStatus), default=StaffBindingStatus.PENDING)
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -119,6 +121,8 @@ class StaffBinding(TimestampsMixin, Base):
 
     __table_args__ = (
         Index("ix_staff_bindings_school_status", "school_id", "status", "id"),
+        # the operators' queue: every school's requests of a status, in order
+        Index("ix_staff_bindings_status_id", "status", "id"),
         CheckConstraint("status <> 'REJECTED' OR reason IS NOT NULL", name="rejection_reason"),
         CheckConstraint("status = 'PENDING' OR decided_at IS NOT NULL", name="decided_at"),
     )

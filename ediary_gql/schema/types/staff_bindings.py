@@ -49,6 +49,7 @@ class StaffBinding(EntityNode):
     _user_id: strawberry.Private[int]
     _school_id: strawberry.Private[int]
     _document_id: strawberry.Private[int]
+    _comment: strawberry.Private[str | None]
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -63,11 +64,18 @@ class StaffBinding(EntityNode):
             _user_id=row.user_id,
             _school_id=row.school_id,
             _document_id=row.document_id,
+            _comment=row.comment,
         )
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
         return policy.can_view_staff_binding(context.actor, requester_id=row.user_id, school_id=row.school_id)
+
+    @strawberry.field(description="The requester's note for the reviewer")
+    def comment(self, info: strawberry.Info[Context, None]) -> str | None:
+        if not policy.can_view_staff_binding(info.context.actor, requester_id=self._user_id, school_id=self._school_id):
+            return None
+        return self._comment
 
     @strawberry.field(description="Who asks for the role")
     async def user(self, info: strawberry.Info[Context, None]) -> User:
