@@ -15,7 +15,7 @@ from ediary_gql.db.models.lessons import TimetableSlot, TimetableTemplate
 from ediary_gql.db.models.school_setup import RosterLink
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
-from ediary_gql.services.roster_import import ImportFile
+from ediary_gql.services.roster_import.run import ImportFile
 from tests.factories import make_period
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "import"

@@ -16,20 +16,21 @@ from ediary_gql.schema.types.roster_import import (
     ImportRosterPayload,
     ImportSummary,
 )
-from ediary_gql.services import roster_import as service
+from ediary_gql.services.roster_import import importer, run
+from ediary_gql.services.roster_import.files import MAX_FILE_BYTES
 
 Info = strawberry.Info[Context, None]
 
 
-async def _read(upload: object, index: int) -> service.ImportFile:
+async def _read(upload: object, index: int) -> run.ImportFile:
     name = str(getattr(upload, "filename", None) or f"file{index}")
     read = getattr(upload, "read", None)
     if read is None:
         raise DomainError(ErrorCode.INVALID, "Ожидается файл", field=("files", str(index)))
-    content = await read(service.MAX_FILE_BYTES + 1)
+    content = await read(MAX_FILE_BYTES + 1)
     if not isinstance(content, bytes):
         raise DomainError(ErrorCode.INVALID, "Ожидается файл", field=("files", str(index)))
-    return service.ImportFile(name=name, content=content)
+    return run.ImportFile(name=name, content=content)
 
 
 async def import_roster(info: Info, input: ImportRosterInput) -> ImportRosterPayload:
@@ -40,12 +41,12 @@ async def import_roster(info: Info, input: ImportRosterInput) -> ImportRosterPay
         files = [await _read(f, i) for i, f in enumerate(input.files)]
         try:
             async with transaction(ctx) as session:
-                result = await service.import_roster(
+                result = await importer.import_roster(
                     session, actor=actor, school_id=school_id, files=files, dry_run=input.dry_run
                 )
                 if not result.applied:
-                    raise service.RosterRejected(result)  # a dry run or problems: roll it all back
-        except service.RosterRejected as rejected:
+                    raise run.RosterRejected(result)  # a dry run or problems: roll it all back
+        except run.RosterRejected as rejected:
             result = rejected.result
     except DomainError as exc:
         return ImportRosterPayload(user_errors=user_errors(exc))

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.enums import StaffRole, UserStatus
 from ediary_gql.errors import DomainError
-from ediary_gql.services.roster_import import ImportFile, import_roster
+from ediary_gql.services.roster_import.importer import import_roster
+from ediary_gql.services.roster_import.run import ImportFile
 from tests.roster_import_support import add_quarter, example_files, snapshot
 from tests.school_setup_support import World, build_world
 
