@@ -20,8 +20,7 @@ from ediary_gql.services.applications.form import (
     NO_FILES,
     ApplicationData,
     Files,
-    check_child,
-    check_place,
+    check_form,
 )
 from ediary_gql.services.applications.queries import get_visible
 from ediary_gql.services.applications.status import A, S, add_history, next_status, not_allowed, snapshot
@@ -40,8 +39,7 @@ async def create_application(
     policy.require_may_apply(actor)
     now = now or utcnow()
     errors = ErrorCollector()
-    values = check_child(errors, data.child, now.date())
-    values |= await check_place(session, errors, data)
+    values = await check_form(session, errors, data, now.date())
     app = Application(applicant_id=actor.user_id, status=S.DRAFT, extended=False, **values)
     if not errors:
         session.add(app)
@@ -79,8 +77,7 @@ async def update_application(
         raise not_allowed(status, A.UPDATE, "applicationId")
     now = now or utcnow()
     errors = ErrorCollector()
-    values = check_child(errors, data.child, now.date())
-    values |= await check_place(session, errors, data)
+    values = await check_form(session, errors, data, now.date())
     if status == S.NEEDS_CORRECTION and values["school_id"] != app.school_id:
         # the school reviewing it keeps it: a different school is a new application
         errors.add("schoolId", ErrorCode.INVALID_STATE, "Школу поданной заявки изменить нельзя")

@@ -164,7 +164,14 @@ class Files:
 NO_FILES = Files()
 
 
-def check_child(errors: ErrorCollector, data: ChildData, today: dt.date) -> dict[str, Any]:
+async def check_form(
+    session: AsyncSession, errors: ErrorCollector, data: ApplicationData, today: dt.date
+) -> dict[str, Any]:
+    """Column values of the whole form, with every problem added to `errors`."""
+    return _check_child(errors, data.child, today) | await _check_place(session, errors, data)
+
+
+def _check_child(errors: ErrorCollector, data: ChildData, today: dt.date) -> dict[str, Any]:
     """Column values of the child data, with every format problem added to `errors`."""
     c = ("child",)
     cert = ("child", "birthCertificate")
@@ -217,7 +224,7 @@ def child_columns(app: Application) -> dict[str, Any]:
     }
 
 
-async def check_place(session: AsyncSession, errors: ErrorCollector, data: ApplicationData) -> dict[str, Any]:
+async def _check_place(session: AsyncSession, errors: ErrorCollector, data: ApplicationData) -> dict[str, Any]:
     """Region → settlement → school (active, open to parents) → class of that school."""
     values: dict[str, Any] = {
         "region_code": data.region_code,

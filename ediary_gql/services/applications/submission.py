@@ -20,9 +20,8 @@ from ediary_gql.services.applications.deadlines import due_date, local_date
 from ediary_gql.services.applications.form import (
     ApplicationData,
     ChildData,
-    check_child,
     check_complete,
-    check_place,
+    check_form,
     child_columns,
 )
 from ediary_gql.services.applications.notices import notify_admins_of_new, notify_applicant
@@ -73,8 +72,7 @@ async def submit_application(
         school_id=app.school_id,
         class_id=app.class_id,
     )
-    check_child(errors, stored.child, now.date())
-    await check_place(session, errors, stored)
+    await check_form(session, errors, stored, now.date())
     kinds = set(
         (
             await session.scalars(

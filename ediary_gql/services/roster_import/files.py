@@ -17,17 +17,12 @@ ENTITIES = ("subjects", "teachers", "classes", "children", "guardians", "timetab
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 
+# A person's columns, read alike from the teachers and the guardians files.
+_PERSON = (("lastName", True), ("firstName", True), ("middleName", False), ("email", False), ("phone", False))
 # The columns of each file: (name, required).
 COLUMNS: dict[str, tuple[tuple[str, bool], ...]] = {
     "subjects": (("sourcedId", True), ("name", True), ("shortName", False)),
-    "teachers": (
-        ("sourcedId", True),
-        ("lastName", True),
-        ("firstName", True),
-        ("middleName", False),
-        ("email", False),
-        ("phone", False),
-    ),
+    "teachers": (("sourcedId", True), *_PERSON),
     "classes": (
         ("sourcedId", True),
         ("academicYear", True),
@@ -50,15 +45,7 @@ COLUMNS: dict[str, tuple[tuple[str, bool], ...]] = {
         ("classSourcedId", True),
         ("enrolledOn", False),
     ),
-    "guardians": (
-        ("sourcedId", True),
-        ("lastName", True),
-        ("firstName", True),
-        ("middleName", False),
-        ("email", False),
-        ("phone", False),
-        ("childSourcedIds", True),
-    ),
+    "guardians": (("sourcedId", True), *_PERSON, ("childSourcedIds", True)),
     "timetable": (
         ("sourcedId", True),
         ("classSourcedId", True),

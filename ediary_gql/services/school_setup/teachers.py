@@ -17,6 +17,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
 from ediary_gql.services.contacts import normalize_email, normalize_phone
+from ediary_gql.services.diary_access import is_assigned
 from ediary_gql.services.notifications import notify
 from ediary_gql.services.school_setup.checks import clean_text, get_class, is_active_teacher, require_setup
 
@@ -135,16 +136,8 @@ async def assign_teacher(
         errors.add("subjectId", ErrorCode.NOT_FOUND, "Предмет этой школы не найден")
     if not await is_active_teacher(session, teacher_id, klass.school_id):
         errors.add("teacherId", ErrorCode.INVALID, "Назначить можно только действующего учителя этой школы")
-    if not errors:
-        taken = await session.scalar(
-            select(TeachingAssignment.id).where(
-                TeachingAssignment.teacher_id == teacher_id,
-                TeachingAssignment.class_id == class_id,
-                TeachingAssignment.subject_id == subject_id,
-            )
-        )
-        if taken is not None:
-            errors.add("teacherId", ErrorCode.DUPLICATE, "Учитель уже ведёт этот предмет в этом классе")
+    if not errors and await is_assigned(session, teacher_id=teacher_id, class_id=class_id, subject_id=subject_id):
+        errors.add("teacherId", ErrorCode.DUPLICATE, "Учитель уже ведёт этот предмет в этом классе")
     errors.raise_if_any()
     row = TeachingAssignment(teacher_id=teacher_id, class_id=class_id, subject_id=subject_id)
     session.add(row)
