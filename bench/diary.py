@@ -157,6 +157,7 @@ class Result:
     seconds: float
     statements: int
     limit_rps: float | None = None
+    cpu_seconds: float | None = None  # the server process's CPU time over the run
 
     @property
     def rps(self) -> float:
@@ -175,6 +176,7 @@ class Result:
             f"{q[98]:.1f}",
             f"{self.rps:.0f}",
             f"{self.statements / len(lat):.1f}",
+            f"{self.cpu_seconds * 1000 / len(lat):.2f}" if self.cpu_seconds is not None else "—",
             limit,
             ratio,
         ]
@@ -205,6 +207,85 @@ async def _run(
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Result(name, latencies, time.perf_counter() - started, counter[0])
+
+
+async def _load(
+    name: str,
+    query: str,
+    variables: dict[str, Any],
+    token: str,
+    *,
+    port: int,
+    requests: int,
+    concurrency: int,
+    counter: list[int],
+) -> Result:
+    """Reads driven from a child process, so the client's work is not the server's."""
+    spec = {"port": port, "query": query, "variables": variables, "token": token}
+    spec |= {"requests": requests, "concurrency": concurrency}
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--load-worker", json.dumps(spec), stdout=subprocess.PIPE, stdin=subprocess.PIPE
+    )
+    assert worker.stdout is not None
+    assert worker.stdin is not None
+    if not (await worker.stdout.readline()).startswith(b"WARM"):  # warmed up: the count starts now
+        raise RuntimeError(f"{name}: the load worker failed")
+    counter[0] = 0
+    cpu = time.process_time()
+    worker.stdin.write(b"GO\n")
+    await worker.stdin.drain()
+    out, _ = await worker.communicate()
+    cpu = time.process_time() - cpu
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    return Result(name, report["latencies"], report["seconds"], counter[0], cpu_seconds=cpu)
+
+
+async def _load_worker(spec: dict[str, Any]) -> None:
+    """Child process: a minimal HTTP/1.1 keep-alive client, one connection per concurrent user.
+
+    It sends the same pre-encoded request again and again and checks each answer has no
+    errors: far less work per request than a general client, so the server is measured."""
+    body = json.dumps({"query": spec["query"], "variables": spec["variables"]}).encode()
+    request = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {spec['token']}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    remaining = [spec["requests"]]
+    latencies: list[float] = []
+
+    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        length = next(
+            int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+        )
+        answer = json.loads(await reader.readexactly(length))
+        if status != b"200" or "errors" in answer:
+            raise RuntimeError(f"{status.decode()}: {str(answer)[:500]}")
+
+    async def user(measured: bool) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", spec["port"])
+        try:
+            if not measured:
+                for _ in range(10):
+                    await exchange(reader, writer)
+                return
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                started = time.perf_counter()
+                await exchange(reader, writer)
+                latencies.append((time.perf_counter() - started) * 1000)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(user(False) for _ in range(spec["concurrency"])))
+    print("WARM", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    started = time.perf_counter()
+    await asyncio.gather(*(user(True) for _ in range(spec["concurrency"])))
+    seconds = time.perf_counter() - started
+    print(json.dumps({"latencies": latencies, "seconds": seconds}), flush=True)
 
 
 @dataclass
@@ -446,7 +527,7 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    _raise_nofile(max(args.subscribers) * 2 + 1024)
+    _raise_nofile(max(args.subscribers, default=0) * 2 + 1024)
     settings = load_settings(log_level="WARNING", dispatcher_enabled=False, ws_init_timeout_seconds=60)
     if settings.is_sqlite:
         console.print("[yellow]SQLite: the raw-SQL limits need PostgreSQL; set DATABASE_URL for the real numbers")
@@ -486,27 +567,15 @@ async def main(args: argparse.Namespace) -> None:
 
         parent, teacher = await sign_in(scene.parent_email), await sign_in(scene.teacher_email)
 
-        def query(text: str, variables: dict[str, Any], token: str) -> Callable[[], Awaitable[None]]:
-            headers = {"Authorization": f"Bearer {token}"}
-
-            async def call() -> None:
-                response = await http.post("/graphql", json={"query": text, "variables": variables}, headers=headers)
-                body = response.json()
-                assert "errors" not in body, body
-
-            return call
-
         diary_vars = {"c": to_base64("Child", scene.child_id), "from": WEEK[0].isoformat(), "to": WEEK[1].isoformat()}
         journal_vars = {
             "c": to_base64("SchoolClass", scene.class_id),
             "s": to_base64("Subject", scene.subject_id),
             "p": to_base64("Period", scene.period_id),
         }
-        run = {"requests": args.requests, "concurrency": args.concurrency, "counter": counter}
-        diary = await _run("diary: a parent's week", query(DIARY, diary_vars, parent), **run)
-        journal = await _run(
-            f"classJournal: {len(scene.children)} children", query(JOURNAL, journal_vars, teacher), **run
-        )
+        run = {"port": port, "requests": args.requests, "concurrency": args.concurrency, "counter": counter}
+        diary = await _load("diary: a parent's week", DIARY, diary_vars, parent, **run)
+        journal = await _load(f"classJournal: {len(scene.children)} children", JOURNAL, journal_vars, teacher, **run)
         if not settings.is_sqlite:
             diary.limit_rps = await _limit(
                 settings, DIARY_SQL, (scene.child_id, *WEEK), requests=args.requests, concurrency=args.concurrency
@@ -563,7 +632,18 @@ async def main(args: argparse.Namespace) -> None:
     await serving
     backend = f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'} + {settings.broadcast_url.split(':')[0]}"
     table = Table(title=f"ediary-gql diary — concurrency {args.concurrency}, {backend}")
-    for column in ("scenario", "requests", "p50 ms", "p95 ms", "p99 ms", "req/s", "SQL/req", "limit req/s", "ratio"):
+    for column in (
+        "scenario",
+        "requests",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "req/s",
+        "SQL/req",
+        "CPU ms/req",
+        "limit req/s",
+        "ratio",
+    ):
         table.add_column(column, justify="right" if column != "scenario" else "left")
     for result in results:
         table.add_row(*result.row())
@@ -579,6 +659,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--load-worker":
+        asyncio.run(_load_worker(json.loads(sys.argv[2])))
+        sys.exit(0)
     if len(sys.argv) == 3 and sys.argv[1] == "--subscribers-worker":
         asyncio.run(_subscribers_worker(json.loads(sys.argv[2])))
         sys.exit(0)

@@ -26,6 +26,7 @@ from ediary_gql.schema.delivery import DeliveryMutation
 from ediary_gql.schema.diary import DiaryQuery
 from ediary_gql.schema.directory import DirectoryQuery
 from ediary_gql.schema.errors import should_mask_error
+from ediary_gql.schema.execution import LeanExecutionContext
 from ediary_gql.schema.grades import GradesMutation, GradesSubscription
 from ediary_gql.schema.homework import HomeworkMutation
 from ediary_gql.schema.lessons import LessonsMutation
@@ -123,4 +124,5 @@ def _build(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=[User, Notification, AuditEntry, *SCHOOL_SETUP_TYPES],
         extensions=extensions,
+        execution_context_class=LeanExecutionContext,
     )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Date, Integer, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
@@ -71,67 +71,141 @@ class ClassJournal:
     averages: dict[int, SubjectAverage | None]
 
 
-def _lessons_query() -> Select[Any]:
+# The statements are built once, with bound parameters: building a statement per request,
+# and rendering an IN list per execution, cost more than running them. Core tables, not
+# ORM entities: the rows are read as tuples.
+_lesson = Lesson.__table__
+_subject = Subject.__table__
+_user = User.__table__
+_enrolment = Enrollment.__table__
+_homework = Homework.__table__
+_grade = Grade.__table__
+_mark = Attendance.__table__
+_done = HomeworkCompletion.__table__
+_CHILD = bindparam("child", type_=Integer)
+_START = bindparam("start", type_=Date)
+_END = bindparam("end", type_=Date)
+
+
+def _lessons_with_names() -> Select[Any]:
     return (
         select(
-            *Lesson.__table__.c,
-            Subject.name.label("subject_name"),
-            Subject.short_name.label("subject_short_name"),
-            Subject.external_id.label("subject_external_id"),
-            User.last_name.label("teacher_last_name"),
-            User.first_name.label("teacher_first_name"),
-            User.middle_name.label("teacher_middle_name"),
+            *_lesson.c,
+            _subject.c.name.label("subject_name"),
+            _subject.c.short_name.label("subject_short_name"),
+            _subject.c.external_id.label("subject_external_id"),
+            _user.c.last_name.label("teacher_last_name"),
+            _user.c.first_name.label("teacher_first_name"),
+            _user.c.middle_name.label("teacher_middle_name"),
         )
-        .join(Subject, Subject.id == Lesson.subject_id)
-        .join(User, User.id == Lesson.teacher_id)
-        .order_by(Lesson.date, Lesson.start_time)
+        .join(_subject, _subject.c.id == _lesson.c.subject_id)
+        .join(_user, _user.c.id == _lesson.c.teacher_id)
+        .order_by(_lesson.c.date, _lesson.c.start_time)
     )
 
 
-async def _grades(session: AsyncSession, lesson_ids: list[int], child_id: int | None) -> Sequence[Any]:
-    query = (
-        select(*Grade.__table__.c)
-        .where(Grade.lesson_id.in_(lesson_ids), Grade.deleted_at.is_(None))
-        .order_by(Grade.graded_on, Grade.id)
+def _lessons_of_child(subject: bool) -> ColumnElement[bool]:
+    """The child's lessons in [start, end]: those of a class while the child was in it
+    (the class list first, so the lessons are found through their class and date)."""
+    classes = select(_enrolment.c.class_id).where(
+        _enrolment.c.child_id == _CHILD,
+        _enrolment.c.starts_on <= _END,
+        or_(_enrolment.c.ends_on.is_(None), _enrolment.c.ends_on >= _START),
     )
-    if child_id is not None:
-        query = query.where(Grade.child_id == child_id)
-    return (await session.execute(query)).all()
+    while_enrolled = exists().where(
+        _enrolment.c.class_id == _lesson.c.class_id,
+        _enrolment.c.child_id == _CHILD,
+        _enrolment.c.starts_on <= _lesson.c.date,
+        or_(_enrolment.c.ends_on.is_(None), _enrolment.c.ends_on >= _lesson.c.date),
+    )
+    where = and_(_lesson.c.class_id.in_(classes), _lesson.c.date.between(_START, _END), while_enrolled)
+    return and_(where, _lesson.c.subject_id == bindparam("subject", type_=Integer)) if subject else where
 
 
-async def _attendance(session: AsyncSession, lesson_ids: list[int], child_id: int | None) -> Sequence[Any]:
-    query = select(*Attendance.__table__.c).where(Attendance.lesson_id.in_(lesson_ids))
-    if child_id is not None:
-        query = query.where(Attendance.child_id == child_id)
-    return (await session.execute(query)).all()
+def _lessons_of_class() -> ColumnElement[bool]:
+    """A class's lessons in a subject within [start, end]."""
+    return and_(
+        _lesson.c.class_id == bindparam("class", type_=Integer),
+        _lesson.c.subject_id == bindparam("subject", type_=Integer),
+        _lesson.c.date.between(_START, _END),
+    )
 
 
-async def _attach(
-    session: AsyncSession, lessons: list[DiaryLesson], child_id: int | None, *, homework_for: int | None
-) -> None:
-    """Fill in the lessons' grades and attendance (of `child_id`, or everyone's) and,
-    with `homework_for`, their homework with that child's done state."""
-    by_id = {lesson.id: lesson for lesson in lessons}
-    ids = list(by_id)
-    if not ids:
-        return
-    if homework_for is not None:
-        done = (
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """The statements of one read: its lessons, then their homework, grades and attendance."""
+
+    lessons: Select[Any]
+    homework: Select[Any] | None
+    grades: Select[Any]
+    attendance: Select[Any]
+
+    @classmethod
+    def of(cls, lessons: ColumnElement[bool], *, child: bool) -> _Reads:
+        ids = select(_lesson.c.id).where(lessons)
+        grades: ColumnElement[bool] = _grade.c.lesson_id.in_(ids)
+        marks: ColumnElement[bool] = _mark.c.lesson_id.in_(ids)
+        homework = None
+        if child:
+            grades = and_(grades, _grade.c.child_id == _CHILD)
+            marks = and_(marks, _mark.c.child_id == _CHILD)
+            done = (
+                exists().where(_done.c.homework_id == _homework.c.id, _done.c.child_id == _CHILD).correlate(_homework)
+            )
+            homework = (
+                select(*_homework.c, done.label("is_done"))
+                .where(_homework.c.lesson_id.in_(ids))
+                .order_by(_homework.c.id)
+            )
+        return cls(
+            lessons=_lessons_with_names().where(lessons),
+            homework=homework,
+            grades=select(*_grade.c)
+            .where(grades, _grade.c.deleted_at.is_(None))
+            .order_by(_grade.c.graded_on, _grade.c.id),
+            attendance=select(*_mark.c).where(marks),
+        )
+
+    async def read(self, session: AsyncSession, params: dict[str, Any]) -> list[DiaryLesson]:
+        lessons = [DiaryLesson(row=row) for row in (await session.execute(self.lessons, params)).all()]
+        if not lessons:
+            return lessons
+        by_id = {lesson.id: lesson for lesson in lessons}
+        if self.homework is not None:
+            for row in (await session.execute(self.homework, params)).all():
+                by_id[row.lesson_id].homework.append(DiaryHomework(row=row, is_done=bool(row.is_done)))
+        for grade in (await session.execute(self.grades, params)).all():
+            by_id[grade.lesson_id].grades.append(grade)
+        for mark in (await session.execute(self.attendance, params)).all():
+            by_id[mark.lesson_id].attendance.append(mark)
+        return lessons
+
+
+_DIARY = _Reads.of(_lessons_of_child(subject=False), child=True)
+_DIARY_OF_SUBJECT = _Reads.of(_lessons_of_child(subject=True), child=True)
+_JOURNAL = _Reads.of(_lessons_of_class(), child=False)
+
+_ACTOR = bindparam("actor", type_=Integer)
+# the child's enrolments, their schools, and whether the actor teaches (or is homeroom teacher of) that class
+_ENROLMENTS = (
+    select(
+        _enrolment.c.class_id,
+        _enrolment.c.starts_on,
+        _enrolment.c.ends_on,
+        SchoolClass.__table__.c.school_id,
+        or_(
+            SchoolClass.__table__.c.homeroom_teacher_id == _ACTOR,
             exists()
-            .where(HomeworkCompletion.homework_id == Homework.id, HomeworkCompletion.child_id == homework_for)
-            .correlate(Homework)
-        )
-        homework = await session.execute(
-            select(*Homework.__table__.c, done.label("is_done"))
-            .where(Homework.lesson_id.in_(ids))
-            .order_by(Homework.id)
-        )
-        for row in homework.all():
-            by_id[row.lesson_id].homework.append(DiaryHomework(row=row, is_done=bool(row.is_done)))
-    for grade in await _grades(session, ids, child_id):
-        by_id[grade.lesson_id].grades.append(grade)
-    for mark in await _attendance(session, ids, child_id):
-        by_id[mark.lesson_id].attendance.append(mark)
+            .where(
+                TeachingAssignment.__table__.c.class_id == _enrolment.c.class_id,
+                TeachingAssignment.__table__.c.teacher_id == _ACTOR,
+            )
+            .correlate(_enrolment),
+        ),
+    )
+    .join(SchoolClass.__table__, SchoolClass.__table__.c.id == _enrolment.c.class_id)
+    .where(_enrolment.c.child_id == _CHILD)
+)
 
 
 def check_range(start: dt.date, end: dt.date) -> None:
@@ -155,25 +229,9 @@ async def diary(
 ) -> list[DiaryDay]:
     """The child's diary, day by day (days with lessons only), in lesson order."""
     check_range(start, end)
-    # 1. access facts: the child's enrolments, their schools, and whether the actor teaches there
-    teaches = (
-        exists()
-        .where(TeachingAssignment.class_id == Enrollment.class_id, TeachingAssignment.teacher_id == actor.user_id)
-        .correlate(Enrollment)
-    )
-    enrolments = (
-        await session.execute(
-            select(
-                Enrollment.class_id,
-                Enrollment.starts_on,
-                Enrollment.ends_on,
-                SchoolClass.school_id,
-                or_(SchoolClass.homeroom_teacher_id == actor.user_id, teaches),
-            )
-            .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-            .where(Enrollment.child_id == child_id)
-        )
-    ).all()
+    params = {"child": child_id, "actor": actor.user_id, "start": start, "end": end, "subject": subject_id}
+    # 1. access facts
+    enrolments = (await session.execute(_ENROLMENTS, params)).all()
     in_range = [e for e in enrolments if e[1] <= end and (e[2] is None or e[2] >= start)]
     allowed = policy.can_read_diary(
         actor,
@@ -185,17 +243,9 @@ async def diary(
         raise forbidden("Нет доступа к дневнику этого ребёнка")
     if not in_range:
         return []
-    # 2. lessons of the child's class(es) while enrolled, with subject and teacher names
-    windows = [
-        and_(Lesson.class_id == cls, Lesson.date >= max(start, starts), Lesson.date <= min(end, ends or end))
-        for cls, starts, ends, _, _ in in_range
-    ]
-    query = _lessons_query().where(or_(*windows))
-    if subject_id is not None:
-        query = query.where(Lesson.subject_id == subject_id)
-    lessons = [DiaryLesson(row=row) for row in (await session.execute(query)).all()]
-    # 3–5. homework with this child's done state, the child's grades and attendance
-    await _attach(session, lessons, child_id, homework_for=child_id)
+    # 2–5. lessons of the child's class(es) while enrolled, with subject and teacher names;
+    # their homework with this child's done state, the child's grades and attendance
+    lessons = await (_DIARY if subject_id is None else _DIARY_OF_SUBJECT).read(session, params)
     days: dict[dt.date, list[DiaryLesson]] = defaultdict(list)
     for lesson in lessons:
         days[lesson.row.date].append(lesson)
@@ -258,13 +308,8 @@ async def class_journal(
             )
         ).all()
     )
-    query = _lessons_query().where(
-        Lesson.class_id == class_id,
-        Lesson.subject_id == subject_id,
-        Lesson.date.between(starts_on, ends_on),
-    )
-    lessons = [DiaryLesson(row=row) for row in (await session.execute(query)).all()]
-    await _attach(session, lessons, None, homework_for=None)
+    params = {"class": class_id, "subject": subject_id, "start": starts_on, "end": ends_on}
+    lessons = await _JOURNAL.read(session, params)
     child_ids = [int(child.id) for child in children]
     found = await averages(session, child_ids=child_ids, starts_on=starts_on, ends_on=ends_on, subject_id=subject_id)
     return ClassJournal(
