@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     subscriber_queue_size: int = Field(default=256, gt=0)
     sql_echo: bool = False
 
+    # --- throttling of public workflows that send codes (services/rate_limits.py); 0: no limit ---
+    # Generous per address: a school, an office or a mobile operator's NAT puts many people behind one.
+    register_limit_per_address: int = Field(
+        default=20, ge=0, description="Accounts registered from one client address within the window"
+    )
+    register_limit_window_seconds: int = Field(default=3600, gt=0, le=7 * 86_400)
+    password_reset_limit_per_address: int = Field(
+        default=20, ge=0, description="Password-reset requests from one client address within the window"
+    )
+    password_reset_limit_per_login: int = Field(
+        default=5, ge=0, description="Password-reset requests for one phone or email within the window"
+    )
+    password_reset_limit_window_seconds: int = Field(default=3600, gt=0, le=7 * 86_400)
+
     # --- notification delivery (services/delivery) ---
     dispatcher_enabled: bool = Field(default=True, description="Run the delivery dispatcher in the server process")
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0, le=3600, description="Idle wait between due checks")

@@ -71,7 +71,7 @@ async def register(info: Info, input: RegisterInput) -> RegisterPayload:
                 ip=ctx.client_ip,
             )
     except DomainError as exc:
-        return RegisterPayload(user_errors=user_errors(exc))
+        return RegisterPayload(user_errors=user_errors(exc), retry_after_seconds=retry_after_seconds(exc))
     user, pair = done.user, done.tokens
     # the rest of this response is read as the person who has just registered
     ctx.set_actor(Actor(user_id=user.id, session_id=pair.session_id, status=user.status))
@@ -151,10 +151,10 @@ async def request_password_reset(info: Info, input: RequestPasswordResetInput) -
     try:
         async with transaction(ctx) as session:
             await password_reset.request_password_reset(
-                session, settings=ctx.settings, actor=_caller(ctx), login=input.login
+                session, settings=ctx.settings, actor=_caller(ctx), login=input.login, ip=ctx.client_ip
             )
     except DomainError as exc:
-        return RequestPasswordResetPayload(user_errors=user_errors(exc))
+        return RequestPasswordResetPayload(user_errors=user_errors(exc), retry_after_seconds=retry_after_seconds(exc))
     return RequestPasswordResetPayload(accepted=True, message=RESET_ACCEPTED)
 
 

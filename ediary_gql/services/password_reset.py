@@ -18,7 +18,7 @@ from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import NotificationKind, UserStatus
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, RateLimited, RecordedRefusal
-from ediary_gql.services import audit, sessions, sign_in_guard, verification
+from ediary_gql.services import audit, rate_limits, sessions, sign_in_guard, verification
 from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
 from ediary_gql.services.notifications import notify
 from ediary_gql.services.registration import check_new_password, personal_words
@@ -41,16 +41,31 @@ async def _account(session: AsyncSession, login: str) -> User | None:
     return None if user is None or user.status == UserStatus.BLOCKED else user
 
 
-async def request_password_reset(session: AsyncSession, *, settings: Settings, actor: Actor | None, login: str) -> None:
-    """Send a reset code to `login` if it is an account's contact; the same answer either way."""
+async def request_password_reset(
+    session: AsyncSession, *, settings: Settings, actor: Actor | None, login: str, ip: str | None = None
+) -> None:
+    """Send a reset code to `login` if it is an account's contact; the same answer either way.
+
+    Requests are limited per client address and per login, whether or not the
+    login is an account's (services/rate_limits.py): RATE_LIMITED over either."""
     policy.ensure(policy.can_reset_password(actor))
-    channel, _ = _contact(login)
+    channel, target = _contact(login)
+    now = utcnow()
+    await rate_limits.take(
+        session,
+        settings=settings,
+        counters=[
+            rate_limits.Counter(rate_limits.password_reset_per_address(settings), ip),
+            rate_limits.Counter(rate_limits.password_reset_per_login(settings), target),
+        ],
+        now=now,
+    )
     user = await _account(session, login)
     outcome = "unknown"
     if user is not None:
         try:
             await verification.send_code(
-                session, settings=settings, user=user, purpose=Purpose.RESET_PASSWORD, channel=channel
+                session, settings=settings, user=user, purpose=Purpose.RESET_PASSWORD, channel=channel, now=now
             )
             outcome = "sent"
         except RateLimited:  # said to nobody: it would tell that the account exists

@@ -25,7 +25,7 @@ from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import UserStatus
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, RateLimited
-from ediary_gql.services import audit, sessions, verification
+from ediary_gql.services import audit, rate_limits, sessions, verification
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.settings import Settings
 
@@ -173,9 +173,14 @@ async def register(
     user_agent: str | None = None,
     ip: str | None = None,
 ) -> Registered:
-    """A new TEMPORARY account, signed in, with codes sent to its phone and email."""
+    """A new TEMPORARY account, signed in, with codes sent to its phone and email.
+
+    Accounts made from one client address are limited (services/rate_limits.py):
+    over the limit the request is refused before anything is checked."""
     policy.ensure(policy.can_register(actor))
     now = utcnow()
+    by_address = [rate_limits.Counter(rate_limits.register_per_address(settings), ip)]
+    await rate_limits.check(session, settings=settings, counters=by_address, now=now)
     errors = ErrorCollector()
     phone = errors.check(lambda: normalize_phone(data.phone)) if data.phone.strip() else None
     if not data.phone.strip():
@@ -216,6 +221,7 @@ async def register(
         raise DomainError(
             ErrorCode.DUPLICATE, "Учётная запись с таким телефоном или адресом почты уже есть", field="phone"
         ) from None
+    await rate_limits.count(session, settings=settings, counters=by_address, now=now)
     audit.record(
         session,
         actor=actor,

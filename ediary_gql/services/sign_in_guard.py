@@ -21,7 +21,6 @@ second factor on or off) counts exactly like a sign-in.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth.passwords import verify_password
 from ediary_gql.db.models.users import SignInFailure, User
 from ediary_gql.errors import DomainError, ErrorCode, RateLimited, RecordedRefusal
+from ediary_gql.services.rate_limits import seconds_until, wait_text, window_full_until
 
 ACCOUNT_MAX_FAILURES = 5
 ACCOUNT_WINDOW = dt.timedelta(minutes=15)
@@ -37,20 +37,6 @@ ADDRESS_MAX_FAILURES = 20
 ADDRESS_WINDOW = dt.timedelta(minutes=15)
 # Older failures decide nothing any more.
 _RELEVANT = max(ACCOUNT_WINDOW + ACCOUNT_LOCK, ADDRESS_WINDOW)
-
-# Moscow time (UTC+3, no daylight saving since 2014): how times are told to people.
-MSK = dt.timezone(dt.timedelta(hours=3), "МСК")
-
-
-def wait_text(until: dt.datetime, now: dt.datetime) -> str:
-    """ "через 15 мин (в 13:57 МСК)": how long to wait, and until when."""
-    seconds = max(1, math.ceil((until - now).total_seconds()))
-    span = f"{seconds} с" if seconds < 60 else f"{math.ceil(seconds / 60)} мин"
-    return f"через {span} (в {until.astimezone(MSK):%H:%M} МСК)"
-
-
-def seconds_until(until: dt.datetime, now: dt.datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds()))
 
 
 async def account_locked_until(session: AsyncSession, *, user_id: int, now: dt.datetime) -> dt.datetime | None:
@@ -73,14 +59,14 @@ async def address_blocked_until(session: AsyncSession, *, ip: str | None, now: d
     """When the address may try again, or None if it may now."""
     if not ip:
         return None
-    oldest_counted = await session.scalar(
-        select(SignInFailure.created_at)
-        .where(SignInFailure.ip == ip, SignInFailure.created_at > now - ADDRESS_WINDOW)
-        .order_by(SignInFailure.created_at.desc())
-        .offset(ADDRESS_MAX_FAILURES - 1)
-        .limit(1)
+    return await window_full_until(
+        session,
+        SignInFailure.created_at,
+        SignInFailure.ip == ip,
+        max_hits=ADDRESS_MAX_FAILURES,
+        window=ADDRESS_WINDOW,
+        now=now,
     )
-    return None if oldest_counted is None else oldest_counted + ADDRESS_WINDOW
 
 
 def account_locked(until: dt.datetime, now: dt.datetime, *, field: str = "login") -> RateLimited:

@@ -31,7 +31,7 @@ from ediary_gql.db.models.users import User, VerificationCode
 from ediary_gql.errors import DomainError, ErrorCode, RateLimited, RecordedRefusal
 from ediary_gql.services import audit
 from ediary_gql.services.notifications import notify
-from ediary_gql.services.sign_in_guard import seconds_until, wait_text
+from ediary_gql.services.rate_limits import seconds_until, wait_text
 from ediary_gql.settings import Settings
 
 CODE_LENGTH = 6

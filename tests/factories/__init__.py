@@ -66,6 +66,7 @@ from tests.factories.schools import (
 from tests.factories.users import (
     make_auth_session,
     make_operator,
+    make_rate_limit_hit,
     make_sign_in_failure,
     make_user,
     make_verification_code,
@@ -107,6 +108,7 @@ __all__ = [
     "make_operator",
     "make_outbox_message",
     "make_period",
+    "make_rate_limit_hit",
     "make_region",
     "make_report",
     "make_roster_link",

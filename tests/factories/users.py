@@ -1,4 +1,4 @@
-"""Users, sign-in sessions and verification codes."""
+"""Users, sign-in sessions, verification codes and rate-limit counters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.enums import UserStatus
-from ediary_gql.db.models.users import AuthSession, SignInFailure, User, VerificationCode
+from ediary_gql.db.models.users import AuthSession, RateLimitHit, SignInFailure, User, VerificationCode
 from tests.factories._base import (
     FAKE_PASSWORD_HASH,
     fake,
@@ -84,3 +84,15 @@ async def make_sign_in_failure(session: AsyncSession, **overrides: Any) -> SignI
     fields: dict[str, Any] = {"ip": fake.ipv4(), "created_at": now()}
     fields.update(o)
     return await persist(session, SignInFailure(**fields))
+
+
+async def make_rate_limit_hit(session: AsyncSession, **overrides: Any) -> RateLimitHit:
+    """A registration counted against an address (its key an HMAC hex digest)."""
+    o = take_parents(overrides)
+    fields: dict[str, Any] = {
+        "bucket": "register:address",
+        "key": hashlib.sha256(fake.ipv4().encode()).hexdigest(),
+        "created_at": now(),
+    }
+    fields.update(o)
+    return await persist(session, RateLimitHit(**fields))

@@ -46,7 +46,7 @@ from ediary_gql.db.models.notifications import (
 from ediary_gql.db.models.reports import Report
 from ediary_gql.db.models.school_setup import RosterLink, TeacherInvitation
 from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
-from ediary_gql.db.models.users import AuthSession, SignInFailure, User, VerificationCode
+from ediary_gql.db.models.users import AuthSession, RateLimitHit, SignInFailure, User, VerificationCode
 
 __all__ = [
     "AcademicYear",
@@ -79,6 +79,7 @@ __all__ = [
     "NotificationDelivery",
     "OutboxMessage",
     "Period",
+    "RateLimitHit",
     "Region",
     "Report",
     "RosterLink",

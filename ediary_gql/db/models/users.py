@@ -1,4 +1,4 @@
-"""Accounts: users, their sign-in sessions and verification codes."""
+"""Accounts: users, their sign-in sessions and verification codes, and throttling counters."""
 
 from __future__ import annotations
 
@@ -102,4 +102,26 @@ class SignInFailure(Base):
     __table_args__ = (
         Index("ix_sign_in_failures_user_id", "user_id", "created_at"),
         Index("ix_sign_in_failures_ip", "ip", "created_at"),
+    )
+
+
+class RateLimitHit(Base):
+    """One counted request of a throttled public workflow (registration, password reset).
+
+    `bucket` names the workflow and what it is counted by ("register:address");
+    `key` is an HMAC of the address or login (keyed with SECRET_KEY), so no
+    stranger's contact is kept in clear. Counted over a sliding window.
+    """
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[IntPk]
+    bucket: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_rate_limit_hits_bucket_key", "bucket", "key", "created_at"),
+        # trimming: rows past every window go
+        Index("ix_rate_limit_hits_created_at", "created_at"),
     )

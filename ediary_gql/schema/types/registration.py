@@ -38,6 +38,9 @@ class RegisterPayload:
     codes_sent_to: list[ContactChannel] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Contacts a confirmation code was sent to"
     )
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="With a RATE_LIMITED error: seconds to wait before trying again"
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -110,6 +113,9 @@ class RequestPasswordResetInput:
 class RequestPasswordResetPayload:
     accepted: bool = False
     message: str | None = None
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="With a RATE_LIMITED error: seconds to wait before asking again"
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
