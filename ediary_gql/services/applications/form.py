@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +20,7 @@ from ediary_gql.db.models.enums import ApplicationAttachmentKind, LaunchMode, Sc
 from ediary_gql.db.models.geo import Region, Settlement
 from ediary_gql.db.models.schools import School
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
-from ediary_gql.services import requisites
+from ediary_gql.services import oksm, requisites
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
@@ -85,20 +83,10 @@ def normalize_birth_cert_number(raw: str, *, field: Sequence[str] = ("child", "b
     return value
 
 
-@lru_cache(maxsize=1)
-def _oksm_codes() -> frozenset[str]:
-    # loaded once, on first need; its fuzzy-search dependency warns about speed on import
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from allrucodes.oksm import OKSMCodes  # type: ignore[import-untyped]
-
-    return frozenset(f"{int(code):03d}" for code in OKSMCodes().code2entities)
-
-
 def normalize_citizenship(raw: str, *, field: Sequence[str] = ("child", "citizenship")) -> str:
     """A country by its OKSM digital code ("643" is Russia)."""
     value = raw.strip()
-    if not (len(value) == 3 and value.isdigit() and value in _oksm_codes()):
+    if not (len(value) == 3 and value.isdigit() and oksm.is_code(value)):
         raise DomainError(ErrorCode.INVALID, "Гражданство: трёхзначный код страны по ОКСМ, например 643", field=field)
     return value
 
