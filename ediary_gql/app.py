@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import structlog
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -42,6 +43,11 @@ log = structlog.get_logger(__name__)
 
 
 class GraphQLView(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than json on a diary's thousand fields, and UTF-8 as
+        # it is, not \u-escaped; a str, because WebSocket messages must be text frames
+        return orjson.dumps(data).decode()
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: AppServices = request.app.state.services
         context = Context(

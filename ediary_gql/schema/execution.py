@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
+    BREAK,
+    DirectiveNode,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLLeafType,
     GraphQLList,
@@ -32,12 +35,18 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    Node,
+    OperationDefinitionNode,
+    Undefined,
+    Visitor,
     is_leaf_type,
     is_object_type,
+    visit,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry import relay
+from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
@@ -55,10 +64,11 @@ class _NotPlain(Exception):
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # (return type, id of the field list) → (the field list, kept alive; the plan or None)
-        self._plans: dict[tuple[int, int], tuple[FieldDetailsList, Plan | None]] = {}
         # middleware wraps every resolver call: with any, every field is resolved
-        self._has_middleware = bool(self.middleware_manager and self.middleware_manager.middlewares)
+        self._lean = not (self.middleware_manager and self.middleware_manager.middlewares)
+        # plans outlive the request when nothing in the document depends on variables
+        self._shared = self._lean and _document_is_static(self.operation, self.fragment_definitions)
+        self._plans: dict[tuple[int, ...], tuple[tuple[Any, ...], Plan | None]] = {}
 
     def complete_value(
         self,
@@ -69,13 +79,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if not isinstance(result, Exception) and not self._has_middleware:
-            key = (id(return_type), id(field_details_list))
-            cached = self._plans.get(key)
-            if cached is None:
-                cached = (field_details_list, self._plan_value(return_type, field_details_list, info, top=True))
-                self._plans[key] = cached
-            plan = cached[1]
+        if self._lean and not isinstance(result, Exception):
+            plan = self._plan_for(return_type, field_details_list)
             if plan is not None:
                 try:
                     return plan(result)
@@ -83,106 +88,206 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     pass  # completed the ordinary way below, which locates the problem
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
+    def _plan_for(self, return_type: GraphQLOutputType, fields: FieldDetailsList) -> Plan | None:
+        # The key holds ids; the entry keeps the objects themselves alive, so no id is reused
+        # while its entry exists, and `is` confirms the hit.
+        if self._shared and all(f.fragment_variable_values is None and f.defer_usage is None for f in fields):
+            nodes: tuple[Any, ...] = (return_type, *(f.node for f in fields))
+            cache = _SHARED_PLANS
+        else:
+            nodes = (return_type, fields)
+            cache = self._plans
+        key = tuple(map(id, nodes))
+        found = cache.get(key)
+        if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):
+            return found[1]
+        plan = self._plan_value(return_type, fields, top=True)
+        if cache is _SHARED_PLANS and len(cache) >= SHARED_PLANS_MAX:
+            cache.pop(next(iter(cache)))
+        cache[key] = (nodes, plan)
+        return plan
+
     # -- plans ---------------------------------------------------------------------------------
 
-    def _plan_value(
-        self, type_: GraphQLOutputType, fields: FieldDetailsList, info: Info, *, top: bool = False
-    ) -> Plan | None:
+    def _plan_value(self, type_: GraphQLOutputType, fields: FieldDetailsList, *, top: bool = False) -> Plan | None:
+        non_null = isinstance(type_, GraphQLNonNull)
         if isinstance(type_, GraphQLNonNull):
-            inner = self._plan_value(type_.of_type, fields, info, top=top)
-            return None if inner is None else _non_null(inner)
+            type_ = type_.of_type
+        plan: Plan | None
         if isinstance(type_, GraphQLList):
-            item = self._plan_value(type_.of_type, fields, info)
-            return None if item is None else _nullable(_list_of(item))
-        if is_leaf_type(type_):
+            item = self._plan_value(type_.of_type, fields)
+            plan = None if item is None else _list_of(item)
+        elif is_leaf_type(type_):
             # a lone scalar gains nothing from a plan: the ordinary completion is as short
-            return None if top else _nullable(_leaf(type_))
-        if is_object_type(type_):
-            obj = self._plan_object(type_, fields, info)
-            return None if obj is None else _nullable(obj)
-        return None  # interfaces and unions: the runtime type is resolved the ordinary way
+            return None if top else _leaf(type_, non_null=non_null)
+        elif is_object_type(type_):
+            plan = self._plan_object(type_, fields)
+        else:
+            return None  # interfaces and unions: the runtime type is resolved the ordinary way
+        if plan is None:
+            return None
+        return _non_null(plan) if non_null else _nullable(plan)
 
-    def _plan_object(self, type_: GraphQLObjectType, fields: FieldDetailsList, info: Info) -> Plan | None:
+    def _plan_object(self, type_: GraphQLObjectType, fields: FieldDetailsList) -> Plan | None:
+        definition = type_.extensions.get(DEFINITION)
+        origin = getattr(definition, "origin", None)
+        if not isinstance(origin, type):
+            return None
         collected = self.collect_subfields(type_, fields)
         if collected.new_defer_usages:
             return None
-        entries: list[tuple[str, Getter, Plan]] = []
+        compiler = _ObjectCompiler(type_.name, origin)
         for key, sub in collected.grouped_field_set.items():
             name = sub[0].node.name.value
             if name == "__typename":
-                entries.append((key, _constant(type_.name), _same))
+                compiler.constant(key, type_.name)
                 continue
             field = type_.fields.get(name)
-            if field is None or field.args:
+            if field is None or field.args or not compiler.add(key, field.extensions.get(DEFINITION), field.type):
                 return None
-            getter = _getter(type_, field.extensions.get(DEFINITION))
-            if getter is None:
-                return None
-            plan = self._plan_value(field.type, sub, info)
-            if plan is None:
-                return None
-            entries.append((key, getter, plan))
-        is_type_of = type_.is_type_of
-
-        def complete(value: Any) -> dict[str, Any]:
-            if is_type_of is not None and not is_type_of(value, info):
-                raise _NotPlain
-            return {key: plan(get(value)) for key, get, plan in entries}
-
-        return complete
+            if not compiler.is_leaf(key):
+                plan = self._plan_value(field.type, sub)
+                if plan is None:
+                    return None
+                compiler.nest(key, plan)
+        return compiler.compile()
 
 
-def _getter(type_: GraphQLObjectType, field: StrawberryField | None) -> Getter | None:
-    """How to read a plain field off an object, or None if it is not plain data."""
-    if field is None or field.extensions:
-        return None
-    if field.base_resolver is None:
-        if field.default_resolver is not getattr:
+class _ObjectCompiler:
+    """Writes one function completing an object's selection: an exact class check, then a
+    dict display reading each field straight off the object. A built-in scalar that
+    already has its output type passes as it is; anything else goes through its plan."""
+
+    def __init__(self, type_name: str, origin: type) -> None:
+        self.type_name = type_name
+        self.origin = origin
+        self.names: dict[str, Any] = {"NotPlain": _NotPlain, "ORIGIN": origin, "to_base64": to_base64}
+        self.items: list[str] = []
+        self.reads: dict[str, str] = {}  # key → expression reading the raw value
+        self.leaves: dict[str, GraphQLOutputType] = {}
+
+    def _bind(self, value: Any) -> str:
+        name = f"_{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def constant(self, key: str, value: str) -> None:
+        self.items.append(f"{key!r}: {value!r}")
+
+    def add(self, key: str, field: StrawberryField | None, output: GraphQLOutputType) -> bool:
+        """Read `field` for `key`; False if it is not plain data."""
+        read = self._read(field, output)
+        if read is None:
+            return False
+        if read.startswith("to_base64("):
+            self.items.append(f"{key!r}: {read}")  # the node's ID, already its output
+            return True
+        self.reads[key] = read
+        inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if is_leaf_type(inner):
+            self.leaves[key] = output
+            exact = {"String": "str", "Boolean": "bool"}.get(inner.name)
+            leaf = self._bind(_leaf(inner, non_null=isinstance(output, GraphQLNonNull)))
+            if exact is None:
+                self.items.append(f"{key!r}: {leaf}({read})")
+            else:  # the common case inline: no call at all
+                self.items.append(f"{key!r}: (_v if (_v := {read}).__class__ is {exact} else {leaf}(_v))")
+        return True
+
+    def is_leaf(self, key: str) -> bool:
+        return key in self.leaves or key not in self.reads
+
+    def nest(self, key: str, plan: Plan) -> None:
+        self.items.append(f"{key!r}: {self._bind(plan)}({self.reads[key]})")
+
+    def _read(self, field: StrawberryField | None, output: GraphQLOutputType) -> str | None:
+        if field is None or field.extensions:
             return None
-        name = field.python_name
-        return lambda value: getattr(value, name)
-    resolver = field.base_resolver
-    if field.python_name == "_id" and resolver.wrapped_func.__qualname__ == "Node._id":
-        return _node_id(type_.name)
-    # a synchronous method of the object itself, with no arguments: computed from its data
-    method = resolver.wrapped_func
-    if not callable(method) or resolver.is_async or resolver.arguments:
-        return None
-    if list(inspect.signature(method).parameters) != ["self"]:
-        return None
-    return lambda value: method(value)
+        if field.base_resolver is None:
+            if field.default_resolver is not getattr or not field.python_name.isidentifier():
+                return None
+            return f"value.{field.python_name}"
+        resolver = field.base_resolver
+        method = resolver.wrapped_func
+        if field.python_name == "_id" and getattr(method, "__qualname__", "") == "Node._id":
+            return self._node_id(output)
+        # a synchronous method of the object itself, with no arguments: computed from its data
+        if not callable(method) or resolver.is_async or resolver.arguments:
+            return None
+        if list(inspect.signature(method).parameters) != ["self"]:
+            return None
+        return f"{self._bind(method)}(value)"
 
-
-def _node_id(type_name: str) -> Getter:
-    """Relay's `id` of a node that keeps the default resolve_id/resolve_typename."""
-
-    def read(value: Any) -> relay.GlobalID:
-        origin = type(value)
+    def _node_id(self, output: GraphQLOutputType) -> str | None:
+        """Relay's `id`, for a node class that keeps the default resolve_id and resolve_typename."""
+        origin = self.origin
         if (
-            not isinstance(value, relay.Node)
+            not issubclass(origin, relay.Node)
+            or not isinstance(output, GraphQLNonNull)
+            or getattr(output.of_type, "name", None) != "ID"
             or origin.resolve_id.__func__ is not relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
             or origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
         ):
-            raise _NotPlain
-        return relay.GlobalID(type_name, str(getattr(value, origin.resolve_id_attr())))
+            return None
+        attr = origin.resolve_id_attr()
+        if not attr.isidentifier():
+            return None
+        return f"to_base64({self.type_name!r}, value.{attr})"
 
-    return read
+    def compile(self) -> Plan:
+        body = ",\n        ".join(self.items)
+        source = (
+            "def complete(value):\n"
+            "    if value.__class__ is not ORIGIN:\n"
+            "        raise NotPlain\n"
+            f"    return {{\n        {body}\n    }}\n"
+        )
+        namespace = dict(self.names)
+        exec(compile(source, f"<plan of {self.type_name}>", "exec"), namespace)  # noqa: S102 - our own source
+        return cast("Plan", namespace["complete"])
 
 
-def _same(value: Any) -> Any:
-    return value
+SHARED_PLANS_MAX = 1000
+_SHARED_PLANS: dict[tuple[int, ...], tuple[tuple[Any, ...], Plan | None]] = {}
+_STATIC_DOCUMENTS: dict[int, tuple[Any, bool]] = {}
 
 
-def _constant(value: str) -> Getter:
-    return lambda _: value
+def _document_is_static(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> bool:
+    """Whether the operation's selections are the same whatever its variables: no @skip
+    or @include anywhere (the only directives that make them depend on variables)."""
+    found = _STATIC_DOCUMENTS.get(id(operation))
+    if found is not None and found[0] is operation:
+        return found[1]
+    static = not any(_has_conditions(node) for node in (operation, *fragments.values()))
+    if len(_STATIC_DOCUMENTS) >= SHARED_PLANS_MAX:
+        _STATIC_DOCUMENTS.pop(next(iter(_STATIC_DOCUMENTS)))
+    _STATIC_DOCUMENTS[id(operation)] = (operation, static)
+    return static
+
+
+class _ConditionFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
+        if node.name.value in ("skip", "include", "defer", "stream"):
+            self.found = True
+            return BREAK
+        return None
+
+
+def _has_conditions(node: Node) -> bool:
+    finder = _ConditionFinder()
+    visit(node, finder)
+    return finder.found
 
 
 def _non_null(inner: Plan) -> Plan:
     def complete(value: Any) -> Any:
-        completed = inner(value)
-        if completed is None:
+        if value is None:
             raise _NotPlain
-        return completed
+        return inner(value)
 
     return complete
 
@@ -200,6 +305,25 @@ def _list_of(item: Plan) -> Plan:
     return complete
 
 
-def _leaf(type_: GraphQLLeafType) -> Plan:
-    complete_leaf = StrawberryGraphQLCoreExecutionContext.complete_leaf_value
-    return lambda value: complete_leaf(type_, value)
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def _leaf(type_: GraphQLLeafType, *, non_null: bool) -> Plan:
+    """A scalar or enum, serialized as the ordinary completion does; the common built-in
+    cases (a str for String, an int in range for Int, a bool for Boolean) pass as they are."""
+    coerce = type_.coerce_output_value
+    exact: type | None = {"String": str, "Boolean": bool, "Int": int}.get(type_.name)
+
+    def complete(value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise _NotPlain
+            return None
+        if type(value) is exact and (exact is not int or _INT_MIN <= cast("int", value) <= _INT_MAX):
+            return value
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _NotPlain
+        return coerced
+
+    return complete

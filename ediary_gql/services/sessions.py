@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CompoundSelect, literal, select, union_all, update
+from sqlalchemy import ColumnElement, Integer, bindparam, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import tokens
@@ -251,16 +252,42 @@ async def revoke_all(session: AsyncSession, *, user_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+# Every request authenticates: its statements are built once, for one user, with bound
+# parameters (building them and rendering IN lists per request cost more than running them).
+_users = User.__table__
+_sessions = AuthSession.__table__
+_USER = bindparam("user", type_=Integer)
+_SESSION_FACTS = (
+    select(_users.c.status, _users.c.is_operator, _sessions.c.revoked_at, _sessions.c.expires_at)
+    .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
+    .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer))
+)
+
+
+def _roles_query(users: ColumnElement[bool], wards: ColumnElement[bool], own: ColumnElement[bool]) -> Any:
+    memberships = StaffMembership.__table__.c
+    guardianships = Guardianship.__table__.c
+    children = Child.__table__.c
+    return union_all(
+        select(literal("M"), memberships.user_id, memberships.school_id, memberships.role).where(
+            users, memberships.active.is_(True)
+        ),
+        select(literal("G"), guardianships.parent_id, guardianships.child_id, literal(None)).where(wards),
+        select(literal("S"), children.user_id, children.id, literal(None)).where(own),
+    )
+
+
+_ROLES_OF_USER = _roles_query(
+    StaffMembership.__table__.c.user_id == _USER,
+    Guardianship.__table__.c.parent_id == _USER,
+    Child.__table__.c.user_id == _USER,
+)
+
+
 async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Actor:
     """The actor behind an access token; expired, revoked and forged tokens are refused."""
     claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
-    row = (
-        await session.execute(
-            select(User.status, User.is_operator, AuthSession.revoked_at, AuthSession.expires_at)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
-        )
-    ).first()
+    row = (await session.execute(_SESSION_FACTS, {"user": claims.user_id, "session": claims.session_id})).first()
     if row is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
     status, is_operator, revoked_at, expires_at = row
@@ -277,38 +304,80 @@ async def load_actor(
     session: AsyncSession, *, user_id: int, session_id: int | None, status: UserStatus, is_operator: bool
 ) -> Actor:
     """The actor's roles in one statement: memberships, wards, own child record."""
-    roles: CompoundSelect[str, int, Any] = union_all(
-        select(literal("M"), StaffMembership.school_id, StaffMembership.role).where(
-            StaffMembership.user_id == user_id, StaffMembership.active.is_(True)
-        ),
-        select(literal("G"), Guardianship.child_id, literal(None)).where(Guardianship.parent_id == user_id),
-        select(literal("S"), Child.id, literal(None)).where(Child.user_id == user_id),
-    )
-    memberships: set[tuple[int, StaffRole]] = set()
-    wards: set[int] = set()
+    found = _collect_roles((await session.execute(_ROLES_OF_USER, {"user": user_id})).all())
+    roles = found.get(user_id, _Roles())
+    return roles.actor(user_id=user_id, session_id=session_id, status=status, is_operator=is_operator)
+
+
+async def load_actors(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, Actor]:
+    """The current facts of several users, by id, in two statements; users that do not
+    exist are left out. Their `session_id` is None: the caller knows which session acts."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    users = (await session.execute(select(User.id, User.status, User.is_operator).where(User.id.in_(ids)))).all()
+    roles = await _roles(session, ids)
+    return {
+        user_id: roles.get(user_id, _Roles()).actor(
+            user_id=user_id, session_id=None, status=status, is_operator=is_operator
+        )
+        for user_id, status, is_operator in users
+    }
+
+
+@dataclass(slots=True)
+class _Roles:
+    memberships: set[tuple[int, StaffRole]] = field(default_factory=set)
+    wards: set[int] = field(default_factory=set)
     student_child: int | None = None
-    for kind, ref, role in (await session.execute(roles)).all():
-        if kind == "M":
-            memberships.add((int(ref), StaffRole(role)))
-        elif kind == "G":
-            wards.add(int(ref))
-        else:
-            student_child = int(ref)
-    return Actor(
-        user_id=user_id,
-        session_id=session_id,
-        status=status,
-        is_operator=is_operator,
-        memberships=frozenset(memberships),
-        guardian_of=frozenset(wards),
-        student_child_id=student_child,
+
+    def actor(self, *, user_id: int, session_id: int | None, status: UserStatus, is_operator: bool) -> Actor:
+        return Actor(
+            user_id=user_id,
+            session_id=session_id,
+            status=status,
+            is_operator=is_operator,
+            memberships=frozenset(self.memberships),
+            guardian_of=frozenset(self.wards),
+            student_child_id=self.student_child,
+        )
+
+
+async def _roles(session: AsyncSession, user_ids: list[int]) -> dict[int, _Roles]:
+    """Memberships, wards and own child record of each user, in one statement."""
+    query = _roles_query(
+        StaffMembership.__table__.c.user_id.in_(user_ids),
+        Guardianship.__table__.c.parent_id.in_(user_ids),
+        Child.__table__.c.user_id.in_(user_ids),
     )
+    return _collect_roles((await session.execute(query)).all())
+
+
+def _collect_roles(rows: Iterable[Any]) -> dict[int, _Roles]:
+    found: dict[int, _Roles] = {}
+    for kind, user_id, ref, role in rows:
+        roles = found.setdefault(int(user_id), _Roles())
+        if kind == "M":
+            roles.memberships.add((int(ref), StaffRole(role)))
+        elif kind == "G":
+            roles.wards.add(int(ref))
+        else:
+            roles.student_child = int(ref)
+    return found
 
 
 async def is_session_active(session: AsyncSession, session_id: int) -> bool:
-    row = (
-        await session.execute(
-            select(AuthSession.revoked_at, AuthSession.expires_at).where(AuthSession.id == session_id)
+    return session_id in await active_sessions(session, [session_id])
+
+
+async def active_sessions(session: AsyncSession, session_ids: Iterable[int]) -> set[int]:
+    """Those of `session_ids` that are neither revoked nor expired, in one statement."""
+    ids = list(session_ids)
+    if not ids:
+        return set()
+    found = await session.scalars(
+        select(AuthSession.id).where(
+            AuthSession.id.in_(ids), AuthSession.revoked_at.is_(None), AuthSession.expires_at > utcnow()
         )
-    ).first()
-    return row is not None and row[0] is None and row[1] > utcnow()
+    )
+    return set(found)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.enums import StaffRole
@@ -125,3 +127,20 @@ async def test_journal_statement_count_does_not_grow_with_the_class(
     assert len(ten["classJournal"]["rows"]) == 10
     assert len(thirty["classJournal"]["rows"]) == 30
     assert for_ten == for_thirty, sql_counter.statements
+
+
+async def test_compiled_journal_answers_as_field_by_field_resolution(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a week of maths in a class of three
+    world = await build_school(session, children=3, weeks=1)
+    teacher = await token(gql, world.teacher)
+
+    # when the journal is read as plain data (compiled), and with a resolver field in each
+    # row's child, which sends the rows through graphql-core field by field
+    compiled = await gql.data(JOURNAL, _vars(world), token=teacher)
+    with_resolver = JOURNAL.replace("child { id", "child { currentClass { id } id")
+    resolved = await gql.data(with_resolver, _vars(world), token=teacher)
+
+    # then the answers are the same, field for field and in the same order
+    for row in resolved["classJournal"]["rows"]:
+        assert row["child"].pop("currentClass") == {"id": gid("SchoolClass", world.school_class.id)}
+    assert json.dumps(compiled) == json.dumps(resolved)

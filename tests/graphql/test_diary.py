@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,10 +154,29 @@ async def test_diary_statement_count_does_not_grow_with_the_range(
         month = await gql.data(DIARY, {"c": child, **_week(days=28)}, token=parent)
     four_weeks = sql_counter.count
 
-    # then four times the rows, the same statements
+    # then four times the rows, the same statements: the session and the actor's roles,
+    # the child's enrolments, the lessons, their homework, grades and attendance
     assert len(week["diary"]) == 5
     assert len(month["diary"]) == 20
-    assert one_week == four_weeks, sql_counter.statements
+    assert one_week == four_weeks == 7, sql_counter.statements
+
+
+async def test_compiled_diary_answers_as_field_by_field_resolution(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a week with every kind of record
+    world = await build_school(session, children=2, weeks=1)
+    parent = await token(gql, world.parent)
+    variables = {"c": gid("Child", world.children[0].id), **_week()}
+
+    # when the diary is read as plain data (compiled), and with a resolver field in each
+    # lesson, which sends the whole list through graphql-core field by field
+    compiled = await gql.data(DIARY, variables, token=parent)
+    resolved = await gql.data(DIARY.replace("lesson { id", "lesson { startsAt id"), variables, token=parent)
+
+    # then the answers are the same, field for field and in the same order
+    for day in resolved["diary"]:
+        for lesson in day["lessons"]:
+            assert lesson["lesson"].pop("startsAt").startswith(day["date"])
+    assert [json.dumps(d) for d in compiled["diary"]] == [json.dumps(d) for d in resolved["diary"]]
 
 
 async def test_my_children_and_child(gql: GraphQLClient, session: AsyncSession) -> None:

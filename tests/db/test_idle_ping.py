@@ -1,0 +1,50 @@
+"""Pooled PostgreSQL connections: pinged only after sitting idle, and replaced when dead."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from ediary_gql.db import engine as engine_module
+from ediary_gql.db.engine import create_engine, create_session_factory
+from ediary_gql.settings import Settings
+from tests.support import StatementCounter
+
+pytestmark = pytest.mark.postgres_only
+
+
+async def _backend_pid(factory: engine_module.SessionFactory) -> int:
+    async with factory() as session:
+        return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def test_a_connection_killed_while_idle_is_replaced(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    try:
+        # given a pooled connection whose server process is terminated while it sits idle
+        first = await _backend_pid(factory)
+        killer = create_engine(settings.database_url)
+        async with killer.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await killer.dispose()
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # "a while ago"
+
+        # when the next session checks it out, then the ping finds it dead and a new one serves
+        assert await _backend_pid(factory) != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_used_moments_ago_is_not_pinged(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    try:
+        first = await _backend_pid(factory)
+        with StatementCounter(engine) as counter:
+            second = await _backend_pid(factory)
+        # the same connection, and nothing sent but the statement itself
+        assert second == first
+        assert counter.count == 1, counter.statements
+    finally:
+        await engine.dispose()
