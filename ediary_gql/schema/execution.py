@@ -39,6 +39,7 @@ from graphql import (
     OperationDefinitionNode,
     Undefined,
     Visitor,
+    get_named_type,
     is_leaf_type,
     is_object_type,
     visit,
@@ -69,6 +70,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # plans outlive the request when nothing in the document depends on variables
         self._shared = self._lean and _document_is_static(self.operation, self.fragment_definitions)
         self._plans: dict[tuple[int, ...], tuple[tuple[Any, ...], Plan | None]] = {}
+        # while planning: each object selection's own function, for the parent to call inline
+        self._objects: dict[tuple[int, int], Plan] = {}
 
     def complete_value(
         self,
@@ -149,8 +152,11 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan = self._plan_value(field.type, sub)
                 if plan is None:
                     return None
-                compiler.nest(key, plan)
-        return compiler.compile()
+                named = get_named_type(field.type)
+                compiler.nest(key, plan, field.type, self._objects.get((id(named), id(sub))))
+        complete = compiler.compile()
+        self._objects[(id(type_), id(fields))] = complete
+        return complete
 
 
 class _ObjectCompiler:
@@ -197,8 +203,22 @@ class _ObjectCompiler:
     def is_leaf(self, key: str) -> bool:
         return key in self.leaves or key not in self.reads
 
-    def nest(self, key: str, plan: Plan) -> None:
-        self.items.append(f"{key!r}: {self._bind(plan)}({self.reads[key]})")
+    def nest(self, key: str, plan: Plan, output: GraphQLOutputType, obj: Plan | None) -> None:
+        """A nested object or list: the common shapes (an object, a list of non-null objects)
+        inline, calling the object's function directly; any other value through its plan."""
+        read, whole = self.reads[key], self._bind(plan)
+        inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+        expression = f"{whole}({read})"
+        if obj is not None and is_object_type(inner):
+            one = self._bind(obj)  # it refuses None itself: not its class
+            if isinstance(output, GraphQLNonNull):
+                expression = f"{one}({read})"
+            else:
+                expression = f"(None if (_v := {read}) is None else {one}(_v))"
+        elif obj is not None and isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
+            one = self._bind(obj)
+            expression = f"([{one}(_x) for _x in _v] if (_v := {read}).__class__ is list else {whole}(_v))"
+        self.items.append(f"{key!r}: {expression}")
 
     def _read(self, field: StrawberryField | None, output: GraphQLOutputType) -> str | None:
         if field is None or field.extensions:
@@ -321,9 +341,22 @@ def _leaf(type_: GraphQLLeafType, *, non_null: bool) -> Plan:
             return None
         if type(value) is exact and (exact is not int or _INT_MIN <= cast("int", value) <= _INT_MAX):
             return value
+        if value.__class__ is relay.GlobalID:  # a journal repeats each lesson's ID once per child
+            found = _GLOBAL_IDS.get(value)
+            if found is not None:
+                return found
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotPlain
+        if value.__class__ is relay.GlobalID:
+            if len(_GLOBAL_IDS) >= _GLOBAL_IDS_MAX:
+                _GLOBAL_IDS.clear()
+            _GLOBAL_IDS[value] = coerced
         return coerced
 
     return complete
+
+
+# Serialized global IDs by value (GlobalID is frozen: equal IDs serialize equally)
+_GLOBAL_IDS_MAX = 10_000
+_GLOBAL_IDS: dict[relay.GlobalID, Any] = {}
