@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import ColumnElement, Date, Integer, Select, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.classes import Subject
 from ediary_gql.db.models.enums import GradeKind
 from ediary_gql.db.models.grades import Grade
@@ -39,6 +41,59 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+def _query(children: ColumnElement[bool], *, subject: bool) -> Select[Any]:
+    """Per child and subject: sum, weighted sum, weights and count of the counted grades
+    of the children `children` selects, dated in [start, end] (and of :subject)."""
+    grade = Grade.__table__.c
+    subjects = Subject.__table__.c
+    # weights have two decimals: summing them ×100 as integers keeps the arithmetic exact
+    # on both backends (SQLite would sum NUMERIC as floats)
+    weight_cents = cast(func.round(grade.weight * 100), Integer)
+    names = (subjects.name, subjects.short_name, subjects.external_id, subjects.school_id)
+    query = (
+        select(
+            grade.child_id,
+            grade.subject_id,
+            *names,
+            func.sum(grade.numeric_value),
+            func.sum(grade.numeric_value * weight_cents),
+            func.sum(weight_cents),
+            func.count(grade.id),
+        )
+        .join(Subject.__table__, subjects.id == grade.subject_id)
+        .where(
+            children,
+            grade.graded_on.between(bindparam("start", type_=Date), bindparam("end", type_=Date)),
+            grade.deleted_at.is_(None),
+            grade.kind == GradeKind.REGULAR,
+            grade.numeric_value.is_not(None),
+        )
+        .group_by(
+            grade.child_id,
+            grade.subject_id,
+            subjects.name,
+            subjects.short_name,
+            subjects.external_id,
+            subjects.school_id,
+        )
+        .order_by(grade.child_id, subjects.name)
+    )
+    return query.where(grade.subject_id == bindparam("subject", type_=Integer)) if subject else query
+
+
+def children_of_class() -> Select[Any]:
+    """Ids of the children enrolled in :class at some time in [start, end]."""
+    enrolment = Enrollment.__table__.c
+    return select(enrolment.child_id).where(
+        enrolment.class_id == bindparam("class", type_=Integer),
+        enrolment.starts_on <= bindparam("end", type_=Date),
+        or_(enrolment.ends_on.is_(None), enrolment.ends_on >= bindparam("start", type_=Date)),
+    )
+
+
+_OF_CLASS = _query(Grade.__table__.c.child_id.in_(children_of_class()), subject=True)
+
+
 async def averages(
     session: AsyncSession,
     *,
@@ -52,43 +107,22 @@ async def averages(
     result: dict[int, list[SubjectAverage]] = {child: [] for child in child_ids}
     if not child_ids:
         return result
-    total = func.sum(Grade.numeric_value)
-    # weights have two decimals: summing them ×100 as integers keeps the arithmetic exact
-    # on both backends (SQLite would sum NUMERIC as floats)
-    weight_cents = cast(func.round(Grade.weight * 100), Integer)
-    weighted = func.sum(Grade.numeric_value * weight_cents)
-    weights = func.sum(weight_cents)
-    query = (
-        select(
-            Grade.child_id,
-            Grade.subject_id,
-            Subject.name,
-            Subject.short_name,
-            Subject.external_id,
-            Subject.school_id,
-            total,
-            weighted,
-            weights,
-            func.count(Grade.id),
-        )
-        .join(Subject, Subject.id == Grade.subject_id)
-        .where(
-            Grade.child_id.in_(list(child_ids)),
-            Grade.graded_on.between(starts_on, ends_on),
-            Grade.deleted_at.is_(None),
-            Grade.kind == GradeKind.REGULAR,
-            Grade.numeric_value.is_not(None),
-        )
-        .group_by(
-            Grade.child_id, Grade.subject_id, Subject.name, Subject.short_name, Subject.external_id, Subject.school_id
-        )
-        .order_by(Grade.child_id, Subject.name)
-    )
-    if subject_id is not None:
-        query = query.where(Grade.subject_id == subject_id)
-    for child, subject, name, short, external, school, sum_values, sum_weighted, sum_weights, count in (
-        await session.execute(query)
-    ).all():
+    query = _query(Grade.__table__.c.child_id.in_(list(child_ids)), subject=subject_id is not None)
+    rows = await session.execute(query, {"start": starts_on, "end": ends_on, "subject": subject_id})
+    return _collect(rows.all(), result)
+
+
+async def averages_of_class(
+    session: AsyncSession, *, class_id: int, subject_id: int, starts_on: dt.date, ends_on: dt.date
+) -> dict[int, list[SubjectAverage]]:
+    """`averages` in one subject of the children enrolled in a class during the dates,
+    by a statement built once (the class journal's)."""
+    params = {"class": class_id, "subject": subject_id, "start": starts_on, "end": ends_on}
+    return _collect((await session.execute(_OF_CLASS, params)).all(), {})
+
+
+def _collect(rows: Sequence[Any], result: dict[int, list[SubjectAverage]]) -> dict[int, list[SubjectAverage]]:
+    for child, subject, name, short, external, school, sum_values, sum_weighted, sum_weights, count in rows:
         plain = Decimal(int(sum_values or 0)) / Decimal(int(count))
         weighted_avg = Decimal(int(sum_weighted or 0)) / Decimal(int(sum_weights or 1))
         result.setdefault(int(child), []).append(

@@ -29,7 +29,7 @@ from ediary_gql.db.models.homework import Homework, HomeworkCompletion
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
-from ediary_gql.services.averages import SubjectAverage, averages
+from ediary_gql.services.averages import SubjectAverage, averages, averages_of_class, children_of_class
 
 MAX_DIARY_DAYS = 31
 
@@ -186,6 +186,40 @@ _DIARY_OF_SUBJECT = _Reads.of(_lessons_of_child(subject=True), child=True)
 _JOURNAL = _Reads.of(_lessons_of_class(), child=False)
 
 _ACTOR = bindparam("actor", type_=Integer)
+_classes = SchoolClass.__table__
+_assignments = TeachingAssignment.__table__
+_period = (
+    select(Period.__table__.c.academic_year_id, Period.__table__.c.starts_on, Period.__table__.c.ends_on)
+    .where(Period.__table__.c.id == bindparam("period", type_=Integer))
+    .subquery()
+)
+# the class's school and year, the subject's school, the period's year and dates, and
+# whether the actor teaches the subject in the class
+_JOURNAL_FACTS = (
+    select(
+        _classes.c.school_id,
+        _classes.c.academic_year_id,
+        select(_subject.c.school_id).where(_subject.c.id == bindparam("subject", type_=Integer)).scalar_subquery(),
+        _period.c.academic_year_id,
+        _period.c.starts_on,
+        _period.c.ends_on,
+        exists().where(
+            _assignments.c.class_id == _classes.c.id,
+            _assignments.c.subject_id == bindparam("subject", type_=Integer),
+            _assignments.c.teacher_id == _ACTOR,
+        ),
+    )
+    .select_from(_classes)
+    .outerjoin(_period, _period.c.academic_year_id.is_not(None))
+    .where(_classes.c.id == bindparam("class", type_=Integer))
+)
+_JOURNAL_CHILDREN = (
+    select(*Child.__table__.c)
+    .where(Child.__table__.c.id.in_(children_of_class()))
+    .order_by(
+        Child.__table__.c.last_name, Child.__table__.c.first_name, Child.__table__.c.middle_name, Child.__table__.c.id
+    )
+)
 # the child's enrolments, their schools, and whether the actor teaches (or is homeroom teacher of) that class
 _ENROLMENTS = (
     select(
@@ -257,29 +291,8 @@ async def class_journal(
 ) -> ClassJournal:
     """The grid of a class × subject over a period: children, lessons, every grade
     and attendance mark at those lessons, and each child's averages in the subject."""
-    assigned = exists().where(
-        TeachingAssignment.class_id == class_id,
-        TeachingAssignment.subject_id == subject_id,
-        TeachingAssignment.teacher_id == actor.user_id,
-    )
-    subject_school = select(Subject.school_id).where(Subject.id == subject_id).scalar_subquery()
-    period = select(Period.academic_year_id, Period.starts_on, Period.ends_on).where(Period.id == period_id).subquery()
-    facts = (
-        await session.execute(
-            select(
-                SchoolClass.school_id,
-                SchoolClass.academic_year_id,
-                subject_school,
-                period.c.academic_year_id,
-                period.c.starts_on,
-                period.c.ends_on,
-                assigned,
-            )
-            .select_from(SchoolClass)
-            .outerjoin(period, period.c.academic_year_id.is_not(None))
-            .where(SchoolClass.id == class_id)
-        )
-    ).first()
+    params: dict[str, Any] = {"class": class_id, "subject": subject_id, "period": period_id, "actor": actor.user_id}
+    facts = (await session.execute(_JOURNAL_FACTS, params)).first()
     if facts is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Класс не найден", field="classId")
     school_id, year_id, subject_school_id, period_year_id, starts_on, ends_on, is_assigned = facts
@@ -291,27 +304,14 @@ async def class_journal(
     if period_year_id != year_id:
         errors.add("periodId", ErrorCode.NOT_FOUND, "Период не найден в учебном году класса")
     errors.raise_if_any()
-    children = list(
-        (
-            await session.execute(
-                select(*Child.__table__.c)
-                .where(
-                    Child.id.in_(
-                        select(Enrollment.child_id).where(
-                            Enrollment.class_id == class_id,
-                            Enrollment.starts_on <= ends_on,
-                            or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= starts_on),
-                        )
-                    )
-                )
-                .order_by(Child.last_name, Child.first_name, Child.middle_name, Child.id)
-            )
-        ).all()
-    )
+    params |= {"start": starts_on, "end": ends_on}
+    children = list((await session.execute(_JOURNAL_CHILDREN, params)).all())
     params = {"class": class_id, "subject": subject_id, "start": starts_on, "end": ends_on}
     lessons = await _JOURNAL.read(session, params)
     child_ids = [int(child.id) for child in children]
-    found = await averages(session, child_ids=child_ids, starts_on=starts_on, ends_on=ends_on, subject_id=subject_id)
+    found = await averages_of_class(
+        session, class_id=class_id, subject_id=subject_id, starts_on=starts_on, ends_on=ends_on
+    )
     return ClassJournal(
         class_id=class_id,
         subject_id=subject_id,
