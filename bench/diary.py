@@ -587,7 +587,10 @@ async def main(args: argparse.Namespace) -> None:
                 requests=args.requests,
                 concurrency=args.concurrency,
             )
-        results += [diary, journal]
+        # what any signed-in request costs before it reads anything: HTTP, GraphQL, the token,
+        # the session and the actor's roles; the reads' own cost is what lies above it
+        floor = await _load("floor: a signed-in { __typename }", "{ __typename }", {}, parent, **run)
+        results += [diary, journal, floor]
 
         marks_round = [0]
 
