@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -165,6 +166,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.services = AppServices(settings=settings, session_factory=create_session_factory(engine), bus=bus)
         log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
+        # What is alive now (modules, the schema, the models, SQLAlchemy's caches) lives as long
+        # as the process: out of the collector's sight, full collections stop walking it again
+        # and again (a journal response allocates enough to set several off).
+        gc.collect()
+        gc.freeze()
         # the delivery dispatcher: sends queued notifications (email, SMS, push) in the background
         dispatcher = None
         if settings.dispatcher_enabled:
