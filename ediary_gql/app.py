@@ -34,6 +34,7 @@ from ediary_gql.events.bus import EventBus
 from ediary_gql.log_config import configure_logging
 from ediary_gql.resolvers.authentication import authenticate
 from ediary_gql.resolvers.loaders import Loaders
+from ediary_gql.resolvers.shared_reads import SharedReads
 from ediary_gql.routes import attachments as attachment_routes
 from ediary_gql.routes import calendar_feed as calendar_feed_routes
 from ediary_gql.schema.root import build_schema
@@ -164,7 +165,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         await bus.connect()
         app.state.engine = engine
-        app.state.services = AppServices(settings=settings, session_factory=create_session_factory(engine), bus=bus)
+        session_factory = create_session_factory(engine)
+        app.state.services = AppServices(
+            settings=settings, session_factory=session_factory, bus=bus, shared_reads=SharedReads(session_factory)
+        )
         log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
         # What is alive now (modules, the schema, the models, SQLAlchemy's caches) lives as long
         # as the process: out of the collector's sight, full collections stop walking it again

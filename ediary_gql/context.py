@@ -15,6 +15,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.errors import DomainError
 from ediary_gql.events.bus import EventBus
 from ediary_gql.resolvers.loaders import Loaders
+from ediary_gql.resolvers.shared_reads import SharedReads
 from ediary_gql.settings import Settings
 
 
@@ -25,6 +26,8 @@ class AppServices:
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
     bus: EventBus
+    # reads shared by every subscriber of the process (per-event checks, single flights)
+    shared_reads: SharedReads
 
 
 @dataclass

@@ -13,10 +13,9 @@ from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.lessons import Lesson
-from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.errors import ErrorCode, ErrorCollector, FieldError
 from ediary_gql.schema.node import pk_of
-from ediary_gql.services import diary_access, sessions
+from ediary_gql.services import diary_access
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -103,20 +102,12 @@ class IdReader:
 
 async def fresh_actor(context: Context, actor: Actor) -> Actor | None:
     """The actor's facts as they are now (wards, memberships, status), for a per-event
-    re-check on a long-lived subscription: the connection's actor was read at connect."""
+    re-check on a long-lived subscription: the connection's actor was read at connect.
+    Read with every other subscriber of the process asking in the same loop turn."""
     if actor.is_system:
         return actor
-    async with context.session_factory() as session:
-        user = await session.get(UserRow, actor.user_id)
-        if user is None:
-            return None
-        return await sessions.load_actor(
-            session,
-            user_id=user.id,
-            session_id=actor.session_id,
-            status=user.status,
-            is_operator=user.is_operator,
-        )
+    current = await context.services.shared_reads.actor(actor.user_id)
+    return None if current is None else dataclasses.replace(current, session_id=actor.session_id)
 
 
 async def event_context(context: Context, actor: Actor) -> Context | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,33 @@ async def assignments_of(session: AsyncSession, teacher_ids: Iterable[int]) -> l
         )
     )
     return [(teacher, (class_id, subject_id)) for teacher, class_id, subject_id in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassStaff:
+    school_id: int
+    teacher_ids: frozenset[int]  # assigned to any subject of the class
+
+
+async def class_staff(session: AsyncSession, class_ids: Iterable[int]) -> dict[int, ClassStaff]:
+    """The school and the teachers of each class that exists, in one statement."""
+    rows = await session.execute(
+        select(SchoolClass.id, SchoolClass.school_id, TeachingAssignment.teacher_id)
+        .outerjoin(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+        .where(SchoolClass.id.in_(list(class_ids)))
+    )
+    schools: dict[int, int] = {}
+    teachers: dict[int, set[int]] = {}
+    for class_id, school_id, teacher_id in rows.all():
+        schools[class_id] = school_id
+        found = teachers.setdefault(class_id, set())
+        if teacher_id is not None:
+            found.add(teacher_id)
+    return {c: ClassStaff(school_id=schools[c], teacher_ids=frozenset(teachers[c])) for c in schools}
+
+
+async def existing_schools(session: AsyncSession, school_ids: Iterable[int]) -> set[int]:
+    return set(await session.scalars(select(School.id).where(School.id.in_(list(school_ids)))))
 
 
 async def is_assigned(session: AsyncSession, *, teacher_id: int, class_id: int, subject_id: int) -> bool:

@@ -1,0 +1,62 @@
+"""Reads shared by every subscriber in this process. When an event wakes N
+subscribers, each must re-check its own authorization and re-read what changed;
+the facts behind those checks (is a session still active, a user's roles, a
+class's school and teachers) are asked for by all N in the same loop turn and
+fetched here in one statement per kind, and what every subscriber re-reads
+alike is computed once per event through `flights`. Only the reads are shared:
+each subscriber still decides for itself, through the policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ediary_gql.auth.actor import Actor
+from ediary_gql.concurrency.batcher import MicroBatcher
+from ediary_gql.concurrency.single_flight import SingleFlight
+from ediary_gql.services import diary_access, sessions
+from ediary_gql.services.diary_access import ClassStaff
+
+
+class SharedReads:
+    """Built once per process, with the session factory; every read opens its own short session."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._sessions = MicroBatcher(self._active_sessions)
+        self._actors = MicroBatcher(self._actors_of)
+        self._classes = MicroBatcher(self._class_staff)
+        self._schools = MicroBatcher(self._existing_schools)
+        self.flights = SingleFlight()
+
+    async def session_active(self, session_id: int) -> bool:
+        """Neither revoked nor expired, read now."""
+        return bool(await self._sessions.load(session_id))
+
+    async def actor(self, user_id: int) -> Actor | None:
+        """The user's facts as they are now (session_id None); None if the user is gone."""
+        return await self._actors.load(user_id)
+
+    async def class_staff(self, class_id: int) -> ClassStaff | None:
+        """The class's school and teachers as they are now; None if the class is gone."""
+        return await self._classes.load(class_id)
+
+    async def school_exists(self, school_id: int) -> bool:
+        return bool(await self._schools.load(school_id))
+
+    async def _active_sessions(self, ids: Sequence[int]) -> Mapping[int, bool]:
+        async with self._session_factory() as session:
+            return dict.fromkeys(await sessions.active_sessions(session, ids), True)
+
+    async def _actors_of(self, ids: Sequence[int]) -> Mapping[int, Actor]:
+        async with self._session_factory() as session:
+            return await sessions.load_actors(session, ids)
+
+    async def _class_staff(self, ids: Sequence[int]) -> Mapping[int, ClassStaff]:
+        async with self._session_factory() as session:
+            return await diary_access.class_staff(session, ids)
+
+    async def _existing_schools(self, ids: Sequence[int]) -> Mapping[int, bool]:
+        async with self._session_factory() as session:
+            return dict.fromkeys(await diary_access.existing_schools(session, ids), True)
