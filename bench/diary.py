@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -673,4 +673,12 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--subscribers", type=int, nargs="*", default=[100, 1000, 5000])
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    asyncio.run(main(parser.parse_args()))
+    # the server's event loop as `ediary-gql serve` runs it: uvicorn takes uvloop where it is installed
+    run: Callable[[Coroutine[Any, Any, None]], None]
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:
+        run = asyncio.run
+    run(main(parser.parse_args()))
