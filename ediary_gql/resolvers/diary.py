@@ -8,7 +8,7 @@ statements (see services/diary.py); Child.averages goes through a loader.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -18,10 +18,12 @@ from ediary_gql.auth import policy
 from ediary_gql.context import Context
 from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.errors import DomainError, ErrorCollector
+from ediary_gql.schema.execution import Prebuilt
 from ediary_gql.schema.node import pk_of
 from ediary_gql.schema.types.child import Child
 from ediary_gql.schema.types.diary import ClassJournal, DiaryDay, SubjectAverage
 from ediary_gql.services import diary as service
+from ediary_gql.services import diary_document
 from ediary_gql.services.averages import SubjectAverage as FoundAverage
 
 Info = strawberry.Info[Context, None]
@@ -68,11 +70,29 @@ async def diary(
     ids = _ids(childId=(child_id, "Child"), subjectId=(subject_id, "Subject"))
     child_pk = ids["childId"]
     assert child_pk is not None  # noqa: S101 - a required argument
-    async with info.context.session_factory() as session:
-        days = await service.diary(
-            session, actor=actor, child_id=child_pk, start=start, end=end, subject_id=ids["subjectId"]
-        )
-    return [DiaryDay.build(day) for day in days]
+    sessions = info.context.session_factory
+    read: dict[str, Any] = {
+        "actor": actor,
+        "child_id": child_pk,
+        "start": start,
+        "end": end,
+        "subject_id": ids["subjectId"],
+    }
+
+    async def objects() -> list[DiaryDay]:
+        async with sessions() as session:
+            days = await service.diary(session, **read)
+        return [DiaryDay.build(day) for day in days]
+
+    if info.context.settings.is_sqlite:
+        return await objects()
+
+    async def document() -> list[dict[str, Any]]:
+        async with sessions() as session:
+            return await diary_document.diary_document(session, **read)
+
+    # PostgreSQL builds the whole diary as JSON when the selection is within what it holds
+    return cast("list[DiaryDay]", Prebuilt(diary_document.SHAPE, document, objects))
 
 
 async def class_journal(

@@ -21,7 +21,8 @@ only skips the work.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
@@ -58,6 +59,20 @@ Plan = Callable[[Any], Any]
 Getter = Callable[[Any], Any]
 
 
+Shape = dict[str, Any] | None  # a document's field names, nested; None for a leaf
+
+
+@dataclass(frozen=True, slots=True)
+class Prebuilt:
+    """What a resolver returns when its data can come two ways: a document already in the
+    response's shape (`shape` names what it holds), or the objects to complete as usual.
+    The selection decides which is read: the document if it holds every selected field."""
+
+    shape: Shape
+    document: Callable[[], Awaitable[Any]]
+    objects: Callable[[], Awaitable[Any]]
+
+
 class _NotPlain(Exception):
     """The value cannot be completed by the plan; the ordinary completion takes over."""
 
@@ -82,6 +97,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
+        if result.__class__ is Prebuilt:
+            return self._complete_prebuilt(return_type, field_details_list, info, path, result, position_context)
         if self._lean and not isinstance(result, Exception):
             plan = self._plan_for(return_type, field_details_list)
             if plan is not None:
@@ -91,24 +108,83 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     pass  # completed the ordinary way below, which locates the problem
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
+    async def _complete_prebuilt(
+        self,
+        return_type: GraphQLOutputType,
+        fields: FieldDetailsList,
+        info: Info,
+        path: Path,
+        result: Prebuilt,
+        position_context: Any,
+    ) -> Any:
+        """The document when it holds every selected field, picked; else the objects, completed."""
+        project = self._cached(
+            result.shape, return_type, fields, lambda: self._projection(return_type, fields, result.shape)
+        )
+        if project is not None:
+            return project(await result.document())
+        completed = self.complete_value(return_type, fields, info, path, await result.objects(), position_context)
+        return await completed if self.is_awaitable(completed) else completed
+
     def _plan_for(self, return_type: GraphQLOutputType, fields: FieldDetailsList) -> Plan | None:
+        return self._cached(None, return_type, fields, lambda: self._plan_value(return_type, fields, top=True))
+
+    def _cached(
+        self, kind: Any, return_type: GraphQLOutputType, fields: FieldDetailsList, make: Callable[[], Plan | None]
+    ) -> Plan | None:
         # The key holds ids; the entry keeps the objects themselves alive, so no id is reused
         # while its entry exists, and `is` confirms the hit.
         if self._shared and all(f.fragment_variable_values is None and f.defer_usage is None for f in fields):
-            nodes: tuple[Any, ...] = (return_type, *(f.node for f in fields))
+            nodes: tuple[Any, ...] = (kind, return_type, *(f.node for f in fields))
             cache = _SHARED_PLANS
         else:
-            nodes = (return_type, fields)
+            nodes = (kind, return_type, fields)
             cache = self._plans
         key = tuple(map(id, nodes))
         found = cache.get(key)
         if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):
             return found[1]
-        plan = self._plan_value(return_type, fields, top=True)
+        plan = make()
         if cache is _SHARED_PLANS and len(cache) >= SHARED_PLANS_MAX:
             cache.pop(next(iter(cache)))
         cache[key] = (nodes, plan)
         return plan
+
+    # -- projections of prebuilt documents ----------------------------------------------------
+
+    def _projection(self, type_: GraphQLOutputType, fields: FieldDetailsList, shape: Shape) -> Plan | None:
+        """Picks the selection (aliases, fragments, __typename) out of a document in `shape`;
+        None if the selection asks for anything the document does not hold."""
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList):
+            item = self._projection(type_.of_type, fields, shape)
+            return None if item is None else _nullable(lambda value: [item(v) for v in value])
+        if not is_object_type(type_) or shape is None:
+            return None
+        collected = self.collect_subfields(type_, fields)
+        if collected.new_defer_usages:
+            return None
+        items: list[str] = []
+        names: dict[str, Any] = {}
+        for key, sub in collected.grouped_field_set.items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                items.append(f"{key!r}: {type_.name!r}")
+                continue
+            if name not in shape or name not in type_.fields:
+                return None
+            if shape[name] is None:  # a leaf, already as the response carries it
+                items.append(f"{key!r}: value[{name!r}]")
+                continue
+            nested = self._projection(type_.fields[name].type, sub, shape[name])
+            if nested is None:
+                return None
+            names[f"_{len(names)}"] = nested
+            items.append(f"{key!r}: _{len(names) - 1}(value[{name!r}])")
+        source = "def pick(value):\n    return {" + ", ".join(items) + "}\n"
+        exec(compile(source, f"<projection of {type_.name}>", "exec"), names)  # noqa: S102 - our own source
+        return _nullable(cast("Plan", names["pick"]))
 
     # -- plans ---------------------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ def _lessons_with_names() -> Select[Any]:
         )
         .join(_subject, _subject.c.id == _lesson.c.subject_id)
         .join(_user, _user.c.id == _lesson.c.teacher_id)
-        .order_by(_lesson.c.date, _lesson.c.start_time)
+        .order_by(_lesson.c.date, _lesson.c.start_time, _lesson.c.id)
     )
 
 
@@ -252,6 +252,24 @@ def check_range(start: dt.date, end: dt.date) -> None:
         )
 
 
+async def may_read_diary(session: AsyncSession, *, actor: Actor, params: dict[str, Any]) -> bool:
+    """FORBIDDEN unless the actor may read the child's diary; False if the child was in
+    no class in the range (nothing to read). One statement: the child's enrolments."""
+    start, end = params["start"], params["end"]
+    check_range(start, end)
+    enrolments = (await session.execute(_ENROLMENTS, params)).all()
+    in_range = [e for e in enrolments if e[1] <= end and (e[2] is None or e[2] >= start)]
+    allowed = policy.can_read_diary(
+        actor,
+        child_id=params["child"],
+        school_ids=frozenset(int(e[3]) for e in enrolments),
+        teaches_class=any(bool(e[4]) for e in in_range),
+    )
+    if not allowed:
+        raise forbidden("Нет доступа к дневнику этого ребёнка")
+    return bool(in_range)
+
+
 async def diary(
     session: AsyncSession,
     *,
@@ -262,20 +280,8 @@ async def diary(
     subject_id: int | None = None,
 ) -> list[DiaryDay]:
     """The child's diary, day by day (days with lessons only), in lesson order."""
-    check_range(start, end)
     params = {"child": child_id, "actor": actor.user_id, "start": start, "end": end, "subject": subject_id}
-    # 1. access facts
-    enrolments = (await session.execute(_ENROLMENTS, params)).all()
-    in_range = [e for e in enrolments if e[1] <= end and (e[2] is None or e[2] >= start)]
-    allowed = policy.can_read_diary(
-        actor,
-        child_id=child_id,
-        school_ids=frozenset(int(e[3]) for e in enrolments),
-        teaches_class=any(bool(e[4]) for e in in_range),
-    )
-    if not allowed:
-        raise forbidden("Нет доступа к дневнику этого ребёнка")
-    if not in_range:
+    if not await may_read_diary(session, actor=actor, params=params):
         return []
     # 2–5. lessons of the child's class(es) while enrolled, with subject and teacher names;
     # their homework with this child's done state, the child's grades and attendance
