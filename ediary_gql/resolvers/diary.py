@@ -100,15 +100,27 @@ async def class_journal(
 ) -> ClassJournal:
     actor = policy.require_actor(info.context.actor)
     ids = _ids(classId=(class_id, "SchoolClass"), subjectId=(subject_id, "Subject"), periodId=(period_id, "Period"))
-    async with info.context.session_factory() as session:
-        journal = await service.class_journal(
-            session,
-            actor=actor,
-            class_id=ids["classId"] or 0,
-            subject_id=ids["subjectId"] or 0,
-            period_id=ids["periodId"] or 0,
-        )
-    return ClassJournal.build(journal)
+    sessions = info.context.session_factory
+    read: dict[str, Any] = {
+        "actor": actor,
+        "class_id": ids["classId"] or 0,
+        "subject_id": ids["subjectId"] or 0,
+        "period_id": ids["periodId"] or 0,
+    }
+
+    async def objects() -> ClassJournal:
+        async with sessions() as session:
+            return ClassJournal.build(await service.class_journal(session, **read))
+
+    if info.context.settings.is_sqlite:
+        return await objects()
+
+    async def document() -> dict[str, Any]:
+        async with sessions() as session:
+            return await diary_document.journal_document(session, **read)
+
+    # PostgreSQL builds the whole journal as JSON when the selection is within what it holds
+    return cast("ClassJournal", Prebuilt(diary_document.JOURNAL_SHAPE, document, objects))
 
 
 async def child_averages(info: Info, child_id: int, period_id: relay.GlobalID) -> list[SubjectAverage]:

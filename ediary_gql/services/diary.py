@@ -292,11 +292,11 @@ async def diary(
     return [DiaryDay(date=day, lessons=items) for day, items in days.items()]
 
 
-async def class_journal(
+async def journal_params(
     session: AsyncSession, *, actor: Actor, class_id: int, subject_id: int, period_id: int
-) -> ClassJournal:
-    """The grid of a class × subject over a period: children, lessons, every grade
-    and attendance mark at those lessons, and each child's averages in the subject."""
+) -> dict[str, Any]:
+    """The journal's access check and ids (FORBIDDEN, NOT_FOUND naming the argument), and its
+    statements' parameters: class, subject, the period's first and last days. One statement."""
     params: dict[str, Any] = {"class": class_id, "subject": subject_id, "period": period_id, "actor": actor.user_id}
     facts = (await session.execute(_JOURNAL_FACTS, params)).first()
     if facts is None:
@@ -310,9 +310,17 @@ async def class_journal(
     if period_year_id != year_id:
         errors.add("periodId", ErrorCode.NOT_FOUND, "Период не найден в учебном году класса")
     errors.raise_if_any()
-    params |= {"start": starts_on, "end": ends_on}
+    return params | {"start": starts_on, "end": ends_on}
+
+
+async def class_journal(
+    session: AsyncSession, *, actor: Actor, class_id: int, subject_id: int, period_id: int
+) -> ClassJournal:
+    """The grid of a class × subject over a period: children, lessons, every grade
+    and attendance mark at those lessons, and each child's averages in the subject."""
+    params = await journal_params(session, actor=actor, class_id=class_id, subject_id=subject_id, period_id=period_id)
+    starts_on, ends_on = params["start"], params["end"]
     children = list((await session.execute(_JOURNAL_CHILDREN, params)).all())
-    params = {"class": class_id, "subject": subject_id, "start": starts_on, "end": ends_on}
     lessons = await _JOURNAL.read(session, params)
     child_ids = [int(child.id) for child in children]
     found = await averages_of_class(
