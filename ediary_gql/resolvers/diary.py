@@ -87,12 +87,12 @@ async def diary(
     if info.context.settings.is_sqlite:
         return await objects()
 
-    async def document() -> list[dict[str, Any]]:
+    async def document(sql: str) -> list[Any]:
         async with sessions() as session:
-            return await diary_document.diary_document(session, **read)
+            return await diary_document.diary_document(session, sql, **read)
 
-    # PostgreSQL builds the whole diary as JSON when the selection is within what it holds
-    return cast("list[DiaryDay]", Prebuilt(diary_document.SHAPE, document, objects))
+    # PostgreSQL builds the diary as the response's JSON when every selected field has SQL
+    return cast("list[DiaryDay]", Prebuilt(diary_document.DIARY, document, objects))
 
 
 async def class_journal(
@@ -115,12 +115,12 @@ async def class_journal(
     if info.context.settings.is_sqlite:
         return await objects()
 
-    async def document() -> dict[str, Any]:
+    async def document(sql: str) -> dict[str, Any]:
         async with sessions() as session:
-            return await diary_document.journal_document(session, **read)
+            return await diary_document.journal_document(session, sql, **read)
 
-    # PostgreSQL builds the whole journal as JSON when the selection is within what it holds
-    return cast("ClassJournal", Prebuilt(diary_document.JOURNAL_SHAPE, document, objects))
+    # PostgreSQL builds the journal as the response's JSON when every selected field has SQL
+    return cast("ClassJournal", Prebuilt(diary_document.JOURNAL, document, objects))
 
 
 async def child_averages(info: Info, child_id: int, period_id: relay.GlobalID) -> list[SubjectAverage]:

@@ -21,6 +21,7 @@ only skips the work.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -52,6 +53,8 @@ from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
+from ediary_gql.db.json_shapes import SqlNested
+
 DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 
 Info = GraphQLResolveInfo[Any]
@@ -59,18 +62,20 @@ Plan = Callable[[Any], Any]
 Getter = Callable[[Any], Any]
 
 
-Shape = dict[str, Any] | None  # a document's field names, nested; None for a leaf
-
-
 @dataclass(frozen=True, slots=True)
 class Prebuilt:
-    """What a resolver returns when its data can come two ways: a document already in the
-    response's shape (`shape` names what it holds), or the objects to complete as usual.
-    The selection decides which is read: the document if it holds every selected field."""
+    """What a resolver returns when its data can come two ways: as the response itself,
+    JSON built by the database from SQL rendered for the selection (`root`; `document`
+    runs it after its own checks), or as objects to complete as usual. The selection
+    decides: SQL when every selected field has an expression in `root`."""
 
-    shape: Shape
-    document: Callable[[], Awaitable[Any]]
+    root: SqlNested
+    document: Callable[[str], Awaitable[Any]]
     objects: Callable[[], Awaitable[Any]]
+
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
+_MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 
 
 class _NotPlain(Exception):
@@ -117,12 +122,10 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Prebuilt,
         position_context: Any,
     ) -> Any:
-        """The document when it holds every selected field, picked; else the objects, completed."""
-        project = self._cached(
-            result.shape, return_type, fields, lambda: self._projection(return_type, fields, result.shape)
-        )
-        if project is not None:
-            return project(await result.document())
+        """The database's JSON when the selection renders as SQL; else the objects, completed."""
+        sql = self._cached(result.root, return_type, fields, lambda: self._render(result.root, return_type, fields))
+        if sql is not None:
+            return await result.document(cast("str", sql))
         completed = self.complete_value(return_type, fields, info, path, await result.objects(), position_context)
         return await completed if self.is_awaitable(completed) else completed
 
@@ -150,41 +153,37 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cache[key] = (nodes, plan)
         return plan
 
-    # -- projections of prebuilt documents ----------------------------------------------------
+    # -- SQL rendered for a selection ---------------------------------------------------------
 
-    def _projection(self, type_: GraphQLOutputType, fields: FieldDetailsList, shape: Shape) -> Plan | None:
-        """Picks the selection (aliases, fragments, __typename) out of a document in `shape`;
-        None if the selection asks for anything the document does not hold."""
-        if isinstance(type_, GraphQLNonNull):
-            type_ = type_.of_type
-        if isinstance(type_, GraphQLList):
-            item = self._projection(type_.of_type, fields, shape)
-            return None if item is None else _nullable(lambda value: [item(v) for v in value])
-        if not is_object_type(type_) or shape is None:
+    def _render(self, nested: SqlNested, type_: GraphQLOutputType, fields: FieldDetailsList) -> Any:
+        """`nested` with the selection's json_build_object in place (response keys: aliases
+        and __typename included); None if a selected field has no SQL expression."""
+        named = get_named_type(type_)
+        if not is_object_type(named):
             return None
-        collected = self.collect_subfields(type_, fields)
-        if collected.new_defer_usages:
+        collected = self.collect_subfields(named, fields)
+        if collected.new_defer_usages or len(collected.grouped_field_set) > _MAX_PAIRS:
             return None
-        items: list[str] = []
-        names: dict[str, Any] = {}
+        pairs: list[str] = []
         for key, sub in collected.grouped_field_set.items():
             name = sub[0].node.name.value
+            if not _NAME.match(key):  # GraphQL names only: they go into SQL as string literals
+                return None
             if name == "__typename":
-                items.append(f"{key!r}: {type_.name!r}")
+                pairs.append(f"'{key}', '{named.name}'")
                 continue
-            if name not in shape or name not in type_.fields:
+            field = named.fields.get(name)
+            spec = nested.of.fields.get(name)
+            if field is None or spec is None or field.args:
                 return None
-            if shape[name] is None:  # a leaf, already as the response carries it
-                items.append(f"{key!r}: value[{name!r}]")
+            if isinstance(spec, str):
+                pairs.append(f"'{key}', {spec}")
                 continue
-            nested = self._projection(type_.fields[name].type, sub, shape[name])
-            if nested is None:
+            inner = self._render(spec, field.type, sub)
+            if inner is None:
                 return None
-            names[f"_{len(names)}"] = nested
-            items.append(f"{key!r}: _{len(names) - 1}(value[{name!r}])")
-        source = "def pick(value):\n    return {" + ", ".join(items) + "}\n"
-        exec(compile(source, f"<projection of {type_.name}>", "exec"), names)  # noqa: S102 - our own source
-        return _nullable(cast("Plan", names["pick"]))
+            pairs.append(f"'{key}', {inner}")
+        return nested.template.replace("{object}", f"json_build_object({', '.join(pairs)})")
 
     # -- plans ---------------------------------------------------------------------------------
 
