@@ -254,3 +254,22 @@ async def test_child_averages_are_refused_to_those_who_see_only_the_card(
 
     assert body["data"]["child"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_diary_follows_include_and_skip_per_request(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a week of lessons
+    world = await build_school(session, children=1, weeks=1)
+    parent = await token(gql, world.parent)
+    query = """
+    query($c: ID!, $from: Date!, $to: Date!, $t: Boolean!) {
+      diary(childId: $c, from: $from, to: $to) { date lessons { lesson { id topic @include(if: $t) } } }
+    }"""
+    variables = {"c": gid("Child", world.children[0].id), **_week()}
+
+    # when the same document is read with the topic included, then skipped
+    shown = await gql.data(query, {**variables, "t": True}, token=parent)
+    hidden = await gql.data(query, {**variables, "t": False}, token=parent)
+
+    # then each answer follows its own variables
+    assert all("topic" in item["lesson"] for day in shown["diary"] for item in day["lessons"])
+    assert all(set(item["lesson"]) == {"id"} for day in hidden["diary"] for item in day["lessons"])
