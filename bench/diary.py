@@ -85,7 +85,9 @@ query($c: ID!, $s: ID!, $p: ID!) {
 MARK = """
 mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { field code message } } }
 """
-SUMMARY = "subscription($c: ID!, $d: Date!) { attendanceSummary(classId: $c, date: $d) { __typename } }"
+SUMMARY = """subscription($c: ID!, $d: Date!) {
+  attendanceSummary(classId: $c, date: $d) { counts { present absent late excused sick unmarked } }
+}"""
 
 # The limits: the same rows, PostgreSQL building the JSON.
 DIARY_SQL = """
@@ -410,7 +412,8 @@ def _raise_nofile(limit: int) -> None:
 async def _fan_out(
     http: httpx.AsyncClient, ws_url: str, token: str, scene: Scene, services: AppServices, n: int, round_no: int
 ) -> tuple[int, float | None]:
-    """N subscribers in a child process; one markAttendance; ms until the last one heard it."""
+    """N subscribers in a child process; one markAttendance; ms until the last one has the new summary."""
+    status = "EXCUSED" if round_no % 2 else "SICK"  # never the marks already there: a change is published
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -422,6 +425,8 @@ async def _fan_out(
                 "n": n,
                 "classId": to_base64("SchoolClass", scene.class_id),
                 "date": scene.lesson_date.isoformat(),
+                # the new summary: at least the whole class with the new status
+                "expect": {"status": status.lower(), "at_least": len(scene.children)},
             }
         ),
         stdout=subprocess.PIPE,
@@ -438,7 +443,6 @@ async def _fan_out(
         if services.bus.subscriber_count(channel) >= n:
             break
         await asyncio.sleep(0.05)
-    status = "EXCUSED" if round_no % 2 else "SICK"  # never the marks already there: a change is published
     marks = [{"childId": to_base64("Child", c), "status": status} for c in scene.children]
     sent = time.time()
     response = await http.post(
@@ -462,6 +466,8 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
     _raise_nofile(spec["n"] * 2 + 256)
     n: int = spec["n"]
     heard: list[float] = []
+    failed: list[dict[str, Any]] = []
+    expect: dict[str, Any] = spec["expect"]
     opened: list[Any] = []
     subscribed = [0]
     go = asyncio.Event()
@@ -478,8 +484,13 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
             message = json.loads(await conn.recv())
             if message["type"] == "ping":
                 await conn.send(json.dumps({"type": "pong"}))
-            elif message["type"] in ("next", "error", "complete"):
-                heard.append(time.time())
+            elif message["type"] == "next":
+                counts = ((message["payload"].get("data") or {}).get("attendanceSummary") or {}).get("counts") or {}
+                if counts.get(expect["status"], 0) >= expect["at_least"]:
+                    heard.append(time.time())
+                    return
+            elif message["type"] in ("error", "complete"):
+                failed.append(message)
                 return
 
     async def subscribe() -> Any:
@@ -519,6 +530,8 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
     go.set()
     print("READY", flush=True)
     await asyncio.wait(tasks, timeout=60)
+    if failed:
+        print(f"{len(failed)} subscriptions ended instead: {failed[0]}", file=sys.stderr, flush=True)
     print(json.dumps({"received": len(heard), "last": max(heard) if heard else None}), flush=True)
     for task in tasks:
         task.cancel()
