@@ -7,15 +7,21 @@ and it costs far more than the SQL behind them. Most of those fields are
 plain data: attributes of objects a resolver has already built, with no
 arguments, no resolver of their own and no field extension (permissions).
 
-`LeanExecutionContext` compiles, once per request and selection, a plan for
-each value whose whole selection is plain data, and completes it by walking
-the objects directly. A selection that reaches any field with a resolver,
+`LeanExecutionContext` compiles a plan for each value whose whole selection is
+plain data (one generated function per object selection, kept across requests
+when the document has no @skip/@include), and completes it by walking the
+objects directly. A selection that reaches any field with a resolver,
 arguments, an abstract type or a deferred fragment gets no plan and is
 completed the ordinary way, field by field. So does any value the plan cannot
 complete as such (a null where the schema says non-null, a value of another
 type, a scalar that does not serialize): the ordinary completion then reports
 it exactly where it happened. Either way the response is the same; the plan
 only skips the work.
+
+A resolver may also return `Prebuilt`: SQL describing each field it can
+answer (db/json_shapes.py). If the selection is within it, the selection is
+rendered into one statement whose JSON is the value itself; if not, the
+resolver's objects are completed as above.
 """
 
 from __future__ import annotations
@@ -59,7 +65,6 @@ DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's
 
 Info = GraphQLResolveInfo[Any]
 Plan = Callable[[Any], Any]
-Getter = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +128,9 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """The database's JSON when the selection renders as SQL; else the objects, completed."""
-        sql = self._cached(result.root, return_type, fields, lambda: self._render(result.root, return_type, fields))
+        sql = None
+        if self._lean:  # middleware would see none of the fields the SQL answers
+            sql = self._cached(result.root, return_type, fields, lambda: self._render(result.root, return_type, fields))
         if sql is not None:
             return await result.document(cast("str", sql))
         completed = self.complete_value(return_type, fields, info, path, await result.objects(), position_context)
