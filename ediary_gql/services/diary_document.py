@@ -46,71 +46,48 @@ def _one(of: SqlObject) -> SqlNested:
     return SqlNested("{object}", of)
 
 
-def _lesson(a: str) -> SqlObject:
+def _entity(type_name: str, a: str, columns: dict[str, str], **computed: str) -> SqlObject:
+    """A node of alias `a`: its global ID, plain columns by field name, computed expressions."""
     return SqlObject(
-        {
-            "id": _gid("Lesson", f"{a}.id"),
-            "date": f"{a}.date",
-            "startTime": _TIME.format(f"{a}.start_time"),
-            "endTime": _TIME.format(f"{a}.end_time"),
-            "lessonNumber": f"{a}.lesson_number",
-            "room": f"{a}.room",
-            "topic": f"{a}.topic",
-            "status": f"{a}.status",
-        }
+        {"id": _gid(type_name, f"{a}.id"), **{field: f"{a}.{column}" for field, column in columns.items()}, **computed}
+    )
+
+
+def _lesson(a: str) -> SqlObject:
+    return _entity(
+        "Lesson",
+        a,
+        {"date": "date", "lessonNumber": "lesson_number", "room": "room", "topic": "topic", "status": "status"},
+        startTime=_TIME.format(f"{a}.start_time"),
+        endTime=_TIME.format(f"{a}.end_time"),
     )
 
 
 def _subject(a: str) -> SqlObject:
-    return SqlObject(
-        {
-            "id": _gid("Subject", f"{a}.id"),
-            "name": f"{a}.name",
-            "shortName": f"{a}.short_name",
-            "sourcedId": f"{a}.external_id",
-        }
-    )
+    return _entity("Subject", a, {"name": "name", "shortName": "short_name", "sourcedId": "external_id"})
 
 
 def _grade(a: str) -> SqlObject:
-    return SqlObject(
-        {
-            "id": _gid("Grade", f"{a}.id"),
-            "value": f"{a}.value",
-            "numericValue": f"{a}.numeric_value",
-            "kind": f"{a}.kind",
-            "weight": f"{a}.weight::text",
-            "comment": f"{a}.comment",
-            "gradedOn": f"{a}.graded_on",
-            "isDeleted": f"({a}.deleted_at IS NOT NULL)",
-        }
+    return _entity(
+        "Grade",
+        a,
+        {"value": "value", "numericValue": "numeric_value", "kind": "kind", "comment": "comment"},
+        weight=f"{a}.weight::text",
+        gradedOn=f"{a}.graded_on",
+        isDeleted=f"({a}.deleted_at IS NOT NULL)",
     )
 
 
 def _attendance(a: str) -> SqlObject:
-    return SqlObject(
-        {
-            "id": _gid("Attendance", f"{a}.id"),
-            "status": f"{a}.status",
-            "minutesLate": f"{a}.minutes_late",
-            "reason": f"{a}.reason",
-        }
-    )
+    return _entity("Attendance", a, {"status": "status", "minutesLate": "minutes_late", "reason": "reason"})
+
+
+_NAMES = {"lastName": "last_name", "firstName": "first_name", "middleName": "middle_name"}
 
 
 def _child(a: str) -> SqlObject:
-    return SqlObject(
-        {
-            "id": _gid("Child", f"{a}.id"),
-            "lastName": f"{a}.last_name",
-            "firstName": f"{a}.first_name",
-            "middleName": f"{a}.middle_name",
-            "birthDate": f"{a}.birth_date",
-            "sex": f"{a}.sex",
-            "citizenship": f"{a}.citizenship",
-            "fullName": _full_name(a),
-        }
-    )
+    columns = {**_NAMES, "birthDate": "birth_date", "sex": "sex", "citizenship": "citizenship"}
+    return _entity("Child", a, columns, fullName=_full_name(a))
 
 
 def _grades_of(lesson: str, child: str) -> SqlNested:
@@ -133,17 +110,7 @@ _DIARY_LESSON = SqlObject(
     {
         "lesson": _one(_lesson("l")),
         "subject": _one(_subject("s")),
-        "teacher": _one(
-            SqlObject(
-                {
-                    "id": _gid("User", "u.id"),
-                    "lastName": "u.last_name",
-                    "firstName": "u.first_name",
-                    "middleName": "u.middle_name",
-                    "fullName": _full_name("u"),
-                }
-            )
-        ),
+        "teacher": _one(_entity("User", "u", _NAMES, fullName=_full_name("u"))),
         "homework": SqlNested(
             "(SELECT coalesce(json_agg({object} ORDER BY h.id), '[]') FROM homeworks h WHERE h.lesson_id = l.id)",
             SqlObject(
@@ -151,14 +118,15 @@ _DIARY_LESSON = SqlObject(
                     "isDone": "EXISTS (SELECT 1 FROM homework_completions hc "
                     "WHERE hc.homework_id = h.id AND hc.child_id = :child)",
                     "homework": _one(
-                        SqlObject(
+                        _entity(
+                            "Homework",
+                            "h",
                             {
-                                "id": _gid("Homework", "h.id"),
-                                "text": "h.text",
-                                "publishedOn": "h.published_on",
-                                "dueOn": "h.due_on",
-                                "expectedMinutes": "h.expected_minutes",
-                            }
+                                "text": "text",
+                                "publishedOn": "published_on",
+                                "dueOn": "due_on",
+                                "expectedMinutes": "expected_minutes",
+                            },
                         )
                     ),
                 }
