@@ -228,11 +228,20 @@ async def test_others_may_not_review(gql: GraphQLClient, session: AsyncSession) 
 async def test_the_queue_oldest_due_first_with_filters(gql: GraphQLClient, session: AsyncSession) -> None:
     world = await make_world(session, gql)
     today = dt.date.today()
+    # names fixed, not made up: a made-up "Смирнова" would match the name search below
     late = await make_application(
-        session, school_id=world.school.id, status=ApplicationStatus.IN_REVIEW, due_on=today - dt.timedelta(days=3)
+        session,
+        school_id=world.school.id,
+        status=ApplicationStatus.IN_REVIEW,
+        due_on=today - dt.timedelta(days=3),
+        child_last_name="Иванов",
     )
     soon = await make_application(
-        session, school_id=world.school.id, status=ApplicationStatus.SUBMITTED, due_on=today + dt.timedelta(days=1)
+        session,
+        school_id=world.school.id,
+        status=ApplicationStatus.SUBMITTED,
+        due_on=today + dt.timedelta(days=1),
+        child_last_name="Петров",
     )
     later = await make_application(
         session,
@@ -242,7 +251,11 @@ async def test_the_queue_oldest_due_first_with_filters(gql: GraphQLClient, sessi
         child_last_name="Смирнов",
     )
     done = await make_application(
-        session, school_id=world.school.id, status=ApplicationStatus.REJECTED, due_on=today - dt.timedelta(days=9)
+        session,
+        school_id=world.school.id,
+        status=ApplicationStatus.REJECTED,
+        due_on=today - dt.timedelta(days=9),
+        child_last_name="Сидоров",
     )
     await make_application(session, school_id=world.school.id)  # a draft: not the school's yet
     await make_application(session, status=ApplicationStatus.SUBMITTED)  # another school's
