@@ -157,7 +157,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, echo=settings.sql_echo)
+        engine = create_engine(
+            settings.database_url,
+            echo=settings.sql_echo,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         bus = EventBus(
             settings.broadcast_url,
             queue_size=settings.subscriber_queue_size,

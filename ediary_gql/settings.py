@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./ediary.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
+    database_pool_size: int = Field(
+        default=20, gt=0, le=500, description="PostgreSQL connections each server process keeps open"
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, le=500, description="Connections opened beyond the pool in a burst, closed after use"
+    )
     broadcast_namespace: str = Field(
         default="", max_length=64, description="Prefix of every event channel, for deployments sharing one Redis"
     )

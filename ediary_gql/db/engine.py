@@ -41,13 +41,17 @@ def _sqlite_begin(conn: Connection) -> None:
         dbapi.isolation_level = ""  # the driver's own deferred BEGIN before writes
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 10) -> AsyncEngine:
+    """The engine of either backend. On PostgreSQL, `pool_size` connections stay open: a
+    burst beyond them opens (and then closes) up to `max_overflow` more, each a new
+    backend with its statements to prepare again, so the pool should cover the usual
+    number of requests in flight."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
     event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
     event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine

@@ -1,6 +1,9 @@
-"""Pooled PostgreSQL connections: pinged only after sitting idle, and replaced when dead."""
+"""Pooled PostgreSQL connections: kept through bursts the pool covers, pinged only after
+sitting idle, and replaced when dead."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import text
@@ -46,5 +49,31 @@ async def test_a_connection_used_moments_ago_is_not_pinged(settings: Settings) -
         # the same connection, and nothing sent but the statement itself
         assert second == first
         assert counter.count == 1, counter.statements
+    finally:
+        await engine.dispose()
+
+
+async def test_a_burst_the_pool_covers_reuses_its_connections(settings: Settings) -> None:
+    engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
+    factory = create_session_factory(engine)
+
+    async def burst(n: int) -> set[int]:
+        async def hold() -> int:
+            async with factory() as session:
+                pid = int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+                await asyncio.sleep(0.05)  # all n in flight together
+                return pid
+
+        return set(await asyncio.gather(*(hold() for _ in range(n))))
+
+    try:
+        first = await burst(4)
+        assert len(first) == 4
+        # the same four backends serve the next burst: none was closed and opened again
+        assert await burst(4) == first
+        # a burst beyond the pool opens overflow connections, which do not stay
+        wider = await burst(6)
+        assert len(wider) == 6
+        assert engine.pool.checkedin() == 4  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
