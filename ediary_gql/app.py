@@ -28,7 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from ediary_gql.auth import passwords
 from ediary_gql.context import AppServices, Context
-from ediary_gql.db.engine import create_engine, create_session_factory
+from ediary_gql.db.engine import create_engine, create_read_session_factory, create_session_factory
 from ediary_gql.errors import DomainError
 from ediary_gql.events.bus import EventBus
 from ediary_gql.log_config import configure_logging
@@ -56,7 +56,7 @@ class GraphQLView(GraphQL[Context, None]):
             services=services,
             request=request,
             response=response,
-            loaders=Loaders(services.session_factory),
+            loaders=Loaders(services.read_session_factory),
             request_id=request.scope.get("request_id") or uuid.uuid4().hex,
         )
         if isinstance(request, Request):
@@ -170,9 +170,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         await bus.connect()
         app.state.engine = engine
-        session_factory = create_session_factory(engine)
+        session_factory, read_session_factory = create_session_factory(engine), create_read_session_factory(engine)
         app.state.services = AppServices(
-            settings=settings, session_factory=session_factory, bus=bus, shared_reads=SharedReads(session_factory)
+            settings=settings,
+            session_factory=session_factory,
+            read_session_factory=read_session_factory,
+            bus=bus,
+            shared_reads=SharedReads(read_session_factory),
         )
         log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
         # What is alive now (modules, the schema, the models, SQLAlchemy's caches) lives as long

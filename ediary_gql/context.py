@@ -25,6 +25,8 @@ class AppServices:
 
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
+    # sessions for reads only: no transaction round trips on PostgreSQL (db/engine.py)
+    read_session_factory: async_sessionmaker[AsyncSession]
     bus: EventBus
     # reads shared by every subscriber of the process (per-event checks, single flights)
     shared_reads: SharedReads
@@ -51,6 +53,10 @@ class Context:
         return self.services.session_factory
 
     @property
+    def read_session_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self.services.read_session_factory
+
+    @property
     def actor(self) -> Actor | None:
         """The signed-in actor, None if anonymous; a bad token raises its error."""
         if self.auth_error is not None:
@@ -72,4 +78,4 @@ class Context:
 
     def fresh_loaders(self) -> Loaders:
         """New loaders, e.g. for each event of a long-lived subscription."""
-        return Loaders(self.session_factory)
+        return Loaders(self.read_session_factory)

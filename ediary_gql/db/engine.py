@@ -79,3 +79,13 @@ def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Poo
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions that only read. On PostgreSQL each of their statements runs on its own
+    (autocommit): no BEGIN and ROLLBACK round trips around a read of a statement or two,
+    which READ COMMITTED would show no more consistently anyway (each statement takes
+    its own snapshot). On SQLite, the ordinary sessions."""
+    if engine.dialect.name == "sqlite":
+        return create_session_factory(engine)
+    return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))

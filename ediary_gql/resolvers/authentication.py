@@ -18,7 +18,7 @@ async def authenticate(context: Context, authorization: str | None) -> None:
         if token is None:
             context.set_actor(None)
             return
-        async with context.session_factory() as session:
+        async with context.read_session_factory() as session:
             actor = await sessions.authenticate(session, settings=context.settings, token=token)
         context.set_actor(actor)
     except DomainError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, cast
 
+import orjson
 import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
@@ -44,7 +45,7 @@ def _ids(**given: tuple[relay.GlobalID | None, str]) -> dict[str, int | None]:
 
 async def my_children(info: Info) -> list[Child]:
     actor = policy.require_actor(info.context.actor)
-    async with info.context.session_factory() as session:
+    async with info.context.read_session_factory() as session:
         ids = await service.my_children(session, actor=actor)
     rows = await info.context.loaders.by_id(ChildRow).load_many(ids)
     return [Child.from_row(row) for row in rows if row is not None]
@@ -70,7 +71,7 @@ async def diary(
     ids = _ids(childId=(child_id, "Child"), subjectId=(subject_id, "Subject"))
     child_pk = ids["childId"]
     assert child_pk is not None  # noqa: S101 - a required argument
-    sessions = info.context.session_factory
+    sessions = info.context.read_session_factory
     read: dict[str, Any] = {
         "actor": actor,
         "child_id": child_pk,
@@ -87,7 +88,7 @@ async def diary(
     if info.context.settings.is_sqlite:
         return await objects()
 
-    async def document(sql: str) -> list[Any]:
+    async def document(sql: str) -> orjson.Fragment:
         async with sessions() as session:
             return await diary_document.diary_document(session, sql, **read)
 
@@ -100,7 +101,7 @@ async def class_journal(
 ) -> ClassJournal:
     actor = policy.require_actor(info.context.actor)
     ids = _ids(classId=(class_id, "SchoolClass"), subjectId=(subject_id, "Subject"), periodId=(period_id, "Period"))
-    sessions = info.context.session_factory
+    sessions = info.context.read_session_factory
     read: dict[str, Any] = {
         "actor": actor,
         "class_id": ids["classId"] or 0,
@@ -115,7 +116,7 @@ async def class_journal(
     if info.context.settings.is_sqlite:
         return await objects()
 
-    async def document(sql: str) -> dict[str, Any]:
+    async def document(sql: str) -> orjson.Fragment:
         async with sessions() as session:
             return await diary_document.journal_document(session, sql, **read)
 
@@ -130,7 +131,7 @@ async def child_averages(info: Info, child_id: int, period_id: relay.GlobalID) -
     context = info.context
 
     async def batch(keys: list[tuple[int, int]]) -> list[list[FoundAverage] | DomainError]:
-        async with context.session_factory() as session:
+        async with context.read_session_factory() as session:
             return await service.averages_for(session, actor=actor, keys=keys)
 
     loader: DataLoader[tuple[int, int], list[FoundAverage]] = context.loaders.get(

@@ -7,9 +7,10 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db import engine as engine_module
-from ediary_gql.db.engine import create_engine, create_session_factory
+from ediary_gql.db.engine import create_engine, create_read_session_factory, create_session_factory
 from ediary_gql.settings import Settings
 from tests.support import StatementCounter
 
@@ -75,5 +76,25 @@ async def test_a_burst_the_pool_covers_reuses_its_connections(settings: Settings
         wider = await burst(6)
         assert len(wider) == 6
         assert engine.pool.checkedin() == 4  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def _in_transaction(session: AsyncSession) -> bool:
+    """What the server last reported: inside a transaction block or idle outside one."""
+    await session.execute(text("SELECT 1"))
+    raw = await (await session.connection()).get_raw_connection()
+    return bool(raw.driver_connection.is_in_transaction())  # type: ignore[union-attr]
+
+
+async def test_read_sessions_send_no_transaction_round_trips(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_read_session_factory(engine)() as session:
+            assert await _in_transaction(session) is False
+        async with create_session_factory(engine)() as session:
+            assert await _in_transaction(session) is True
+            # on the very connection the read session used (none other is idle in the pool)
+            assert engine.pool.checkedin() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
