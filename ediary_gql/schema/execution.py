@@ -71,8 +71,9 @@ Plan = Callable[[Any], Any]
 class Prebuilt:
     """What a resolver returns when its data can come two ways: as the response itself,
     JSON built by the database from SQL rendered for the selection (`root`; `document`
-    runs it after its own checks), or as objects to complete as usual. The selection
-    decides: SQL when every selected field has an expression in `root`."""
+    runs it after its own checks and gives the JSON text as an `orjson.Fragment`, which
+    the response's encoder embeds as it is), or as objects to complete as usual. The
+    selection decides: SQL when every selected field has an expression in `root`."""
 
     root: SqlNested
     document: Callable[[str], Awaitable[Any]]

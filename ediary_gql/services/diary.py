@@ -15,7 +15,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    ScalarSelect,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
@@ -255,9 +270,14 @@ def check_range(start: dt.date, end: dt.date) -> None:
 async def may_read_diary(session: AsyncSession, *, actor: Actor, params: dict[str, Any]) -> bool:
     """FORBIDDEN unless the actor may read the child's diary; False if the child was in
     no class in the range (nothing to read). One statement: the child's enrolments."""
+    check_range(params["start"], params["end"])
+    return diary_access(actor, params, (await session.execute(_ENROLMENTS, params)).all())
+
+
+def diary_access(actor: Actor, params: dict[str, Any], enrolments: Sequence[Sequence[Any]]) -> bool:
+    """The decision of `may_read_diary` over the child's enrolments as `_ENROLMENTS` reads
+    them: (class, first day, last day or None, school, whether the actor teaches the class)."""
     start, end = params["start"], params["end"]
-    check_range(start, end)
-    enrolments = (await session.execute(_ENROLMENTS, params)).all()
     in_range = [e for e in enrolments if e[1] <= end and (e[2] is None or e[2] >= start)]
     allowed = policy.can_read_diary(
         actor,
@@ -268,6 +288,14 @@ async def may_read_diary(session: AsyncSession, *, actor: Actor, params: dict[st
     if not allowed:
         raise forbidden("Нет доступа к дневнику этого ребёнка")
     return bool(in_range)
+
+
+def enrolments_as_json() -> ScalarSelect[Any]:
+    """`_ENROLMENTS` as the text of one JSON array of arrays (PostgreSQL), for a statement
+    that reads the access facts beside what they guard; dates come as ISO strings."""
+    rows = _ENROLMENTS.subquery("enrolment_facts")
+    as_json = func.coalesce(func.json_agg(func.json_build_array(*rows.c)), literal_column("'[]'::json"))
+    return select(cast(as_json, Text)).select_from(rows).scalar_subquery()
 
 
 async def diary(

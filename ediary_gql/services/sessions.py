@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, literal, select, union_all, update
+from sqlalchemy import ColumnElement, Integer, String, bindparam, literal, null, select, type_coerce, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import tokens
@@ -257,24 +257,25 @@ async def revoke_all(session: AsyncSession, *, user_id: int) -> int:
 _users = User.__table__
 _sessions = AuthSession.__table__
 _USER = bindparam("user", type_=Integer)
-_SESSION_FACTS = (
-    select(_users.c.status, _users.c.is_operator, _sessions.c.revoked_at, _sessions.c.expires_at)
-    .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
-    .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer))
-)
 
 
-def _roles_query(users: ColumnElement[bool], wards: ColumnElement[bool], own: ColumnElement[bool]) -> Any:
+def _roles_branches(users: ColumnElement[bool], wards: ColumnElement[bool], own: ColumnElement[bool]) -> list[Any]:
+    """(kind, user id, ref, role): "M" a staff membership (school, role), "G" a ward
+    (child), "S" the user's own child record."""
     memberships = StaffMembership.__table__.c
     guardianships = Guardianship.__table__.c
     children = Child.__table__.c
-    return union_all(
+    return [
         select(literal("M"), memberships.user_id, memberships.school_id, memberships.role).where(
             users, memberships.active.is_(True)
         ),
         select(literal("G"), guardianships.parent_id, guardianships.child_id, literal(None)).where(wards),
         select(literal("S"), children.user_id, children.id, literal(None)).where(own),
-    )
+    ]
+
+
+def _roles_query(users: ColumnElement[bool], wards: ColumnElement[bool], own: ColumnElement[bool]) -> Any:
+    return union_all(*_roles_branches(users, wards, own))
 
 
 _ROLES_OF_USER = _roles_query(
@@ -282,22 +283,45 @@ _ROLES_OF_USER = _roles_query(
     Guardianship.__table__.c.parent_id == _USER,
     Child.__table__.c.user_id == _USER,
 )
+# A request's authentication in one round trip: a "U" row with the session's facts (the
+# user's status and operator flag, the session's revocation and expiry), then the roles.
+_AUTHENTICATION = union_all(
+    select(
+        literal("U"),
+        _users.c.id,
+        null(),
+        type_coerce(_users.c.status, String),  # a plain string column: the roles' rows share it
+        _users.c.is_operator,
+        _sessions.c.revoked_at,
+        _sessions.c.expires_at,
+    )
+    .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
+    .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer)),
+    *(
+        branch.add_columns(null(), null(), null())
+        for branch in _roles_branches(
+            StaffMembership.__table__.c.user_id == _USER,
+            Guardianship.__table__.c.parent_id == _USER,
+            Child.__table__.c.user_id == _USER,
+        )
+    ),
+)
 
 
 async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Actor:
     """The actor behind an access token; expired, revoked and forged tokens are refused."""
     claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
-    row = (await session.execute(_SESSION_FACTS, {"user": claims.user_id, "session": claims.session_id})).first()
-    if row is None:
+    rows = (await session.execute(_AUTHENTICATION, {"user": claims.user_id, "session": claims.session_id})).all()
+    facts = next((row for row in rows if row[0] == "U"), None)
+    if facts is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
-    status, is_operator, revoked_at, expires_at = row
+    status, is_operator, revoked_at, expires_at = UserStatus(facts[3]), bool(facts[4]), facts[5], facts[6]
     if revoked_at is not None or expires_at <= utcnow():
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
     if status == UserStatus.BLOCKED:
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Учётная запись заблокирована")
-    return await load_actor(
-        session, user_id=claims.user_id, session_id=claims.session_id, status=status, is_operator=is_operator
-    )
+    roles = _collect_roles(row[:4] for row in rows if row[0] != "U").get(claims.user_id, _Roles())
+    return roles.actor(user_id=claims.user_id, session_id=claims.session_id, status=status, is_operator=is_operator)
 
 
 async def load_actor(

@@ -93,7 +93,9 @@ class LocalStorage:
             while chunk := await asyncio.to_thread(handle.read, chunk_size):
                 yield chunk
         finally:
-            await asyncio.to_thread(handle.close)
+            # not awaited: when the client goes away, the response's cancelled task scope
+            # cancels every await again, and the file would be left open
+            handle.close()
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path_of(key).unlink, missing_ok=True)

@@ -125,12 +125,12 @@ async def test_journal_statement_count_does_not_grow_with_the_class(
         thirty = await gql.data(JOURNAL, _vars(large), token=large_teacher)
     for_thirty = sql_counter.count
 
-    # then three times the rows, the same statements: the session and the actor's roles,
+    # then three times the rows, the same statements: the session with the actor's roles,
     # the access facts, then on PostgreSQL the whole journal as one JSON document, elsewhere
     # the children, lessons, grades, attendance and averages
     assert len(ten["classJournal"]["rows"]) == 10
     assert len(thirty["classJournal"]["rows"]) == 30
-    assert for_ten == for_thirty == (4 if is_postgres else 8), sql_counter.statements
+    assert for_ten == for_thirty == (3 if is_postgres else 7), sql_counter.statements
 
 
 EVERY_FIELD = """

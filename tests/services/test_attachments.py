@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from pathlib import Path
 
+import anyio
 import pytest
 
 from ediary_gql.auth.actor import Actor
@@ -189,3 +191,29 @@ def test_storage_keys_are_its_own(storage: LocalStorage) -> None:
     for key in ("../../etc/passwd", "ab/cd/../../x", "/etc/passwd", "AB/CD/" + "0" * 32):
         with pytest.raises(StorageKeyError):
             storage.path_of(key)
+
+
+def _open_paths() -> set[str]:
+    fds = Path("/proc/self/fd")
+    return {os.readlink(fd) for fd in fds.iterdir() if fd.exists()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads this process's open files from /proc")
+async def test_a_read_cancelled_mid_way_closes_the_file(storage: LocalStorage) -> None:
+    key = await storage.save(Bytes(b"x" * (CHUNK_SIZE * 4)))
+    path = str(storage.path_of(key))
+    reading = asyncio.Event()
+
+    async def consume() -> None:
+        async for _chunk in storage.open(key, chunk_size=1):  # a read in flight nearly always
+            reading.set()
+
+    # as a download's response runs it: in a task group cancelled when the client goes away
+    async with anyio.create_task_group() as group:
+        group.start_soon(consume)
+        await reading.wait()
+        await asyncio.sleep(0.01)
+        assert path in _open_paths()
+        group.cancel_scope.cancel()
+    await asyncio.sleep(0.05)  # what the loop still has to run (no garbage collection)
+    assert path not in _open_paths()
