@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -44,7 +45,30 @@ def issue_access_token(
     return jwt.encode(payload, secret_key, algorithm=_ALGORITHM), expires_at
 
 
+# Tokens verified lately: every request of a client carries the same token, and checking
+# its signature and claims again each time cost as much as the session's statement. Only
+# verified tokens are kept, under the key they were verified with; expiry is checked on
+# every use. Bounded: the oldest entry goes first.
+_VERIFIED: dict[tuple[str, str], AccessClaims] = {}
+VERIFIED_MAX = 10_000
+
+
 def decode_access_token(token: str, *, secret_key: str) -> AccessClaims:
+    """The claims of a valid access token; TOKEN_EXPIRED or TOKEN_INVALID otherwise."""
+    key = (token, secret_key)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = _verify(token, secret_key)
+        if len(_VERIFIED) >= VERIFIED_MAX:
+            del _VERIFIED[next(iter(_VERIFIED))]
+        _VERIFIED[key] = claims
+    elif claims.expires_at.timestamp() <= time.time():  # as PyJWT decides it, without leeway
+        del _VERIFIED[key]
+        raise DomainError(ErrorCode.TOKEN_EXPIRED, "Срок действия токена истёк")
+    return claims
+
+
+def _verify(token: str, secret_key: str) -> AccessClaims:
     try:
         payload = jwt.decode(
             token,

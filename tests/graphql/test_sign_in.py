@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import jwt
@@ -120,6 +121,20 @@ async def test_expired_token_is_refused(gql: GraphQLClient, session: AsyncSessio
     body = await gql.post(ME, token=expired)
     assert body["errors"][0]["extensions"]["code"] == "TOKEN_EXPIRED"
     assert body["errors"][0]["message"] == "Срок действия токена истёк"
+
+
+async def test_a_token_that_served_until_it_expired_is_refused(gql: GraphQLClient, session: AsyncSession) -> None:
+    await _user(session)
+    token = await gql.sign_in("ivan@example.ru", PASSWORD)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    soon = int(dt.datetime.now(dt.UTC).timestamp()) + 1
+    expiring = jwt.encode({**claims, "exp": soon}, "test-secret-key-not-for-production", algorithm="HS256")
+    # a token accepted (and so remembered as verified) …
+    assert (await gql.data(ME, token=expiring))["me"] is not None
+    await asyncio.sleep(max(0.0, soon - dt.datetime.now(dt.UTC).timestamp()) + 0.05)
+    # … is refused once its time is up
+    body = await gql.post(ME, token=expiring)
+    assert body["errors"][0]["extensions"]["code"] == "TOKEN_EXPIRED"
 
 
 async def test_sign_out_revokes_the_token_at_once(gql: GraphQLClient, session: AsyncSession) -> None:
