@@ -6,16 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from ediary_gql.schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from ediary_gql.schema.applications import ApplicationsMutation, ApplicationsQuery, ApplicationsSubscription
@@ -25,6 +16,7 @@ from ediary_gql.schema.calendar_feed import CalendarFeedMutation
 from ediary_gql.schema.delivery import DeliveryMutation
 from ediary_gql.schema.diary import DiaryQuery
 from ediary_gql.schema.directory import DirectoryQuery
+from ediary_gql.schema.documents import PreparedDocuments
 from ediary_gql.schema.errors import should_mask_error
 from ediary_gql.schema.execution import LeanExecutionContext
 from ediary_gql.schema.grades import GradesMutation, GradesSubscription
@@ -39,8 +31,6 @@ from ediary_gql.schema.types.audit import AuditEntry
 from ediary_gql.schema.types.notification import Notification
 from ediary_gql.schema.types.user import User
 from ediary_gql.settings import Settings
-
-CACHE_SIZE = 512
 
 
 @strawberry.type
@@ -106,16 +96,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
 def _build(settings: Settings) -> strawberry.Schema:
     # Extensions are given as factories: one fresh instance per request.
-    # The limiters' validation rules are made once: a rule class made per request is a new
-    # ValidationCache key every time, and every document would be validated again.
-    depth_rules = QueryDepthLimiter(max_depth=settings.query_max_depth).validation_rules
-    alias_rules = MaxAliasesLimiter(max_alias_count=settings.query_max_aliases).validation_rules
+    limits = {
+        "max_depth": settings.query_max_depth,
+        "max_aliases": settings.query_max_aliases,
+        "max_tokens": settings.query_max_tokens,
+    }
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
-        lambda: AddValidationRules(depth_rules),
-        lambda: AddValidationRules(alias_rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
+        lambda: PreparedDocuments(**limits),
         lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Внутренняя ошибка сервера"),
     ]
     return strawberry.Schema(

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
-
-from ediary_gql.schema.root import CACHE_SIZE
+from ediary_gql.schema.documents import CACHE_SIZE, cached_parse, cached_validate
 from tests.support import GraphQLClient
 
 
 async def test_a_repeated_document_is_parsed_and_validated_once(gql: GraphQLClient) -> None:
     query = "query RepeatedForTheCacheTest { me { id } }"
     await gql.data(query)
-    parses, validations = _get_parse_cache(CACHE_SIZE).cache_info(), _get_validate_cache(CACHE_SIZE).cache_info()
+    parses, validations = cached_parse.cache_info(), cached_validate.cache_info()
 
     for _ in range(3):
         await gql.data(query)
 
-    assert _get_parse_cache(CACHE_SIZE).cache_info().hits == parses.hits + 3
-    assert _get_validate_cache(CACHE_SIZE).cache_info().hits == validations.hits + 3
-    assert _get_validate_cache(CACHE_SIZE).cache_info().misses == validations.misses
-    assert _get_validate_cache(CACHE_SIZE).cache_info().maxsize == CACHE_SIZE
+    assert cached_parse.cache_info().hits == parses.hits + 3
+    assert cached_validate.cache_info().hits == validations.hits + 3
+    assert cached_validate.cache_info().misses == validations.misses
+    assert cached_validate.cache_info().maxsize == CACHE_SIZE
 
 
 async def test_the_depth_limit_still_refuses_with_the_cache(gql: GraphQLClient) -> None:
@@ -29,3 +26,11 @@ async def test_the_depth_limit_still_refuses_with_the_cache(gql: GraphQLClient) 
         body = await gql.post(deep)
         assert body.get("data") is None
         assert "alias" in body["errors"][0]["message"].lower()
+
+
+async def test_the_token_limit_still_refuses_with_the_cache(gql: GraphQLClient) -> None:
+    many = "{ me { " + " ".join("id" for _ in range(6000)) + " } }"
+    for _ in range(2):
+        body = await gql.post(many)
+        assert body.get("data") is None
+        assert "token" in body["errors"][0]["message"].lower()
