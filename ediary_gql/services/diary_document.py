@@ -5,8 +5,9 @@ described here field by field as SQL (`DIARY`, `JOURNAL`: an expression per
 GraphQL field, giving the value as the response carries it: global IDs in
 base64, dates and times in ISO form, decimals as strings, enums by name). The
 GraphQL layer renders the selection into one statement whose result is the
-response's value itself (schema/execution.py). A selection asking for a field
-not described here is read the ordinary way (services.diary). PostgreSQL only.
+response's value itself (schema/execution.py), as UTF-8 bytes that go into the
+response untouched. A selection asking for a field not described here is read
+the ordinary way (services.diary). PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ WITH lessons AS (
     AND EXISTS (SELECT 1 FROM enrollments e WHERE e.class_id = l.class_id AND e.child_id = :child
                 AND e.starts_on <= l.date AND (e.ends_on IS NULL OR e.ends_on >= l.date))
 )
-SELECT coalesce(json_agg({object} ORDER BY d.date), '[]')::text FROM (SELECT DISTINCT date FROM lessons) d
+SELECT convert_to(coalesce(json_agg({object} ORDER BY d.date), '[]')::text, 'UTF8')
+FROM (SELECT DISTINCT date FROM lessons) d
 """,
     SqlObject(
         {
@@ -180,7 +182,7 @@ WITH l AS (
     AND deleted_at IS NULL AND kind = 'REGULAR' AND numeric_value IS NOT NULL
   GROUP BY child_id
 )
-SELECT {object}::text
+SELECT convert_to({object}::text, 'UTF8')
 """,
     SqlObject(
         {
