@@ -29,6 +29,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from ediary_gql.auth import passwords
 from ediary_gql.context import AppServices, Context
 from ediary_gql.db.engine import create_engine, create_read_session_factory, create_session_factory
+from ediary_gql.db.reads import create_reads
 from ediary_gql.errors import DomainError
 from ediary_gql.events.bus import EventBus
 from ediary_gql.log_config import configure_logging
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings=settings,
             session_factory=session_factory,
             read_session_factory=read_session_factory,
+            reads=create_reads(engine, read_session_factory),
             bus=bus,
             shared_reads=SharedReads(read_session_factory),
         )

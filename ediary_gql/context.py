@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db.reads import Reads
 from ediary_gql.errors import DomainError
 from ediary_gql.events.bus import EventBus
 from ediary_gql.resolvers.loaders import Loaders
@@ -27,6 +28,8 @@ class AppServices:
     session_factory: async_sessionmaker[AsyncSession]
     # sessions for reads only: no transaction round trips on PostgreSQL (db/engine.py)
     read_session_factory: async_sessionmaker[AsyncSession]
+    # the hottest single-statement reads: straight through the driver on PostgreSQL (db/reads.py)
+    reads: Reads
     bus: EventBus
     # reads shared by every subscriber of the process (per-event checks, single flights)
     shared_reads: SharedReads

@@ -18,8 +18,7 @@ async def authenticate(context: Context, authorization: str | None) -> None:
         if token is None:
             context.set_actor(None)
             return
-        async with context.read_session_factory() as session:
-            actor = await sessions.authenticate(session, settings=context.settings, token=token)
+        actor = await sessions.authenticate(context.services.reads, settings=context.settings, token=token)
         context.set_actor(actor)
     except DomainError as exc:
         context.set_actor(None, exc)

@@ -89,8 +89,7 @@ async def diary(
         return await objects()
 
     async def document(sql: str) -> orjson.Fragment:
-        async with sessions() as session:
-            return await diary_document.diary_document(session, sql, **read)
+        return await diary_document.diary_document(info.context.services.reads, sql, **read)
 
     # PostgreSQL builds the diary as the response's JSON when every selected field has SQL
     return cast("list[DiaryDay]", Prebuilt(diary_document.DIARY, document, objects))

@@ -64,8 +64,7 @@ async def _actor(services: AppServices, authorization: str | None) -> Actor:
     token = bearer_token(authorization)
     if token is None:
         raise unauthenticated()
-    async with services.session_factory() as session:
-        return await sessions.authenticate(session, settings=services.settings, token=token)
+    return await sessions.authenticate(services.reads, settings=services.settings, token=token)
 
 
 async def download(request: Request) -> Response:

@@ -17,11 +17,12 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, TextClause, select, text
+from sqlalchemy import TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.json_shapes import SqlNested, SqlObject
+from ediary_gql.db.reads import Reads, ReadStatement
 from ediary_gql.services.diary import check_range, diary_access, enrolments_as_json, journal_params
 
 # A time as Python's isoformat() writes it: seconds always, microseconds only when there are any.
@@ -233,14 +234,14 @@ def _statement(sql: str) -> TextClause:
 
 
 @lru_cache(maxsize=256)
-def _diary_statement(sql: str) -> Select[tuple[Any, Any]]:
+def _diary_statement(sql: str) -> ReadStatement:
     """The child's enrolments (the access facts) and the diary by `sql`, in one round trip.
     PostgreSQL builds the diary whether or not the access is granted; it is dropped when not."""
-    return select(enrolments_as_json(), text(f"({sql})"))
+    return ReadStatement(select(enrolments_as_json(), text(f"({sql})")))
 
 
 async def diary_document(
-    session: AsyncSession,
+    reads: Reads,
     sql: str,
     *,
     actor: Actor,
@@ -253,7 +254,7 @@ async def diary_document(
     response's JSON text; the access as for `services.diary.diary`. One statement."""
     params = {"child": child_id, "actor": actor.user_id, "start": start, "end": end, "subject": subject_id}
     check_range(start, end)
-    enrolments, document = (await session.execute(_diary_statement(sql), params)).one()
+    [(enrolments, document)] = await reads.rows(_diary_statement(sql), params)
     if not diary_access(actor, params, _enrolment_facts(enrolments)):
         return _NO_DAYS
     return orjson.Fragment(document)

@@ -18,6 +18,7 @@ from ediary_gql.db.models.children import Child, Guardianship
 from ediary_gql.db.models.enums import NotificationKind, StaffRole, UserStatus
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import AuthSession, User
+from ediary_gql.db.reads import Reads, ReadStatement
 from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import SessionRevoked
@@ -285,33 +286,35 @@ _ROLES_OF_USER = _roles_query(
 )
 # A request's authentication in one round trip: a "U" row with the session's facts (the
 # user's status and operator flag, the session's revocation and expiry), then the roles.
-_AUTHENTICATION = union_all(
-    select(
-        literal("U"),
-        _users.c.id,
-        null(),
-        type_coerce(_users.c.status, String),  # a plain string column: the roles' rows share it
-        _users.c.is_operator,
-        _sessions.c.revoked_at,
-        _sessions.c.expires_at,
-    )
-    .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
-    .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer)),
-    *(
-        branch.add_columns(null(), null(), null())
-        for branch in _roles_branches(
-            StaffMembership.__table__.c.user_id == _USER,
-            Guardianship.__table__.c.parent_id == _USER,
-            Child.__table__.c.user_id == _USER,
+_AUTHENTICATION = ReadStatement(
+    union_all(
+        select(
+            literal("U"),
+            _users.c.id,
+            null(),
+            type_coerce(_users.c.status, String),  # a plain string column: the roles' rows share it
+            _users.c.is_operator,
+            _sessions.c.revoked_at,
+            _sessions.c.expires_at,
         )
-    ),
+        .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
+        .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer)),
+        *(
+            branch.add_columns(null(), null(), null())
+            for branch in _roles_branches(
+                StaffMembership.__table__.c.user_id == _USER,
+                Guardianship.__table__.c.parent_id == _USER,
+                Child.__table__.c.user_id == _USER,
+            )
+        ),
+    )
 )
 
 
-async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Actor:
+async def authenticate(reads: Reads, *, settings: Settings, token: str) -> Actor:
     """The actor behind an access token; expired, revoked and forged tokens are refused."""
     claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
-    rows = (await session.execute(_AUTHENTICATION, {"user": claims.user_id, "session": claims.session_id})).all()
+    rows = await reads.rows(_AUTHENTICATION, {"user": claims.user_id, "session": claims.session_id})
     facts = next((row for row in rows if row[0] == "U"), None)
     if facts is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
@@ -320,7 +323,7 @@ async def authenticate(session: AsyncSession, *, settings: Settings, token: str)
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
     if status == UserStatus.BLOCKED:
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Учётная запись заблокирована")
-    roles = _collect_roles(row[:4] for row in rows if row[0] != "U").get(claims.user_id, _Roles())
+    roles = _collect_roles(tuple(row)[:4] for row in rows if row[0] != "U").get(claims.user_id, _Roles())
     return roles.actor(user_id=claims.user_id, session_id=claims.session_id, status=status, is_operator=is_operator)
 
 

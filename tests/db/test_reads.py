@@ -1,0 +1,53 @@
+"""The hot single-statement reads: through the driver on PostgreSQL, a session on SQLite,
+the same rows either way, and every statement still counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Date, Integer, bindparam, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.context import AppServices
+from ediary_gql.db.models.users import User
+from ediary_gql.db.reads import DriverReads, ReadStatement, SessionReads
+from tests.factories import make_user
+from tests.support import StatementCounter
+
+_users = User.__table__
+# bound parameters (one used twice), literals fixed in the statement, a NULL, a date
+_READ = ReadStatement(
+    union_all(
+        select(literal("first"), _users.c.id, _users.c.last_name, bindparam("day", type_=Date)).where(
+            _users.c.id == bindparam("user", type_=Integer)
+        ),
+        select(literal("second"), _users.c.id, literal(None), bindparam("day", type_=Date)).where(
+            _users.c.id == bindparam("user", type_=Integer)
+        ),
+    )
+)
+
+
+async def test_the_hot_path_reads_what_a_session_reads(
+    app_services: AppServices, session: AsyncSession, sql_counter: StatementCounter
+) -> None:
+    user = await make_user(session, last_name="Петрова")
+    await session.commit()
+    day = dt.date(2026, 11, 28)
+
+    with sql_counter:
+        rows = await app_services.reads.rows(_READ, {"user": user.id, "day": day})
+    by_session = await SessionReads(app_services.read_session_factory).rows(_READ, {"user": user.id, "day": day})
+
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, by_session))
+    assert sorted(map(tuple, rows)) == [("first", user.id, "Петрова", day), ("second", user.id, None, day)]
+    assert sql_counter.count == 1
+
+
+async def test_a_parameter_left_out_is_an_error(app_services: AppServices, is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("the driver path is PostgreSQL's")
+    assert isinstance(app_services.reads, DriverReads)
+    with pytest.raises(KeyError, match="day"):
+        await app_services.reads.rows(_READ, {"user": 1})
