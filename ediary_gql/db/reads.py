@@ -63,10 +63,11 @@ class SessionReads:
 
 
 class DriverReads:
-    """Through asyncpg itself, on a connection of `engine`'s pool, outside any transaction."""
+    """Through asyncpg itself, on a connection of `engine`'s pool, outside any transaction
+    (SQLAlchemy begins none on a connection it runs nothing on)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
 
     async def rows(self, read: ReadStatement, params: Mapping[str, Any]) -> Rows:
         sql, names, fixed, required = read.asyncpg
