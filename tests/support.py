@@ -7,12 +7,15 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import websockets
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ediary_gql.settings import Settings
 
 
 @dataclass
@@ -142,3 +145,8 @@ class StatementCounter:
 
     def __exit__(self, *exc: object) -> None:
         event.remove(self._engine, "before_cursor_execute", self._on_execute)
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    """Every file in the upload folder."""
+    return [p for p in settings.upload_dir.rglob("*") if p.is_file()] if settings.upload_dir.exists() else []

@@ -18,6 +18,8 @@ from ediary_gql.schema.types.homework import (
     MarkHomeworkDonePayload,
 )
 from ediary_gql.services import homework as service
+from ediary_gql.services.attachments import UploadedFile
+from ediary_gql.storage import storage_for
 
 Info = strawberry.Info[Context, None]
 
@@ -35,10 +37,13 @@ async def assign_homework(info: Info, input: AssignHomeworkInput) -> HomeworkPay
             attachment_ids=[
                 ids.pk(a, "Attachment", ("attachmentIds", str(i))) for i, a in enumerate(input.attachment_ids)
             ],
+            files=[UploadedFile(name=getattr(f, "filename", None), stream=f) for f in input.files],
         )
         ids.done()
         async with transaction(ctx) as session:
-            row = await service.assign_homework(session, actor=actor, data=data)
+            row = await service.assign_homework(
+                session, actor=actor, data=data, storage=storage_for(ctx.settings.upload_dir), settings=ctx.settings
+            )
     except DomainError as exc:
         return HomeworkPayload(user_errors=user_errors(exc))
     return HomeworkPayload(homework=Homework.from_row(row))

@@ -18,6 +18,9 @@ from ediary_gql.db.models.homework import Homework, HomeworkAttachment, Homework
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.services import audit, diary_access
+from ediary_gql.services.attachments import UploadedFile, collect_attachment
+from ediary_gql.settings import Settings
+from ediary_gql.storage import Storage
 
 TEXT_MAX = 10_000
 MINUTES_MAX = 600
@@ -31,6 +34,8 @@ class HomeworkData:
     due_on: dt.date
     expected_minutes: int | None = None
     attachment_ids: Sequence[int] = field(default_factory=tuple)
+    # new files, uploaded with the request itself
+    files: Sequence[UploadedFile] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,12 @@ class Completion:
     total: int
 
 
-async def assign_homework(session: AsyncSession, *, actor: Actor, data: HomeworkData) -> Homework:
+async def assign_homework(
+    session: AsyncSession, *, actor: Actor, data: HomeworkData, storage: Storage, settings: Settings
+) -> Homework:
+    """Homework for a lesson, by its teacher (or substitute) or a school admin: the files
+    attached are the actor's earlier uploads (`attachment_ids`) and those sent with it
+    (`files`), all checked with the other fields; a refused homework keeps no new file."""
     lesson, _ = await diary_access.lesson_to_write(
         session, actor=actor, lesson_id=data.lesson_id, substitute_may_write=True
     )
@@ -55,8 +65,9 @@ async def assign_homework(session: AsyncSession, *, actor: Actor, data: Homework
     if data.expected_minutes is not None and not 1 <= data.expected_minutes <= MINUTES_MAX:
         errors.add("expectedMinutes", ErrorCode.INVALID, f"Ожидаемое время — от 1 до {MINUTES_MAX} минут")
     wanted = list(dict.fromkeys(data.attachment_ids))
-    if len(wanted) > ATTACHMENTS_MAX:
-        errors.add("attachmentIds", ErrorCode.INVALID, f"Не больше {ATTACHMENTS_MAX} файлов")
+    if len(wanted) + len(data.files) > ATTACHMENTS_MAX:
+        too_many = "files" if data.files else "attachmentIds"
+        errors.add(too_many, ErrorCode.INVALID, f"Не больше {ATTACHMENTS_MAX} файлов к заданию")
     own = (
         set(
             (
@@ -71,6 +82,20 @@ async def assign_homework(session: AsyncSession, *, actor: Actor, data: Homework
     for i, attachment_id in enumerate(data.attachment_ids):
         if attachment_id not in own:
             errors.add(("attachmentIds", str(i)), ErrorCode.NOT_FOUND, "Файл не найден среди ваших загрузок")
+    if len(data.files) <= ATTACHMENTS_MAX:  # each file checked, so every problem is told at once
+        for i, upload in enumerate(data.files):
+            stored = await collect_attachment(
+                session,
+                errors,
+                actor=actor,
+                upload_name=upload.name,
+                stream=upload.stream,
+                storage=storage,
+                settings=settings,
+                field=("files", str(i)),
+            )
+            if stored is not None:
+                wanted.append(stored.id)
     errors.raise_if_any()
 
     homework = Homework(

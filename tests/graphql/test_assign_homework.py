@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.context import AppServices
+from ediary_gql.db.models.attachments import Attachment
 from ediary_gql.db.models.homework import Homework
 from ediary_gql.db.models.lessons import Lesson
 from tests.diary_writes_support import World, codes, error_codes, gid, make_world
 from tests.factories import make_attachment, make_homework
-from tests.support import GraphQLClient
+from tests.sample_files import tiny_pdf, tiny_png, windows_exe
+from tests.support import GraphQLClient, stored_files
 
 ASSIGN = """
 mutation($i: AssignHomeworkInput!) {
@@ -67,6 +71,67 @@ async def test_the_teacher_assigns_homework_with_a_file(
         30,
     )
     assert [a["id"] for a in homework["attachments"]] == [gid("Attachment", file.id)]
+
+
+FILES = """
+mutation($i: AssignHomeworkInput!) {
+  assignHomework(input: $i) {
+    homework { id attachments { fileName contentType url } }
+    userErrors { field code message }
+  }
+}"""
+
+
+async def test_files_go_with_the_homework_and_the_family_downloads_them(
+    gql: GraphQLClient, session: AsyncSession, world: World, lesson: Lesson
+) -> None:
+    earlier = await make_attachment(session, owner_id=world.teacher.id)
+    await session.commit()
+    teacher = await world.token(gql, world.teacher)
+    variables = _assign(lesson, attachmentIds=[gid("Attachment", earlier.id)], files=[None, None])
+    files = {
+        "i.files.0": ("plan.pdf", tiny_pdf(), "application/pdf"),
+        "i.files.1": ("map.png", tiny_png(), "image/png"),
+    }
+
+    response = await gql.upload(FILES, variables, files, token=teacher)
+
+    payload = response.json()["data"]["assignHomework"]
+    assert payload["userErrors"] == []
+    attached = payload["homework"]["attachments"]
+    assert [(a["fileName"], a["contentType"]) for a in attached] == [
+        (earlier.file_name, earlier.content_type),
+        ("plan.pdf", "application/pdf"),
+        ("map.png", "image/png"),
+    ]
+    # the class's family downloads the new file as sent; a parent of another class may not
+    parent, stranger = await world.token(gql, world.parent), await world.token(gql, world.foreign_teacher)
+    async with httpx.AsyncClient() as http:
+        got = await http.get(attached[1]["url"], headers={"Authorization": f"Bearer {parent}"})
+        refused = await http.get(attached[1]["url"], headers={"Authorization": f"Bearer {stranger}"})
+    assert (got.status_code, got.content) == (200, tiny_pdf())
+    assert refused.status_code == 404
+
+
+async def test_a_refused_file_is_named_and_nothing_is_kept(
+    gql: GraphQLClient, session: AsyncSession, world: World, lesson: Lesson, app_services: AppServices
+) -> None:
+    stored_before = stored_files(app_services.settings)
+    teacher = await world.token(gql, world.teacher)
+    files = {
+        "i.files.0": ("plan.pdf", tiny_pdf(), "application/pdf"),
+        "i.files.1": ("x.pdf", windows_exe(), "application/pdf"),
+    }
+
+    response = await gql.upload(FILES, _assign(lesson, text=" ", files=[None, None]), files, token=teacher)
+
+    assert sorted(codes(response.json()["data"]["assignHomework"])) == [
+        ("FILE_TYPE_NOT_ALLOWED", ["files", "1"]),
+        ("REQUIRED", ["text"]),
+    ]
+    assert await session.scalar(select(func.count(Homework.id))) == 0
+    assert await session.scalar(select(func.count(Attachment.id))) == 0
+    assert stored_files(app_services.settings) == stored_before  # the good file went too
 
 
 async def test_homework_problems_at_once(

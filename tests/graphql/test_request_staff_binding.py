@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.settings import Settings
 from tests.factories import make_school, make_staff_binding, make_staff_membership, make_user
 from tests.sample_files import big_pdf, tiny_pdf, tiny_png, windows_exe
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, stored_files
 
 PASSWORD = "correct horse battery"
 REQUEST = """mutation($i: RequestStaffBindingInput!) {
@@ -58,10 +57,6 @@ def payload(response: httpx.Response) -> dict[str, Any]:
     assert "errors" not in body, body["errors"]
     result: dict[str, Any] = body["data"]["requestStaffBinding"]
     return result
-
-
-def stored_files(settings: Settings) -> list[Path]:
-    return [p for p in settings.upload_dir.rglob("*") if p.is_file()] if settings.upload_dir.exists() else []
 
 
 async def _teacher_to_be(session: AsyncSession, gql: GraphQLClient, **kw: Any) -> tuple[School, str]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
+from strawberry.file_uploads import Upload
 
 from ediary_gql.auth import policy
 from ediary_gql.db.models.homework import Homework as HomeworkRow
@@ -97,7 +98,12 @@ class AssignHomeworkInput:
     due_on: dt.date = strawberry.field(description="Not before the lesson's date")
     expected_minutes: int | None = strawberry.field(default=None, description="Expected volume, 1 to 600 minutes")
     attachment_ids: list[relay.GlobalID] = strawberry.field(
-        default_factory=list, description="Files you uploaded (POST /attachments)"
+        default_factory=list, description="Files you uploaded before (e.g. with an earlier homework), by ID"
+    )
+    files: list[Upload] = strawberry.field(
+        default_factory=list,
+        description="New files, sent with this request as a multipart upload: PDF, JPG or PNG; "
+        "at most 10 files with attachmentIds",
     )
 
 
