@@ -79,8 +79,15 @@ class DriverReads:
             sync = connection.sync_connection
             assert sync is not None  # noqa: S101 - connected just now
             sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
-            raw = await connection.get_raw_connection()
-            rows: Rows = await raw.driver_connection.fetch(sql, *args)  # type: ignore[union-attr]
+            driver = (await connection.get_raw_connection()).driver_connection
+            try:
+                rows: Rows = await driver.fetch(sql, *args)  # type: ignore[union-attr]
+            except Exception:
+                # SQLAlchemy sees no error here: a connection the server dropped would go back
+                # to the pool and fail the next read too, so it is thrown away instead
+                if driver.is_closed():  # type: ignore[union-attr]
+                    await connection.invalidate()
+                raise
             return rows
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import Date, Integer, bindparam, literal, select, union_all
+from sqlalchemy import Date, Integer, bindparam, func, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.context import AppServices
+from ediary_gql.db.engine import create_engine
 from ediary_gql.db.models.users import User
 from ediary_gql.db.reads import DriverReads, ReadStatement, SessionReads
+from ediary_gql.settings import Settings
 from tests.factories import make_user
 from tests.support import StatementCounter
 
@@ -51,3 +53,25 @@ async def test_a_parameter_left_out_is_an_error(app_services: AppServices, is_po
     assert isinstance(app_services.reads, DriverReads)
     with pytest.raises(KeyError, match="day"):
         await app_services.reads.rows(_READ, {"user": 1})
+
+
+async def test_a_connection_the_server_dropped_is_not_used_again(settings: Settings) -> None:
+    if settings.is_sqlite:
+        pytest.skip("the driver path is PostgreSQL's")
+    engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+    reads = DriverReads(engine)
+    backend = ReadStatement(select(func.pg_backend_pid()))
+    try:
+        [(first,)] = await reads.rows(backend, {})
+        killer = create_engine(settings.database_url)
+        async with killer.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await killer.dispose()
+        # the read on the dropped connection fails (it was in use moments ago: no ping) …
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whichever error the driver raises
+            await reads.rows(backend, {})
+        # … and the pool's only slot then gets a new connection
+        [(second,)] = await reads.rows(backend, {})
+        assert second != first
+    finally:
+        await engine.dispose()
