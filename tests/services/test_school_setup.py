@@ -189,3 +189,19 @@ def test_weights_and_letters() -> None:
     for bad in ("A", "АБ", "", "1"):
         with pytest.raises(DomainError):
             check_class_letter(bad)
+
+
+@pytest.mark.parametrize(("citizenship", "ok"), [("643", True), ("112", True), ("999", False), ("64", False)])
+def test_citizenship_is_a_country_of_the_oksm_list(citizenship: str, ok: bool) -> None:
+    clean = clean_child(
+        ChildData(
+            last_name="Иванов",
+            first_name="Пётр",
+            middle_name=None,
+            birth_date=dt.date(2015, 3, 14),
+            sex=Sex.MALE,
+            citizenship=citizenship,
+        ),
+        today=TODAY,
+    )
+    assert [(f, c) for f, c, _ in clean.problems] == ([] if ok else [("citizenship", ErrorCode.INVALID)])

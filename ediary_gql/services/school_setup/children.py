@@ -10,6 +10,7 @@ from typing import Any
 
 from ediary_gql.db.models.enums import Sex
 from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.services import oksm
 from ediary_gql.services.requisites import normalize_snils
 from ediary_gql.services.school_setup.checks import clean_text
 
@@ -105,8 +106,10 @@ def clean_child(data: ChildData, *, today: dt.date) -> CleanChild:
     if data.cert_issued_on is not None and (data.cert_issued_on < data.birth_date or data.cert_issued_on > today):
         problems.append(("birthCertificate.issuedOn", ErrorCode.INVALID, "Дата выдачи — после рождения и не в будущем"))
     citizenship = (data.citizenship or "643").strip()
-    if not CITIZENSHIP.match(citizenship):
-        problems.append(("citizenship", ErrorCode.INVALID, "Гражданство — трёхзначный код ОКСМ, например 643"))
+    if not (CITIZENSHIP.match(citizenship) and oksm.is_code(citizenship)):
+        problems.append(
+            ("citizenship", ErrorCode.INVALID, "Гражданство — трёхзначный код страны по ОКСМ, например 643")
+        )
     return CleanChild(
         last_name=last,
         first_name=first,
