@@ -30,10 +30,6 @@ async def get_visible(session: AsyncSession, actor: Actor, application_id: int, 
     return app
 
 
-async def get_application(session: AsyncSession, *, actor: Actor, application_id: int) -> Application:
-    return await get_visible(session, actor, application_id)
-
-
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
     status: ApplicationStatus | None = None

@@ -42,9 +42,7 @@ TRANSITIONS: dict[tuple[ApplicationStatus, ApplicationAction], ApplicationStatus
     (S.IN_REVIEW, A.APPROVE): S.APPROVED,
     (S.IN_REVIEW, A.REJECT): S.REJECTED,
 }
-APPLICANT_ACTIONS = frozenset({A.UPDATE, A.SUBMIT})
 REVIEW_ACTIONS = (A.ACCEPT, A.START_REVIEW, A.REQUEST_CORRECTION, A.EXTEND, A.APPROVE, A.REJECT)
-FINAL_STATUSES = frozenset({S.APPROVED, S.REJECTED})
 # Waiting for the school: these count towards the due date and can become overdue.
 WITH_SCHOOL = frozenset({S.SUBMITTED, S.ACCEPTED, S.IN_REVIEW})
 
