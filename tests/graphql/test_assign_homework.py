@@ -134,6 +134,20 @@ async def test_a_refused_file_is_named_and_nothing_is_kept(
     assert stored_files(app_services.settings) == stored_before  # the good file went too
 
 
+async def test_files_from_someone_who_may_not_assign_are_not_kept(
+    gql: GraphQLClient, session: AsyncSession, world: World, lesson: Lesson, app_services: AppServices
+) -> None:
+    stored_before = stored_files(app_services.settings)
+    stranger = await world.token(gql, world.foreign_teacher)
+    files = {"i.files.0": ("plan.pdf", tiny_pdf(), "application/pdf")}
+
+    response = await gql.upload(FILES, _assign(lesson, files=[None]), files, token=stranger)
+
+    assert error_codes(response.json()) == ["FORBIDDEN"]
+    assert await session.scalar(select(func.count(Attachment.id))) == 0
+    assert stored_files(app_services.settings) == stored_before
+
+
 async def test_homework_problems_at_once(
     gql: GraphQLClient, session: AsyncSession, world: World, lesson: Lesson
 ) -> None:
