@@ -11,11 +11,12 @@ What the driver path leaves out, and so what these statements may not need:
 SQLAlchemy's type processing. Parameters go as given (integers, strings, dates)
 and values come back as the driver decodes them, so they select plain columns
 (and JSON as text or bytes). Every statement still passes the engine's
-`before_cursor_execute` event, so statement counts see it.
+`before_cursor_execute` event, so statement counts see it, and SQL_ECHO logs it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+_ECHO = logging.getLogger("sqlalchemy.engine.Engine")
 _ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 Rows = Sequence[Sequence[Any]]
@@ -79,6 +81,8 @@ class DriverReads:
             sync = connection.sync_connection
             assert sync is not None  # noqa: S101 - connected just now
             sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
+            if self._engine.echo:  # SQL_ECHO: logged where SQLAlchemy logs its own statements
+                _ECHO.info("%s\n[driver] %r", sql, args)
             driver = (await connection.get_raw_connection()).driver_connection
             try:
                 rows: Rows = await driver.fetch(sql, *args)  # type: ignore[union-attr]

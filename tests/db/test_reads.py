@@ -4,6 +4,7 @@ the same rows either way, and every statement still counted."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import Date, Integer, bindparam, func, literal, select, text, union_all
@@ -73,5 +74,17 @@ async def test_a_connection_the_server_dropped_is_not_used_again(settings: Setti
         # … and the pool's only slot then gets a new connection
         [(second,)] = await reads.rows(backend, {})
         assert second != first
+    finally:
+        await engine.dispose()
+
+
+async def test_sql_echo_shows_the_driver_path_too(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    if settings.is_sqlite:
+        pytest.skip("the driver path is PostgreSQL's")
+    engine = create_engine(settings.database_url, echo=True)
+    try:
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine.Engine"):
+            await DriverReads(engine).rows(ReadStatement(select(literal(41) + bindparam("n", type_=Integer))), {"n": 1})
+        assert any("[driver]" in record.getMessage() for record in caplog.records)
     finally:
         await engine.dispose()
