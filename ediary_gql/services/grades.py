@@ -23,6 +23,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import GradeChanged
 from ediary_gql.services import audit, diary_access
+from ediary_gql.services.school_time import school_today
 
 COMMENT_MAX = 1000
 REASON_MAX = 1000
@@ -69,7 +70,7 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     school_class: SchoolClass | None = None
     subject_id: int | None = None
     period_id: int | None = None
-    graded_on = dt.date.today()
+    graded_on: dt.date | None = None  # a lesson's date, or (final grades) the school's today
 
     if data.kind == GradeKind.REGULAR:
         if data.lesson_id is None:
@@ -102,6 +103,8 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
             if school_class is None:
                 raise not_found("classId", "Класс не найден")
     assert school_class is not None  # noqa: S101 - found above
+    if graded_on is None:
+        graded_on = await school_today(session, school_class.school_id)
     if subject_id is not None:
         await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=subject_id)
         subject = await session.get(Subject, subject_id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.services.school_time import today_in
 from tests.diary_writes_support import World, codes, error_codes, gid, make_world
 from tests.factories import make_grade
 from tests.support import GraphQLClient
@@ -154,6 +155,26 @@ async def test_others_may_not_correct_or_delete(
     assert error_codes(body) == ["FORBIDDEN"]
     await session.refresh(grade)
     assert (grade.value, grade.deleted_at) == ("3", None)
+
+
+# between them, at any hour one of these zones is on another date than UTC
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])
+async def test_a_final_grade_is_dated_by_the_schools_own_today(
+    gql: GraphQLClient, session: AsyncSession, world: World, zone: str
+) -> None:
+    world.school.timezone = zone
+    await session.commit()
+    variables = {
+        "i": {
+            "childId": gid("Child", world.child.id),
+            "kind": "PERIOD_FINAL",
+            "subjectId": gid("Subject", world.subject.id),
+            "periodId": gid("Period", world.period.id),
+            "value": "5",
+        }
+    }
+    data = await gql.data(ENTER, variables, token=await world.token(gql, world.teacher))
+    assert data["enterGrade"]["grade"]["gradedOn"] == today_in(zone).isoformat()
 
 
 async def test_period_final_grade_once_per_period(gql: GraphQLClient, world: World) -> None:

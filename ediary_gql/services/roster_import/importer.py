@@ -18,6 +18,7 @@ from ediary_gql.services.roster_import.people import import_guardians, import_te
 from ediary_gql.services.roster_import.run import ImportFile, ImportResult, Run
 from ediary_gql.services.roster_import.subjects import import_subjects
 from ediary_gql.services.roster_import.timetable import import_timetable
+from ediary_gql.services.school_time import school_today
 
 
 async def import_roster(
@@ -42,7 +43,7 @@ async def import_roster(
     )
     if not files:
         raise DomainError(ErrorCode.REQUIRED, "Приложите хотя бы один файл", field="files")
-    run = Run(school_id=school_id, actor=actor, today=today or dt.datetime.now(dt.UTC).date())
+    run = Run(school_id=school_id, actor=actor, today=today or await school_today(session, school_id))
     for file in files:
         read_file(run, file)
     # In dependency order: later files refer to earlier ones by sourcedId.

@@ -16,6 +16,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
 from ediary_gql.services.school_setup.checks import get_class, require_setup
 from ediary_gql.services.school_setup.children import ChildData, CleanChild, clean_child
+from ediary_gql.services.school_time import school_today
 
 
 async def _find_child(session: AsyncSession, clean: CleanChild) -> Child | None:
@@ -62,7 +63,7 @@ async def enroll_child(
     klass = await get_class(session, class_id, field="classId")
     require_setup(actor, klass.school_id)
     errors = ErrorCollector()
-    clean = clean_child(child, today=today or dt.datetime.now(dt.UTC).date())
+    clean = clean_child(child, today=today or await school_today(session, klass.school_id))
     for key, code, message in clean.problems:
         errors.add(("child", *key.split(".")), code, message)
     if clean.snils is None and clean.cert_number is None and not clean.problems:
