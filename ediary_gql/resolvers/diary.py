@@ -8,6 +8,7 @@ statements (see services/diary.py); Child.averages goes through a loader.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, cast
 
 import orjson
@@ -17,6 +18,7 @@ from strawberry.dataloader import DataLoader
 
 from ediary_gql.auth import policy
 from ediary_gql.context import Context
+from ediary_gql.db.json_shapes import SqlNested
 from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.errors import DomainError, ErrorCollector
 from ediary_gql.schema.execution import Prebuilt
@@ -85,14 +87,10 @@ async def diary(
             days = await service.diary(session, **read)
         return [DiaryDay.build(day) for day in days]
 
-    if info.context.settings.is_sqlite:
-        return await objects()
-
     async def document(sql: str) -> orjson.Fragment:
         return await diary_document.diary_document(info.context.services.reads, sql, **read)
 
-    # PostgreSQL builds the diary as the response's JSON when every selected field has SQL
-    return cast("list[DiaryDay]", Prebuilt(diary_document.DIARY, document, objects))
+    return cast("list[DiaryDay]", await _either_way(info, diary_document.DIARY, document, objects))
 
 
 async def class_journal(
@@ -112,15 +110,24 @@ async def class_journal(
         async with sessions() as session:
             return ClassJournal.build(await service.class_journal(session, **read))
 
-    if info.context.settings.is_sqlite:
-        return await objects()
-
     async def document(sql: str) -> orjson.Fragment:
         async with sessions() as session:
             return await diary_document.journal_document(session, sql, **read)
 
-    # PostgreSQL builds the journal as the response's JSON when every selected field has SQL
-    return cast("ClassJournal", Prebuilt(diary_document.JOURNAL, document, objects))
+    return cast("ClassJournal", await _either_way(info, diary_document.JOURNAL, document, objects))
+
+
+async def _either_way(
+    info: Info,
+    root: SqlNested,
+    document: Callable[[str], Awaitable[orjson.Fragment]],
+    objects: Callable[[], Awaitable[Any]],
+) -> Any:
+    """On PostgreSQL, `Prebuilt`: the database builds the response's JSON when every
+    selected field has SQL in `root`, else the objects are read; on SQLite, the objects."""
+    if info.context.settings.is_sqlite:
+        return await objects()
+    return Prebuilt(root, document, objects)
 
 
 async def child_averages(info: Info, child_id: int, period_id: relay.GlobalID) -> list[SubjectAverage]:
