@@ -61,7 +61,7 @@ async def register(info: Info, input: RegisterInput) -> RegisterPayload:
         consent_to_processing=input.consent_to_processing,
     )
     try:
-        async with transaction(ctx) as session:
+        async with recording_transaction(ctx) as session:  # a refusal over the limit is audited
             done = await registration.register(
                 session,
                 settings=ctx.settings,
@@ -149,7 +149,7 @@ async def disable_two_factor(info: Info, input: DisableTwoFactorInput) -> TwoFac
 async def request_password_reset(info: Info, input: RequestPasswordResetInput) -> RequestPasswordResetPayload:
     ctx = info.context
     try:
-        async with transaction(ctx) as session:
+        async with recording_transaction(ctx) as session:  # a refusal over the limit is audited
             await password_reset.request_password_reset(
                 session, settings=ctx.settings, actor=_caller(ctx), login=input.login, ip=ctx.client_ip
             )

@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ediary_gql.db.models.users import RateLimitHit
-from ediary_gql.errors import RateLimited
+from ediary_gql.errors import RateLimited, RecordedRefusal
+from ediary_gql.services import audit
 from ediary_gql.settings import Settings
 
 # Moscow time (UTC+3, no daylight saving since 2014): how times are told to people.
@@ -120,7 +121,8 @@ def _active(counters: Sequence[Counter]) -> list[Counter]:
 
 
 async def check(session: AsyncSession, *, settings: Settings, counters: Sequence[Counter], now: dt.datetime) -> None:
-    """RATE_LIMITED (naming the first full counter) if any counter is full.
+    """RATE_LIMITED (naming the first full counter) if any counter is full, as a
+    RecordedRefusal: its audit entry is committed (see resolvers/transaction.py).
 
     On PostgreSQL each key's counter is locked until the transaction ends, so
     requests of one key sent at once (to any server process) are decided one
@@ -145,11 +147,21 @@ async def check(session: AsyncSession, *, settings: Settings, counters: Sequence
             now=now,
         )
         if until is not None:
-            raise RateLimited(
+            refusal = RateLimited(
                 f"{counter.limit.message}. Повторите попытку {wait_text(until, now)}",
                 retry_after_seconds=seconds_until(until, now),
                 field=counter.limit.field,
             )
+            # the refusal itself is audited (with the request's address, not the counted key)
+            audit.record(
+                session,
+                actor=None,
+                action="rateLimited",
+                entity_type="RateLimit",
+                entity_id=None,
+                after={"bucket": counter.limit.bucket, "retryAfterSeconds": refusal.retry_after_seconds},
+            )
+            raise RecordedRefusal(refusal)
 
 
 async def count(session: AsyncSession, *, settings: Settings, counters: Sequence[Counter], now: dt.datetime) -> None:

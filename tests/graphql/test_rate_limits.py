@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.app import create_app
+from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.users import User
 from ediary_gql.settings import Settings
 from tests.registration_support import EMAIL, PHONE, REGISTER, confirmed_user, registration
@@ -152,6 +153,14 @@ async def test_registrations_from_one_address_are_limited_across_processes(
         assert 3500 < over["retryAfterSeconds"] <= 3600
         assert over["user"] is None
     assert await _users(session) == 2
+    # and each refusal stands in the audit log, by bucket (the address is the entry's own)
+    refusals = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "rateLimited"))).all()
+    assert [(r.entity_type, r.after) for r in refusals] == [
+        ("RateLimit", {"bucket": "register:address", "retryAfterSeconds": r.after["retryAfterSeconds"]})
+        for r in refusals
+    ]
+    assert len(refusals) == 2
+    assert all(r.ip for r in refusals)
 
 
 async def test_password_reset_is_limited_per_login_and_per_address(
