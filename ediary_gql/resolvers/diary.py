@@ -111,8 +111,7 @@ async def class_journal(
             return ClassJournal.build(await service.class_journal(session, **read))
 
     async def document(sql: str) -> orjson.Fragment:
-        async with sessions() as session:
-            return await diary_document.journal_document(session, sql, **read)
+        return await diary_document.journal_document(info.context.services.reads, sql, **read)
 
     return cast("ClassJournal", await _either_way(info, diary_document.JOURNAL, document, objects))
 

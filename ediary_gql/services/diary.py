@@ -210,7 +210,7 @@ _period = (
 )
 # the class's school and year, the subject's school, the period's year and dates, and
 # whether the actor teaches the subject in the class
-_JOURNAL_FACTS = (
+JOURNAL_FACTS = (
     select(
         _classes.c.school_id,
         _classes.c.academic_year_id,
@@ -325,8 +325,17 @@ async def journal_params(
 ) -> dict[str, Any]:
     """The journal's access check and ids (FORBIDDEN, NOT_FOUND naming the argument), and its
     statements' parameters: class, subject, the period's first and last days. One statement."""
-    params: dict[str, Any] = {"class": class_id, "subject": subject_id, "period": period_id, "actor": actor.user_id}
-    facts = (await session.execute(_JOURNAL_FACTS, params)).first()
+    params = journal_keys(actor, class_id=class_id, subject_id=subject_id, period_id=period_id)
+    return journal_access(actor, params, (await session.execute(JOURNAL_FACTS, params)).first())
+
+
+def journal_keys(actor: Actor, *, class_id: int, subject_id: int, period_id: int) -> dict[str, Any]:
+    """The parameters `JOURNAL_FACTS` is read with."""
+    return {"class": class_id, "subject": subject_id, "period": period_id, "actor": actor.user_id}
+
+
+def journal_access(actor: Actor, params: dict[str, Any], facts: Sequence[Any] | None) -> dict[str, Any]:
+    """The decision of `journal_params` over the row `JOURNAL_FACTS` read (None: no such class)."""
     if facts is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Класс не найден", field="classId")
     school_id, year_id, subject_school_id, period_year_id, starts_on, ends_on, is_assigned = facts

@@ -17,13 +17,19 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import TextClause, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text
 
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.json_shapes import SqlNested, SqlObject
 from ediary_gql.db.reads import Reads, ReadStatement
-from ediary_gql.services.diary import check_range, diary_access, enrolments_as_json, journal_params
+from ediary_gql.services.diary import (
+    JOURNAL_FACTS,
+    check_range,
+    diary_access,
+    enrolments_as_json,
+    journal_access,
+    journal_keys,
+)
 
 # A time as Python's isoformat() writes it: seconds always, microseconds only when there are any.
 _TIME = (
@@ -229,11 +235,6 @@ SELECT convert_to({object}::text, 'UTF8')
 
 
 @lru_cache(maxsize=256)
-def _statement(sql: str) -> TextClause:
-    return text(sql)
-
-
-@lru_cache(maxsize=256)
 def _diary_statement(sql: str) -> ReadStatement:
     """The child's enrolments (the access facts) and the diary by `sql`, in one round trip.
     PostgreSQL builds the diary whether or not the access is granted; it is dropped when not."""
@@ -272,9 +273,21 @@ def _enrolment_facts(enrolments: str) -> list[tuple[Any, ...]]:
 
 
 async def journal_document(
-    session: AsyncSession, sql: str, *, actor: Actor, class_id: int, subject_id: int, period_id: int
+    reads: Reads, sql: str, *, actor: Actor, class_id: int, subject_id: int, period_id: int
 ) -> orjson.Fragment:
     """A class journal by `sql` (JOURNAL rendered for a selection), as the response's JSON
-    text; the access as for `services.diary.class_journal`."""
-    params = await journal_params(session, actor=actor, class_id=class_id, subject_id=subject_id, period_id=period_id)
-    return orjson.Fragment((await session.execute(_statement(sql), params)).scalar_one())
+    text; the access as for `services.diary.class_journal`. Two statements: the facts
+    (which also give the period's days the journal is read over), then the journal."""
+    params = journal_keys(actor, class_id=class_id, subject_id=subject_id, period_id=period_id)
+    facts = await reads.rows(_JOURNAL_FACTS, params)
+    params = journal_access(actor, params, facts[0] if facts else None)
+    [(document,)] = await reads.rows(_journal_statement(sql), params)
+    return orjson.Fragment(document)
+
+
+_JOURNAL_FACTS = ReadStatement(JOURNAL_FACTS)
+
+
+@lru_cache(maxsize=256)
+def _journal_statement(sql: str) -> ReadStatement:
+    return ReadStatement(select(text(f"({sql})")))
