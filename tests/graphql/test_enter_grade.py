@@ -164,30 +164,26 @@ async def test_a_final_grade_is_dated_by_the_schools_own_today(
 ) -> None:
     world.school.timezone = zone
     await session.commit()
-    variables = {
+    data = await gql.data(ENTER, _period_final(world, "5"), token=await world.token(gql, world.teacher))
+    assert data["enterGrade"]["grade"]["gradedOn"] == today_in(zone).isoformat()
+
+
+def _period_final(world: World, value: str) -> dict[str, Any]:
+    """The child's final grade in the subject for the period."""
+    return {
         "i": {
             "childId": gid("Child", world.child.id),
             "kind": "PERIOD_FINAL",
             "subjectId": gid("Subject", world.subject.id),
             "periodId": gid("Period", world.period.id),
-            "value": "5",
+            "value": value,
         }
     }
-    data = await gql.data(ENTER, variables, token=await world.token(gql, world.teacher))
-    assert data["enterGrade"]["grade"]["gradedOn"] == today_in(zone).isoformat()
 
 
 async def test_period_final_grade_once_per_period(gql: GraphQLClient, world: World) -> None:
     token = await world.token(gql, world.teacher)
-    variables = {
-        "i": {
-            "childId": gid("Child", world.child.id),
-            "kind": "PERIOD_FINAL",
-            "subjectId": gid("Subject", world.subject.id),
-            "periodId": gid("Period", world.period.id),
-            "value": "4",
-        }
-    }
+    variables = _period_final(world, "4")
     data = await gql.data(ENTER, variables, token=token)
     assert data["enterGrade"]["grade"]["kind"] == "PERIOD_FINAL"
     data = await gql.data(ENTER, variables, token=token)

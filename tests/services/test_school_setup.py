@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.enums import PeriodKind, Sex, StaffRole, UserStatus
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.services.school_setup.academic_years import DateRange, NewAcademicYear, create_academic_year
-from ediary_gql.services.school_setup.children import ChildData, clean_child
+from ediary_gql.services.school_setup.children import ChildData, CleanChild, clean_child
 from ediary_gql.services.school_setup.classes import check_class_letter
 from ediary_gql.services.school_setup.enrolment import enroll_child
 from ediary_gql.services.school_setup.subjects import parse_weight
@@ -160,20 +161,20 @@ async def test_a_known_number_with_another_name_is_a_conflict(app_services: obje
     await session.rollback()
 
 
+def _clean(**given: Any) -> CleanChild:
+    """Пётр Иванов, born 14.03.2015, with what `given` adds or replaces."""
+    fields: dict[str, Any] = {
+        "last_name": "Иванов",
+        "first_name": "Пётр",
+        "middle_name": None,
+        "birth_date": dt.date(2015, 3, 14),
+        "sex": Sex.MALE,
+    }
+    return clean_child(ChildData(**(fields | given)), today=TODAY)
+
+
 def test_clean_child_reports_fields_by_their_graphql_paths() -> None:
-    clean = clean_child(
-        ChildData(
-            last_name="Иванов",
-            first_name="Пётр",
-            middle_name=None,
-            birth_date=dt.date(2015, 3, 14),
-            sex=Sex.MALE,
-            cert_series="IV-АК",
-            cert_number=None,
-            cert_issued_on=dt.date(2014, 1, 1),
-        ),
-        today=TODAY,
-    )
+    clean = _clean(cert_series="IV-АК", cert_number=None, cert_issued_on=dt.date(2014, 1, 1))
     assert [(f, c) for f, c, _ in clean.problems] == [
         ("birthCertificate.number", ErrorCode.REQUIRED),
         ("birthCertificate.issuedOn", ErrorCode.INVALID),
@@ -193,15 +194,5 @@ def test_weights_and_letters() -> None:
 
 @pytest.mark.parametrize(("citizenship", "ok"), [("643", True), ("112", True), ("999", False), ("64", False)])
 def test_citizenship_is_a_country_of_the_oksm_list(citizenship: str, ok: bool) -> None:
-    clean = clean_child(
-        ChildData(
-            last_name="Иванов",
-            first_name="Пётр",
-            middle_name=None,
-            birth_date=dt.date(2015, 3, 14),
-            sex=Sex.MALE,
-            citizenship=citizenship,
-        ),
-        today=TODAY,
-    )
+    clean = _clean(citizenship=citizenship)
     assert [(f, c) for f, c, _ in clean.problems] == ([] if ok else [("citizenship", ErrorCode.INVALID)])
