@@ -3,8 +3,8 @@
 Every request authenticates, and the diary is the page read most. For a statement
 like theirs, SQLAlchemy's session and execution layers cost more CPU than the
 driver's round trip itself. A `ReadStatement` is such a statement, compiled once
-for asyncpg; `DriverReads` checks a connection out of the engine's own pool (no
-transaction: autocommit) and runs it with asyncpg. `SessionReads` runs the same
+for asyncpg; `DriverReads` checks a connection out of the engine's own pool and
+runs it with asyncpg, outside any transaction. `SessionReads` runs the same
 statement through an ordinary session (SQLite).
 
 What the driver path leaves out, and so what these statements may not need:

@@ -279,11 +279,12 @@ def _roles_query(users: ColumnElement[bool], wards: ColumnElement[bool], own: Co
     return union_all(*_roles_branches(users, wards, own))
 
 
-_ROLES_OF_USER = _roles_query(
+_ROLES_OF_USER_BRANCHES = _roles_branches(
     StaffMembership.__table__.c.user_id == _USER,
     Guardianship.__table__.c.parent_id == _USER,
     Child.__table__.c.user_id == _USER,
 )
+_ROLES_OF_USER = union_all(*_ROLES_OF_USER_BRANCHES)
 # A request's authentication in one round trip: a "U" row with the session's facts (the
 # user's status and operator flag, the session's revocation and expiry), then the roles.
 _AUTHENTICATION = ReadStatement(
@@ -299,14 +300,7 @@ _AUTHENTICATION = ReadStatement(
         )
         .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
         .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer)),
-        *(
-            branch.add_columns(null(), null(), null())
-            for branch in _roles_branches(
-                StaffMembership.__table__.c.user_id == _USER,
-                Guardianship.__table__.c.parent_id == _USER,
-                Child.__table__.c.user_id == _USER,
-            )
-        ),
+        *(branch.add_columns(null(), null(), null()) for branch in _ROLES_OF_USER_BRANCHES),
     )
 )
 
