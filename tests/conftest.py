@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -30,16 +29,10 @@ from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine
 from ediary_gql.db.migrate import upgrade
 from ediary_gql.settings import Settings, load_settings
-from tests.support import GraphQLClient, StatementCounter
+from tests.support import GraphQLClient, StatementCounter, free_port
 
 # Rows that migrations put in place and tests must keep.
 REFERENCE_TABLES = frozenset({"alembic_version", "regions", "settlements", "calendar_overrides"})
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +124,7 @@ async def live(settings: Settings) -> AsyncIterator[LiveServer]:
     await asyncio.to_thread(upgrade, settings.database_url)
     baseline = await _load_directory(settings)
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
     )

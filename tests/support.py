@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -150,3 +154,58 @@ class StatementCounter:
 def stored_files(settings: Settings) -> list[Path]:
     """Every file in the upload folder."""
     return [p for p in settings.upload_dir.rglob("*") if p.is_file()] if settings.upload_dir.exists() else []
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Until `url`/healthz answers 200 (or the server process `proc` has exited)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(400):
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server exited")
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} did not start")
+
+
+@asynccontextmanager
+async def server_process(settings: Settings, **env: str) -> AsyncIterator[str]:
+    """A server process of its own sharing the database, the event bus and the secret key
+    of `settings` (plus `env`); its base URL while it runs."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "BROADCAST_URL": settings.broadcast_url,
+        "BROADCAST_NAMESPACE": settings.broadcast_namespace,
+        "SECRET_KEY": settings.secret_key,
+        "UPLOAD_DIR": str(settings.upload_dir),
+        "LOG_LEVEL": "WARNING",
+        "DISPATCHER_ENABLED": "false",
+        **env,
+    }
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once per fixture
+        [sys.executable, "-m", "uvicorn", "ediary_gql.app:create_app", "--factory", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()

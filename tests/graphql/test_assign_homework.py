@@ -14,7 +14,7 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.models.attachments import Attachment
 from ediary_gql.db.models.homework import Homework
 from ediary_gql.db.models.lessons import Lesson
-from tests.diary_writes_support import World, codes, error_codes, gid, make_world
+from tests.diary_writes_support import World, codes, error_codes, gid
 from tests.factories import make_attachment, make_homework
 from tests.sample_files import tiny_pdf, tiny_png, windows_exe
 from tests.support import GraphQLClient, stored_files
@@ -31,18 +31,6 @@ mutation($i: MarkHomeworkDoneInput!) {
   markHomeworkDone(input: $i) { done homework { id } userErrors { field code message } }
 }"""
 COMPLETION = "query($id: ID!) { node(id: $id) { ... on Homework { id completion { done total } } } }"
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
-
-
-@pytest.fixture
-async def lesson(session: AsyncSession, world: World) -> Lesson:
-    row = await world.lesson(session)
-    await session.commit()
-    return row
 
 
 def _assign(lesson: Lesson, **overrides: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.models.classes import TeachingAssignment
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.events import channels
-from tests.diary_writes_support import MONDAY, World, gid, make_world, wait_subscribed
+from tests.diary_writes_support import MONDAY, World, gid, wait_subscribed
 from tests.support import GraphQLClient, WsClient, ws_connect
 
 EVENTS = """
@@ -26,18 +26,6 @@ subscription($class: ID!, $date: Date!) {
   }
 }"""
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
-
-
-@pytest.fixture
-async def lesson(session: AsyncSession, world: World) -> Lesson:
-    row = await world.lesson(session)
-    await session.commit()
-    return row
 
 
 def _data(message: dict[str, Any], name: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +20,7 @@ from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import AuthSession, User
 from ediary_gql.events import channels
-from tests.diary_writes_support import MONDAY, PASSWORD, World, gid, make_world, wait_subscribed
+from tests.diary_writes_support import MONDAY, PASSWORD, World, gid, wait_subscribed
 from tests.factories import make_teacher, make_teaching_assignment
 from tests.support import GraphQLClient, StatementCounter, WsClient, ws_connect
 
@@ -31,18 +30,6 @@ subscription($class: ID!, $date: Date!) {
 }"""
 EVENTS = "subscription($class: ID!) { attendanceEvents(classId: $class) { lesson { id } marks { status } } }"
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
-
-
-@pytest.fixture
-async def lesson(session: AsyncSession, world: World) -> Lesson:
-    row = await world.lesson(session)
-    await session.commit()
-    return row
 
 
 async def _teachers(session: AsyncSession, world: World, count: int) -> list[User]:

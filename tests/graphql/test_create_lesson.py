@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import School
-from tests.diary_writes_support import MONDAY, World, codes, error_codes, gid, make_world
+from tests.diary_writes_support import MONDAY, World, codes, error_codes, gid
 from tests.factories import make_school_class, make_subject, make_teaching_assignment
 from tests.support import GraphQLClient
 
@@ -46,11 +46,6 @@ def _input(world: World, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
 
 
 async def test_the_assigned_teacher_creates_a_lesson(gql: GraphQLClient, world: World) -> None:

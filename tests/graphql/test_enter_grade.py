@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.services.school_time import today_in
-from tests.diary_writes_support import World, codes, error_codes, gid, make_world
+from tests.diary_writes_support import World, codes, error_codes, gid
 from tests.factories import make_grade
 from tests.support import GraphQLClient
 
@@ -24,18 +24,6 @@ GRADE_FIELDS = """
 ENTER = "mutation($i: EnterGradeInput!) { enterGrade(input: $i) {" + GRADE_FIELDS + "} }"
 CORRECT = "mutation($i: CorrectGradeInput!) { correctGrade(input: $i) {" + GRADE_FIELDS + "} }"
 DELETE = "mutation($i: DeleteGradeInput!) { deleteGrade(input: $i) {" + GRADE_FIELDS + "} }"
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
-
-
-@pytest.fixture
-async def lesson(session: AsyncSession, world: World) -> Lesson:
-    row = await world.lesson(session)
-    await session.commit()
-    return row
 
 
 def _enter(world: World, lesson: Lesson, **overrides: Any) -> dict[str, Any]:

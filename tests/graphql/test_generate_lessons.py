@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.lessons import Lesson
-from tests.diary_writes_support import World, codes, error_codes, gid, make_world
+from tests.diary_writes_support import World, codes, error_codes, gid
 from tests.factories import make_holiday, make_school_class
 from tests.support import GraphQLClient
 
@@ -32,11 +32,6 @@ mutation($i: GenerateLessonsInput!) {
     userErrors { field code message }
   }
 }"""
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
 
 
 def _slot(world: World, weekday: int, start: str, end: str, **overrides: Any) -> dict[str, Any]:

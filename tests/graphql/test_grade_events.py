@@ -16,7 +16,7 @@ from ediary_gql.db.models.children import Guardianship
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.events import channels
 from ediary_gql.settings import Settings
-from tests.diary_writes_support import World, gid, make_world, wait_subscribed
+from tests.diary_writes_support import World, gid, wait_subscribed
 from tests.graphql.test_two_processes import second_server  # noqa: F401 - a fixture
 from tests.support import GraphQLClient, WsClient, ws_connect
 
@@ -28,18 +28,6 @@ ENTER = "mutation($i: EnterGradeInput!) { enterGrade(input: $i) { grade { id } u
 CORRECT = "mutation($i: CorrectGradeInput!) { correctGrade(input: $i) { grade { id } userErrors { code } } }"
 DELETE = "mutation($i: DeleteGradeInput!) { deleteGrade(input: $i) { grade { id } userErrors { code } } }"
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
-
-
-@pytest.fixture
-async def lesson(session: AsyncSession, world: World) -> Lesson:
-    row = await world.lesson(session)
-    await session.commit()
-    return row
 
 
 def _data(message: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.settings import Settings
 from ediary_gql.storage import storage_for
-from tests.diary_writes_support import MONDAY, PASSWORD, World, gid, make_world
+from tests.diary_writes_support import MONDAY, PASSWORD, World, gid
 from tests.factories import (
     make_attachment,
     make_child,
@@ -73,11 +73,6 @@ class Cast:
 class HomeworkFile:
     attachment_id: int
     homework_id: int
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
 
 
 @pytest.fixture

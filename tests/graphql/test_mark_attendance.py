@@ -12,7 +12,7 @@ from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.enums import NotificationKind
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.notifications import Notification
-from tests.diary_writes_support import World, codes, error_codes, gid, make_world
+from tests.diary_writes_support import World, codes, error_codes, gid
 from tests.factories import make_child
 from tests.support import GraphQLClient, StatementCounter
 
@@ -24,18 +24,6 @@ mutation($i: MarkAttendanceInput!) {
     userErrors { field code message }
   }
 }"""
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    return await make_world(session)
-
-
-@pytest.fixture
-async def lesson(session: AsyncSession, world: World) -> Lesson:
-    row = await world.lesson(session)
-    await session.commit()
-    return row
 
 
 def _marks(lesson: Lesson, *marks: dict[str, Any]) -> dict[str, Any]:

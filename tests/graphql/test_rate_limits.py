@@ -8,10 +8,6 @@ process of its own, so nothing but the database can carry the count between them
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,7 +22,7 @@ from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.users import User
 from ediary_gql.settings import Settings
 from tests.registration_support import EMAIL, PHONE, REGISTER, confirmed_user, registration
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, free_port, server_process, wait_healthy
 
 LIMITS = {
     "register_limit_per_address": 2,
@@ -40,36 +36,16 @@ mutation($i: RequestPasswordResetInput!) {
 REGISTER_WITH_RETRY = REGISTER.replace("userErrors {", "retryAfterSeconds userErrors {")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(400):
-            if proc is not None and proc.poll() is not None:
-                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server exited")
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} did not start")
-
-
 @pytest_asyncio.fixture(scope="module")
 async def here(settings: Settings, server: str) -> AsyncIterator[str]:
     """A server in this process with the tight limits."""
-    port = _free_port()
+    port = free_port()
     app = create_app(settings.model_copy(update=LIMITS))
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(srv.serve())
     url = f"http://127.0.0.1:{port}"
     try:
-        await _wait_healthy(url)
+        await wait_healthy(url)
         yield url
     finally:
         srv.should_exit = True
@@ -79,35 +55,13 @@ async def here(settings: Settings, server: str) -> AsyncIterator[str]:
 @pytest_asyncio.fixture(scope="module")
 async def there(settings: Settings, server: str) -> AsyncIterator[str]:
     """A server process of its own, with the same limits, database and secret key."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "BROADCAST_URL": settings.broadcast_url,
-        "BROADCAST_NAMESPACE": settings.broadcast_namespace,
-        "SECRET_KEY": settings.secret_key,
-        "UPLOAD_DIR": str(settings.upload_dir),
-        "LOG_LEVEL": "WARNING",
-        "DISPATCHER_ENABLED": "false",
+    extra = {
         "PASSWORD_HASH_TIME_COST": str(settings.password_hash_time_cost),
         "PASSWORD_HASH_MEMORY_KIB": str(settings.password_hash_memory_kib),
         **{name.upper(): str(value) for name, value in LIMITS.items()},
     }
-    proc = subprocess.Popen(  # noqa: ASYNC220 - one server process for the module
-        [sys.executable, "-m", "uvicorn", "ediary_gql.app:create_app", "--factory", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_healthy(url, proc)
+    async with server_process(settings, **extra) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 @pytest_asyncio.fixture

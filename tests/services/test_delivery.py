@@ -8,7 +8,6 @@ import datetime as dt
 import email
 import email.policy
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from ediary_gql.services.delivery import (
 from ediary_gql.services.notifications import notify
 from ediary_gql.settings import Settings, SettingsError, load_settings
 from tests.factories import make_user
+from tests.support import free_port
 
 SENDER = "Электронный дневник <noreply@ediary.test>"
 
@@ -93,15 +93,9 @@ class SmtpSink:
         ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest_asyncio.fixture
 async def sink() -> AsyncIterator[SmtpSink]:
-    server = SmtpSink(port=_free_port())
+    server = SmtpSink(port=free_port())
     await server.start()
     yield server
     await server.stop()
@@ -110,7 +104,7 @@ async def sink() -> AsyncIterator[SmtpSink]:
 @pytest_asyncio.fixture
 async def closed_port() -> AsyncIterator[SmtpSink]:
     """A port where no SMTP server listens (yet): `await it.start()` brings one up."""
-    server = SmtpSink(port=_free_port())
+    server = SmtpSink(port=free_port())
     yield server
     await server.stop()
 
