@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db.models.classes import Subject
 from ediary_gql.db.models.enums import StaffRole, UserStatus
 from ediary_gql.errors import DomainError
 from ediary_gql.services.roster_import.importer import import_roster
@@ -116,3 +117,29 @@ async def test_a_teacher_cannot_teach_two_classes_at_once(app_services: object, 
     assert [(p.file, p.line, p.column, p.code) for p in result.problems] == [  # type: ignore[attr-defined]
         ("timetable.csv", 3, "teacherSourcedId", "CONFLICT")
     ]
+
+
+async def test_subjects_and_classes_keep_their_natural_keys(app_services: object, session: AsyncSession) -> None:
+    w = await build_world(session)
+    session.add_all(
+        [
+            Subject(school_id=w.school.id, name="Химия"),  # made by hand: the import adopts it
+            Subject(school_id=w.school.id, name="Физика", external_id="PHYS"),  # another system's
+        ]
+    )
+    await session.commit()
+    subjects = "sourcedId,name\nS1,Алгебра\nS2,Алгебра\nS3,Химия\nS4,Физика\n"
+    classes = "sourcedId,academicYear,level,letter\nC1,2026/2027,5,А\nC2,2026/2027,5,а\n"
+    files = [ImportFile("subjects.csv", subjects.encode()), ImportFile("classes.csv", classes.encode())]
+
+    result = await _run(session, w, files, dry_run=True)
+
+    problems = [(p.file, p.line, p.column, p.code, p.message) for p in result.problems]  # type: ignore[attr-defined]
+    assert problems == [
+        ("subjects.csv", 3, "name", "DUPLICATE", "Такой предмет уже в строке 2"),
+        ("subjects.csv", 5, "name", "DUPLICATE", "Предмет с таким названием уже есть у другого sourcedId"),
+        ("classes.csv", 3, "letter", "DUPLICATE", "Класс 5А уже в строке 2"),
+    ]
+    # the hand-made subject was taken as S3's, not made again
+    [subject_tally] = [t for t in result.summary if t.entity == "subjects"]  # type: ignore[attr-defined]
+    assert (subject_tally.created, subject_tally.updated) == (1, 1)
