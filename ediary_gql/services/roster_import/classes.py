@@ -56,18 +56,19 @@ async def import_classes(session: AsyncSession, run: Run, teachers: dict[str, Us
             homeroom = teacher
         if year is None or level is None or not letter:
             continue
-        key = (year.id, level, letter)
-        if key in seen:
-            run.bad(row, "letter", ErrorCode.DUPLICATE, f"Класс {level}{letter} уже в строке {seen[key]}")
+        ok, klass = run.claim(
+            row,
+            "letter",
+            sid=sid,
+            key=(year.id, level, letter),
+            seen=seen,
+            own=existing.get(sid),
+            by_key=by_key,
+            again=f"Класс {level}{letter} уже в строке",
+            taken=f"Класс {level}{letter} уже есть у другого sourcedId",
+        )
+        if not ok:
             continue
-        seen[key] = row.line
-        klass = existing.get(sid)
-        holder = by_key.get(key)
-        if holder is not None and holder is not klass and holder.external_id not in (None, sid):
-            run.bad(row, "letter", ErrorCode.DUPLICATE, f"Класс {level}{letter} уже есть у другого sourcedId")
-            continue
-        if klass is None and holder is not None:
-            klass = holder
         values = {
             "academic_year_id": year.id,
             "level": level,

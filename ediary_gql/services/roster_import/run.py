@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.children import Child
@@ -53,6 +54,16 @@ class Row:
         return self.values.get(column, "")
 
 
+class Sourced(Protocol):
+    """A row an import matches by sourcedId."""
+
+    external_id: str | None
+
+
+K = TypeVar("K")
+E = TypeVar("E", bound=Sourced)
+
+
 @dataclass(slots=True)
 class Run:
     """One import: the rows by entity, the problems found, what would change."""
@@ -80,6 +91,34 @@ class Run:
         unknown = [sid for sid in sids if sid not in in_file]
         if unknown:
             self.bad(row, column, ErrorCode.NOT_FOUND, message)
+
+    def claim(
+        self,
+        row: Row,
+        column: str,
+        *,
+        sid: str,
+        key: K,
+        seen: dict[K, int],
+        own: E | None,
+        by_key: Mapping[K, E],
+        again: str,
+        taken: str,
+    ) -> tuple[bool, E | None]:
+        """The rule of a natural key (a subject's name; a class's year, level and letter):
+        once in the file (`again`, then the earlier line, if not), and an entity already
+        holding it is this row's unless another sourcedId has it (`taken`); one made by
+        hand, with no sourcedId, is adopted. (False, None) when refused, else (True, the
+        entity to update, or None to create one)."""
+        if key in seen:
+            self.bad(row, column, ErrorCode.DUPLICATE, f"{again} {seen[key]}")
+            return False, None
+        seen[key] = row.line
+        holder = by_key.get(key)
+        if holder is not None and holder is not own and holder.external_id not in (None, sid):
+            self.bad(row, column, ErrorCode.DUPLICATE, taken)
+            return False, None
+        return True, own if own is not None else holder
 
 
 class RosterRejected(Exception):

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.classes import Subject
-from ediary_gql.errors import ErrorCode
 from ediary_gql.services.roster_import.cells import optional_text, required_text, sourced_ids
 from ediary_gql.services.roster_import.lookup import assign, by_external_id, chunks
 from ediary_gql.services.roster_import.run import Run
@@ -36,17 +35,19 @@ async def import_subjects(session: AsyncSession, run: Run) -> dict[str, Subject]
         short = optional_text(run, row, "shortName", 50)
         if name is None:
             continue
-        if name in seen_names:
-            run.bad(row, "name", ErrorCode.DUPLICATE, f"Такой предмет уже в строке {seen_names[name]}")
+        ok, subject = run.claim(
+            row,
+            "name",
+            sid=sid,
+            key=name,
+            seen=seen_names,
+            own=existing.get(sid),
+            by_key=by_name,
+            again="Такой предмет уже в строке",
+            taken="Предмет с таким названием уже есть у другого sourcedId",
+        )
+        if not ok:
             continue
-        seen_names[name] = row.line
-        subject = existing.get(sid)
-        holder = by_name.get(name)
-        if holder is not None and holder is not subject and holder.external_id not in (None, sid):
-            run.bad(row, "name", ErrorCode.DUPLICATE, "Предмет с таким названием уже есть у другого sourcedId")
-            continue
-        if subject is None and holder is not None:
-            subject = holder  # adopt a subject made by hand
         if subject is None:
             subject = Subject(school_id=run.school_id, name=name, short_name=short, external_id=sid)
             session.add(subject)
