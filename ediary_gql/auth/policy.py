@@ -400,6 +400,29 @@ def can_read_diary(actor: Actor | None, *, child_id: int, school_ids: frozenset[
     return teaches_class and bool(actor.schools_with(StaffRole.TEACHER) & school_ids)
 
 
+# --- child records across schools (services/child_transfers.py) ------------
+
+# Who decides on a transfer at the school that holds the record.
+CHILD_TRANSFER_ROLES = (StaffRole.SCHOOL_ADMIN,)
+
+
+def can_decide_child_transfer(actor: Actor | None, *, from_school_id: int, child_id: int) -> bool:
+    """A request to move a child's record to another school: the admins of the school
+    that holds it and the child's guardians see and decide it. The asking school does
+    not see it: to that school, a match must look the same as no match."""
+    if actor is None:
+        return False
+    if actor.is_system or child_id in actor.guardian_of:
+        return True
+    return actor.has_role(from_school_id, *CHILD_TRANSFER_ROLES)
+
+
+def reads_whole_diary(actor: Actor, *, child_id: int) -> bool:
+    """The child's family (and the system) read the diary of every school the child was
+    in; staff read only the part their own school recorded (services.diary)."""
+    return actor.is_system or child_id in actor.guardian_of or actor.student_child_id == child_id
+
+
 def can_read_class_journal(actor: Actor | None, *, school_id: int, assigned: bool) -> bool:
     """The class journal of a class × subject: the teacher assigned to it and the school's admins."""
     if actor is None:

@@ -13,6 +13,7 @@ from ediary_gql.schema.applications import ApplicationsMutation, ApplicationsQue
 from ediary_gql.schema.attendance import AttendanceMutation, AttendanceSubscription
 from ediary_gql.schema.audit import AuditQuery
 from ediary_gql.schema.calendar_feed import CalendarFeedMutation
+from ediary_gql.schema.child_transfers import ChildTransfersMutation, ChildTransfersQuery
 from ediary_gql.schema.delivery import DeliveryMutation
 from ediary_gql.schema.diary import DiaryQuery
 from ediary_gql.schema.directory import DirectoryQuery
@@ -50,6 +51,7 @@ class Query(
     ApplicationsQuery,
     SchoolsQuery,
     DirectoryQuery,
+    ChildTransfersQuery,
 ):
     pass
 
@@ -69,6 +71,7 @@ class Mutation(
     HomeworkMutation,
     GradesMutation,
     AttendanceMutation,
+    ChildTransfersMutation,
 ):
     pass
 

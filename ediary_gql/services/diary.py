@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Date,
     Integer,
@@ -39,9 +40,11 @@ from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.calendar import Period
 from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, Subject, TeachingAssignment
+from ediary_gql.db.models.enums import StaffRole
 from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.homework import Homework, HomeworkCompletion
 from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.services.averages import SubjectAverage, averages, averages_of_class, children_of_class
@@ -133,8 +136,39 @@ def _lessons_of_child(subject: bool) -> ColumnElement[bool]:
         _enrolment.c.starts_on <= _lesson.c.date,
         or_(_enrolment.c.ends_on.is_(None), _enrolment.c.ends_on >= _lesson.c.date),
     )
-    where = and_(_lesson.c.class_id.in_(classes), _lesson.c.date.between(_START, _END), while_enrolled)
+    where = and_(_lesson.c.class_id.in_(classes), _lesson.c.date.between(_START, _END), while_enrolled, _own_part())
     return and_(where, _lesson.c.subject_id == bindparam("subject", type_=Integer)) if subject else where
+
+
+def _own_part() -> ColumnElement[bool]:
+    """The part of the diary the reader may see (`policy.reads_whole_diary`): all of it
+    for the family (`whole`), else only the lessons of schools the reader works at, so a
+    school never reads what another school recorded before the child came to it."""
+    staff = StaffMembership.__table__
+    return or_(
+        bindparam("whole", type_=Boolean),
+        _lesson.c.school_id.in_(
+            select(staff.c.school_id).where(
+                staff.c.user_id == bindparam("actor", type_=Integer),
+                staff.c.active.is_(True),
+                staff.c.role.in_([StaffRole.SCHOOL_ADMIN.value, StaffRole.TEACHER.value]),
+            )
+        ),
+    )
+
+
+def diary_params(
+    actor: Actor, *, child_id: int, start: dt.date, end: dt.date, subject_id: int | None
+) -> dict[str, Any]:
+    """The parameters of the diary's statements (the objects' and the document's)."""
+    return {
+        "child": child_id,
+        "actor": actor.user_id,
+        "start": start,
+        "end": end,
+        "subject": subject_id,
+        "whole": policy.reads_whole_diary(actor, child_id=child_id),
+    }
 
 
 def _lessons_of_class() -> ColumnElement[bool]:
@@ -308,7 +342,7 @@ async def diary(
     subject_id: int | None = None,
 ) -> list[DiaryDay]:
     """The child's diary, day by day (days with lessons only), in lesson order."""
-    params = {"child": child_id, "actor": actor.user_id, "start": start, "end": end, "subject": subject_id}
+    params = diary_params(actor, child_id=child_id, start=start, end=end, subject_id=subject_id)
     if not await may_read_diary(session, actor=actor, params=params):
         return []
     # 2–5. lessons of the child's class(es) while enrolled, with subject and teacher names;
@@ -414,8 +448,11 @@ async def averages_for(
             result.append(forbidden("Нет доступа к дневнику этого ребёнка"))
         elif pid not in periods:
             result.append(DomainError(ErrorCode.NOT_FOUND, "Период не найден", field="periodId"))
-        else:
+        elif policy.reads_whole_diary(actor, child_id=child):
             result.append(found[pid][child])
+        else:  # staff: the subjects of their own schools only
+            staff_schools = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+            result.append([a for a in found[pid][child] if a.subject_school_id in staff_schools])
     return result
 
 

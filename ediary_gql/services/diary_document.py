@@ -26,6 +26,7 @@ from ediary_gql.services.diary import (
     JOURNAL_FACTS,
     check_range,
     diary_access,
+    diary_params,
     enrolments_as_json,
     journal_access,
     journal_keys,
@@ -154,6 +155,10 @@ WITH lessons AS (
     AND (CAST(:subject AS integer) IS NULL OR l.subject_id = :subject)
     AND EXISTS (SELECT 1 FROM enrollments e WHERE e.class_id = l.class_id AND e.child_id = :child
                 AND e.starts_on <= l.date AND (e.ends_on IS NULL OR e.ends_on >= l.date))
+    -- as services.diary._own_part: staff read only their own schools' lessons
+    AND (CAST(:whole AS boolean) OR l.school_id IN (
+          SELECT m.school_id FROM staff_memberships m WHERE m.user_id = :actor AND m.active
+          AND m.role IN ('SCHOOL_ADMIN', 'TEACHER')))
 )
 SELECT convert_to(coalesce(json_agg({object} ORDER BY d.date), '[]')::text, 'UTF8')
 FROM (SELECT DISTINCT date FROM lessons) d
@@ -253,7 +258,7 @@ async def diary_document(
 ) -> orjson.Fragment:
     """The child's days with lessons by `sql` (DIARY rendered for a selection), as the
     response's JSON text; the access as for `services.diary.diary`. One statement."""
-    params = {"child": child_id, "actor": actor.user_id, "start": start, "end": end, "subject": subject_id}
+    params = diary_params(actor, child_id=child_id, start=start, end=end, subject_id=subject_id)
     check_range(start, end)
     [(enrolments, document)] = await reads.rows(_diary_statement(sql), params)
     if not diary_access(actor, params, _enrolment_facts(enrolments)):

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
-from ediary_gql.db.models.enums import Channel, NotificationKind
+from ediary_gql.db.models.enums import Channel, NotificationKind, StaffRole
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
+from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import DeliveriesQueued, NotificationCreated
@@ -86,6 +87,24 @@ async def notify(
     if queued:
         queue_event(session, DeliveriesQueued())
     return note
+
+
+async def school_admins(session: AsyncSession, school_id: int) -> list[User]:
+    """The active admins of a school, the ones its notices go to."""
+    return list(
+        (
+            await session.scalars(
+                select(User)
+                .join(StaffMembership, StaffMembership.user_id == User.id)
+                .where(
+                    StaffMembership.school_id == school_id,
+                    StaffMembership.role == StaffRole.SCHOOL_ADMIN,
+                    StaffMembership.active.is_(True),
+                )
+                .order_by(User.id)
+            )
+        ).all()
+    )
 
 
 def inbox_query(actor: Actor, *, unread_only: bool) -> Select[Notification]:

@@ -24,6 +24,7 @@ from tests.factories.calendar import (
 )
 from tests.factories.children import (
     make_child,
+    make_child_transfer,
     make_enrolled_child,
     make_enrollment,
     make_guardianship,
@@ -88,6 +89,7 @@ __all__ = [
     "make_auth_session",
     "make_calendar_override",
     "make_child",
+    "make_child_transfer",
     "make_control_type",
     "make_enrolled_child",
     "make_enrollment",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.calendar import AcademicYear
-from ediary_gql.db.models.children import Child, Enrollment, Guardianship
+from ediary_gql.db.models.children import Child, ChildTransfer, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass
 from tests.factories._base import (
     birth_certificate,
@@ -58,6 +58,12 @@ async def make_enrollment(session: AsyncSession, **overrides: Any) -> Enrollment
         year = await session.get(AcademicYear, school_class.academic_year_id)
         assert year is not None
         o["starts_on"] = year.starts_on
+    # the school of the child's enrolment holds its record (services/child_transfers.py)
+    child = await session.get(Child, o["child_id"])
+    if child is not None and child.school_id is None:
+        school_class = await session.get(SchoolClass, o["class_id"])
+        assert school_class is not None
+        child.school_id = school_class.school_id
     return await persist(session, Enrollment(**o))
 
 
@@ -80,3 +86,21 @@ async def make_guardianship(session: AsyncSession, **overrides: Any) -> Guardian
     if "child_id" not in o:
         o["child_id"] = (await make_child(session)).id
     return await persist(session, Guardianship(**o))
+
+
+async def make_child_transfer(session: AsyncSession, **overrides: Any) -> ChildTransfer:
+    """A pending request of another school to take over an enrolled child's record
+    (the asking school's own record of the child is made too, unless given)."""
+    o = take_parents(overrides)
+    if "child_id" not in o:
+        o["child_id"] = (await make_enrolled_child(session)).id
+    held = await session.get(Child, o["child_id"])
+    assert held is not None
+    if "record_id" not in o:
+        other = await make_enrolled_child(session, snils=held.snils)
+        o["record_id"] = other.id
+    record = await session.get(Child, o["record_id"])
+    assert record is not None
+    o.setdefault("from_school_id", held.school_id)
+    o.setdefault("to_school_id", record.school_id)
+    return await persist(session, ChildTransfer(**o))

@@ -421,7 +421,7 @@ async def test_move_child_keeps_both_enrolments(gql: GraphQLClient, session: Asy
 async def test_move_needs_an_enrolment_in_that_year(gql: GraphQLClient, session: AsyncSession) -> None:
     w = await build_world(session)
     b = await make_school_class(session, academic_year_id=w.year.id)
-    child = await make_child(session, sex=Sex.FEMALE)
+    child = await make_child(session, sex=Sex.FEMALE, school_id=w.school.id)
     await session.commit()
     admin = await token(gql, w.admin)
     i = {"childId": gid("Child", child.id), "toClassId": gid("SchoolClass", b.id), "on": "2026-11-09"}

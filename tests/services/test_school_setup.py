@@ -113,9 +113,11 @@ async def test_trimesters_need_three_periods(app_services: object, session: Asyn
 
 
 async def test_enrolment_finds_a_known_child_by_birth_certificate(app_services: object, session: AsyncSession) -> None:
-    # given a child already known (say, from an application) and a class
+    # given a child the school already holds (say, from an application) and a class
     w = await build_world(session)
-    known = await make_child(session, snils=None, birth_cert_series="III-ЖА", birth_cert_number="123456")
+    known = await make_child(
+        session, snils=None, birth_cert_series="III-ЖА", birth_cert_number="123456", school_id=w.school.id
+    )
     klass = await make_school_class(session, academic_year_id=w.year.id)
     await session.commit()
     data = ChildData(
@@ -140,7 +142,7 @@ async def test_enrolment_finds_a_known_child_by_birth_certificate(app_services: 
 
 async def test_a_known_number_with_another_name_is_a_conflict(app_services: object, session: AsyncSession) -> None:
     w = await build_world(session)
-    known = await make_child(session, last_name="Сидоров")
+    known = await make_child(session, last_name="Сидоров", school_id=w.school.id)
     klass = await make_school_class(session, academic_year_id=w.year.id)
     await session.commit()
     assert known.snils is not None

@@ -17,7 +17,7 @@ from ediary_gql.db.models.calendar import (
     Holiday,
     Period,
 )
-from ediary_gql.db.models.children import Child, Enrollment, Guardianship
+from ediary_gql.db.models.children import Child, ChildTransfer, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, Subject, TeachingAssignment
 from ediary_gql.db.models.feedback import (
     FeedbackAttachment,
@@ -61,6 +61,7 @@ __all__ = [
     "AuthSession",
     "CalendarOverride",
     "Child",
+    "ChildTransfer",
     "ControlType",
     "Enrollment",
     "FeedbackAttachment",

@@ -20,10 +20,11 @@ from ediary_gql.db.base import (
     CreatedAtMixin,
     IntPk,
     TimestampsMixin,
+    UtcDateTime,
     str_enum,
 )
 from ediary_gql.db.models._checks import nullable_only_chars, only_chars
-from ediary_gql.db.models.enums import Sex
+from ediary_gql.db.models.enums import ChildTransferStatus, Sex
 
 
 class Child(TimestampsMixin, Base):
@@ -35,8 +36,9 @@ class Child(TimestampsMixin, Base):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[Sex] = mapped_column(str_enum(Sex))
-    # 11 digits without separators; the checksum is the services' job.
-    snils: Mapped[str | None] = mapped_column(String(11), unique=True)
+    # 11 digits without separators; the checksum is the services' job. Unique within the
+    # school that holds the record, not across schools (services/child_transfers.py).
+    snils: Mapped[str | None] = mapped_column(String(11))
     # Optional only because roster imports may not carry them; an approved
     # application always fills them.
     birth_cert_series: Mapped[str | None] = mapped_column(String(16))
@@ -45,13 +47,19 @@ class Child(TimestampsMixin, Base):
     citizenship: Mapped[str] = mapped_column(String(3), default="643", server_default="643")
     # The student's own login.
     user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), unique=True)
-    # Set by roster imports: the integrator's id for this child at this school.
+    # The school that holds this record: the only one that creates, updates or imports it.
+    # A record moves to another school only through a confirmed ChildTransfer.
     school_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("schools.id", ondelete="SET NULL"))
+    # Set by roster imports: the integrator's id for this child at this school.
     external_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        UniqueConstraint("birth_cert_series", "birth_cert_number"),
+        UniqueConstraint("school_id", "snils"),
+        UniqueConstraint("school_id", "birth_cert_series", "birth_cert_number"),
         UniqueConstraint("school_id", "external_id"),
+        # a new record's documents are looked up across schools to offer a transfer
+        Index("ix_children_snils", "snils"),
+        Index("ix_children_birth_cert", "birth_cert_series", "birth_cert_number"),
         Index("ix_children_name", "last_name", "first_name"),
         CheckConstraint(nullable_only_chars("snils", 11), name="snils_digits"),
         CheckConstraint(only_chars("citizenship", 3), name="citizenship_digits"),
@@ -97,3 +105,34 @@ class Guardianship(CreatedAtMixin, Base):
     )
 
     __table_args__ = (UniqueConstraint("parent_id", "child_id"),)
+
+
+class ChildTransfer(CreatedAtMixin, Base):
+    """A school's new record (`record_id`) whose SNILS or birth certificate matches a
+    record another school holds (`child_id`). Until the holding school's admin or one of
+    the child's guardians confirms it, each school keeps its own record and neither reads
+    the other's; confirming merges the new record into the held one, which moves to the
+    new school."""
+
+    __tablename__ = "child_transfers"
+
+    id: Mapped[IntPk]
+    child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    # the new school's record; null once merged into `child_id`
+    record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("children.id", ondelete="SET NULL"), index=True)
+    from_school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="CASCADE"))
+    to_school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    application_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("applications.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[ChildTransferStatus] = mapped_column(
+        str_enum(ChildTransferStatus), default=ChildTransferStatus.PENDING
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    reason: Mapped[str | None] = mapped_column(String(2000))
+
+    __table_args__ = (Index("ix_child_transfers_from_school_id", "from_school_id", "status", "id"),)

@@ -73,6 +73,12 @@ class StaffBindingStatus(enum.StrEnum):
     REJECTED = "REJECTED"
 
 
+class ChildTransferStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    DECLINED = "DECLINED"
+
+
 class StaffDocumentKind(enum.StrEnum):
     APPOINTMENT_ORDER = "APPOINTMENT_ORDER"
     SCHOOL_CERTIFICATE = "SCHOOL_CERTIFICATE"

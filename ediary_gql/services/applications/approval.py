@@ -16,6 +16,7 @@ from ediary_gql.db.models.schools import School
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.services.applications.deadlines import local_date
 from ediary_gql.services.applications.form import RUSSIA, child_columns
+from ediary_gql.services.child_transfers import held_record
 
 
 async def grant_access(session: AsyncSession, app: Application, child: Child, *, now: dt.datetime) -> None:
@@ -52,27 +53,21 @@ async def grant_access(session: AsyncSession, app: Application, child: Child, *,
     await session.flush()
 
 
-async def find_or_create_child(session: AsyncSession, app: Application) -> Child:
-    """By SNILS, else by birth certificate; else a new child record from the application."""
-    child = None
-    if app.child_snils:
-        child = (await session.scalars(select(Child).where(Child.snils == app.child_snils))).first()
-    if child is None and app.birth_cert_series and app.birth_cert_number:
-        child = (
-            await session.scalars(
-                select(Child).where(
-                    Child.birth_cert_series == app.birth_cert_series,
-                    Child.birth_cert_number == app.birth_cert_number,
-                )
-            )
-        ).first()
-        if child is not None and child.snils is None and app.child_snils:
-            child.snils = app.child_snils
+async def find_or_create_child(session: AsyncSession, app: Application) -> tuple[Child, bool]:
+    """The school's own record with the application's SNILS, else birth certificate; else a
+    new record of the school's (and True). Never another school's record: a child that
+    school holds is asked for by a transfer (services/child_transfers.py)."""
+    assert app.school_id is not None  # noqa: S101 - a submitted application names its school
+    child = await held_record(
+        session, app.school_id, snils=app.child_snils, series=app.birth_cert_series, number=app.birth_cert_number
+    )
     if child is not None:
-        return child
+        if child.snils is None and app.child_snils:
+            child.snils = app.child_snils
+        return child, False
     if not (app.child_last_name and app.child_first_name and app.child_birth_date and app.child_sex):
         raise DomainError(ErrorCode.REQUIRED, "Сведения о ребёнке не заполнены", field="child")
-    child = Child(**{**child_columns(app), "citizenship": app.citizenship or RUSSIA})
+    child = Child(**{**child_columns(app), "citizenship": app.citizenship or RUSSIA, "school_id": app.school_id})
     session.add(child)
     await session.flush()
-    return child
+    return child, True

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.applications import Application
-from ediary_gql.db.models.enums import ApplicationAction, ApplicationStatus, NotificationKind, StaffRole
-from ediary_gql.db.models.schools import School, StaffMembership
+from ediary_gql.db.models.enums import ApplicationAction, ApplicationStatus, NotificationKind
+from ediary_gql.db.models.schools import School
 from ediary_gql.db.models.users import User
 from ediary_gql.services import notifications
 from ediary_gql.services.applications.deadlines import is_overdue
@@ -48,28 +48,11 @@ async def notify_applicant(
     )
 
 
-async def _school_admins(session: AsyncSession, school_id: int) -> list[User]:
-    return list(
-        (
-            await session.scalars(
-                select(User)
-                .join(StaffMembership, StaffMembership.user_id == User.id)
-                .where(
-                    StaffMembership.school_id == school_id,
-                    StaffMembership.role == StaffRole.SCHOOL_ADMIN,
-                    StaffMembership.active.is_(True),
-                )
-                .order_by(User.id)
-            )
-        ).all()
-    )
-
-
 async def notify_admins_of_new(session: AsyncSession, app: Application, school: School, *, resubmitted: bool) -> None:
     title = "Исправленная заявка" if resubmitted else "Новая заявка на доступ к дневнику"
     due = app.due_on.strftime("%d.%m.%Y") if app.due_on else ""
     verb = "исправлена и подана снова" if resubmitted else "подана"
-    for admin in await _school_admins(session, school.id):
+    for admin in await notifications.school_admins(session, school.id):
         if admin.id == app.applicant_id:
             continue
         await notifications.notify(
@@ -102,7 +85,7 @@ async def notify_overdue(session: AsyncSession, *, now: dt.datetime | None = Non
     for school_id, apps in overdue.items():
         numbers = ", ".join(f"{a.number} (срок {a.due_on:%d.%m.%Y})" for a in apps[:20])
         more = f" и ещё {len(apps) - 20}" if len(apps) > 20 else ""
-        for admin in await _school_admins(session, school_id):
+        for admin in await notifications.school_admins(session, school_id):
             await notifications.notify(
                 session,
                 user=admin,

@@ -21,6 +21,7 @@ from ediary_gql.services.applications.form import clean_text
 from ediary_gql.services.applications.notices import notify_applicant
 from ediary_gql.services.applications.queries import get_visible
 from ediary_gql.services.applications.status import REVIEW_ACTIONS, A, next_status, not_allowed, transition
+from ediary_gql.services.child_transfers import notify_guardians_of_new, offer_transfers
 
 MAX_COMMENT_LENGTH = 2000
 
@@ -69,11 +70,18 @@ async def review_application(
     elif action == A.REJECT:
         values = {"rejection_reason": comment, "decided_at": now}
     child: Child | None = None
+    created = False
     if action == A.APPROVE:
-        child = await find_or_create_child(session, app)
+        child, created = await find_or_create_child(session, app)
         values = {"decided_at": now, "child_id": child.id}
     await transition(session, app, actor=actor, action=action, expected=status, values=values, comment=comment)
     if child is not None:
         await grant_access(session, app, child, now=now)
+        if created and app.school_id is not None:  # another school may hold this child: it and the guardians are asked
+            await offer_transfers(
+                session, records=[child], school_id=app.school_id, requested_by_id=actor.user_id, application_id=app.id
+            )
+        else:  # the school's own child: its other guardians are told of the new one
+            await notify_guardians_of_new(session, child=child, new_parent_id=app.applicant_id)
     await notify_applicant(session, app, action=action, comment=comment)
     return app

@@ -15,6 +15,7 @@ from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.enums import Sex
 from ediary_gql.errors import ErrorCode
+from ediary_gql.services.child_transfers import offer_transfers
 from ediary_gql.services.roster_import.cells import date_value, referenced, sourced_ids
 from ediary_gql.services.roster_import.lookup import assign, by_external_id, by_ids, chunks
 from ediary_gql.services.roster_import.run import Row, Run
@@ -94,20 +95,27 @@ async def import_children(session: AsyncSession, run: Run, classes: dict[str, Sc
             continue
         checked[sid] = (row, clean, klass, starts)
 
-    # Children not known by sourcedId may be known by SNILS or birth certificate.
+    # Children not known by sourcedId may be known by SNILS or birth certificate, among the
+    # school's own records only: another school's record is never read, updated or
+    # enrolled here (a new record is made, and that school asked: services/child_transfers.py).
     snils = [c.snils for s, (_, c, _, _) in checked.items() if c.snils and s not in existing]
     certs = [
         (c.cert_series, c.cert_number) for s, (_, c, _, _) in checked.items() if c.cert_number and s not in existing
     ]
+    held_here = Child.school_id == run.school_id
     by_snils: dict[str, Child] = {}
     by_cert: dict[tuple[str, str], Child] = {}
     for chunk in chunks(snils):
         by_snils.update(
-            {c.snils: c for c in await session.scalars(select(Child).where(Child.snils.in_(chunk))) if c.snils}
+            {
+                c.snils: c
+                for c in await session.scalars(select(Child).where(held_here, Child.snils.in_(chunk)))
+                if c.snils
+            }
         )
     for chunk in chunks(certs):
         found = await session.scalars(
-            select(Child).where(tuple_(Child.birth_cert_series, Child.birth_cert_number).in_(chunk))
+            select(Child).where(held_here, tuple_(Child.birth_cert_series, Child.birth_cert_number).in_(chunk))
         )
         by_cert.update({(c.birth_cert_series or "", c.birth_cert_number or ""): c for c in found})
     # … and their identifiers must not belong to another child already.
@@ -115,7 +123,7 @@ async def import_children(session: AsyncSession, run: Run, classes: dict[str, Sc
         own = existing.get(sid)
         other = by_snils.get(clean.snils or "") or by_cert.get((clean.cert_series or "", clean.cert_number or ""))
         if own is None:
-            if other is not None and other.school_id == run.school_id and other.external_id not in (None, sid):
+            if other is not None and other.external_id not in (None, sid):
                 run.bad(
                     row,
                     "snils" if clean.snils else "birthCertNumber",
@@ -128,7 +136,7 @@ async def import_children(session: AsyncSession, run: Run, classes: dict[str, Sc
     if checked:
         ids = {c.snils for _, c, _, _ in checked.values() if c.snils}
         for chunk in chunks(ids):
-            for known in await session.scalars(select(Child).where(Child.snils.in_(chunk))):
+            for known in await session.scalars(select(Child).where(held_here, Child.snils.in_(chunk))):
                 by_snils.setdefault(known.snils or "", known)
         for sid, (row, clean, _, _) in list(checked.items()):
             own = existing.get(sid)
@@ -164,7 +172,14 @@ async def import_children(session: AsyncSession, run: Run, classes: dict[str, Sc
     # New children and enrolments go in as bulk inserts (a statement per batch, not per row).
     if new_rows:
         await session.execute(insert(Child), new_rows)
-        result.update(await by_external_id(session, Child, run.school_id, new_enrolments))
+        made = await by_external_id(session, Child, run.school_id, new_enrolments)
+        result.update(made)
+        await offer_transfers(
+            session,
+            records=list(made.values()),
+            school_id=run.school_id,
+            requested_by_id=None if run.actor.is_system else run.actor.user_id,
+        )
     enrolments = [
         {"child_id": result[sid].id, "class_id": klass.id, "starts_on": starts}
         for sid, (klass, starts) in new_enrolments.items()

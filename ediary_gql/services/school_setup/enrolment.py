@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth.actor import Actor
@@ -14,20 +14,10 @@ from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
+from ediary_gql.services.child_transfers import held_record, offer_transfers
 from ediary_gql.services.school_setup.checks import get_class, require_setup
-from ediary_gql.services.school_setup.children import ChildData, CleanChild, clean_child
+from ediary_gql.services.school_setup.children import ChildData, clean_child
 from ediary_gql.services.school_time import school_today
-
-
-async def _find_child(session: AsyncSession, clean: CleanChild) -> Child | None:
-    conds = []
-    if clean.snils:
-        conds.append(Child.snils == clean.snils)
-    if clean.cert_series and clean.cert_number:
-        conds.append(and_(Child.birth_cert_series == clean.cert_series, Child.birth_cert_number == clean.cert_number))
-    if not conds:
-        return None
-    return (await session.scalars(select(Child).where(or_(*conds)).order_by(Child.id).limit(1))).first()
 
 
 async def _open_enrollment_in_year(
@@ -58,8 +48,8 @@ async def enroll_child(
     starts_on: dt.date,
     today: dt.date | None = None,
 ) -> Enrollment:
-    """Enrol a child (found by SNILS or birth certificate, else created) in a class
-    from `starts_on`; a child is in one class at a time per academic year."""
+    """Enrol a child (the school's own record with that SNILS or birth certificate, else a
+    new one) in a class from `starts_on`; a child is in one class at a time per academic year."""
     klass = await get_class(session, class_id, field="classId")
     require_setup(actor, klass.school_id)
     errors = ErrorCollector()
@@ -74,7 +64,11 @@ async def enroll_child(
         errors.add("startsOn", ErrorCode.INVALID, "Дата зачисления должна лежать внутри учебного года класса")
     errors.raise_if_any()
 
-    row = await _find_child(session, clean)
+    # only the school's own records: a child another school holds gets a record of this
+    # school's, and that school is asked to transfer its record (services/child_transfers.py)
+    row = await held_record(
+        session, klass.school_id, snils=clean.snils, series=clean.cert_series, number=clean.cert_number
+    )
     if row is not None:
         if row.birth_date != clean.birth_date or row.last_name.casefold() != clean.last_name.casefold():
             raise DomainError(
@@ -93,6 +87,7 @@ async def enroll_child(
         row = Child(**clean.columns(), school_id=klass.school_id)
         session.add(row)
         await session.flush()
+        await offer_transfers(session, records=[row], school_id=klass.school_id, requested_by_id=actor.user_id)
     enrollment = Enrollment(child_id=row.id, class_id=klass.id, starts_on=starts_on)
     session.add(enrollment)
     await session.flush()
@@ -120,7 +115,7 @@ async def move_child(session: AsyncSession, *, actor: Actor, child_id: int, to_c
     target = await get_class(session, to_class_id, field="toClassId")
     require_setup(actor, target.school_id)
     child = await session.get(Child, child_id)
-    if child is None:
+    if child is None or child.school_id != target.school_id:  # another school's child: as if none
         raise DomainError(ErrorCode.NOT_FOUND, "Ребёнок не найден", field="childId")
     current = await _open_enrollment_in_year(session, child_id, target.academic_year_id, on)
     errors = ErrorCollector()

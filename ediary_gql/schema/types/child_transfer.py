@@ -1,0 +1,95 @@
+"""ChildTransfer: another school's request to take over a child's record; its inputs and payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+from strawberry import relay
+
+from ediary_gql.auth import policy
+from ediary_gql.db.models import enums
+from ediary_gql.db.models.children import Child as ChildRow
+from ediary_gql.db.models.children import ChildTransfer as ChildTransferRow
+from ediary_gql.db.models.schools import School as SchoolRow
+from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.node import EntityNode
+from ediary_gql.schema.types.child import Child
+from ediary_gql.schema.types.school import School
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+ChildTransferStatus = strawberry.enum(
+    enums.ChildTransferStatus, description="PENDING until decided; then CONFIRMED (the record moved) or DECLINED"
+)
+
+
+@strawberry.type(
+    name="ChildTransfer",
+    description="Another school asks to take over a child's record (its SNILS or birth certificate matched); "
+    "seen and decided by the admins of the school that holds the record and by the child's guardians",
+)
+class ChildTransfer(EntityNode):
+    model = ChildTransferRow
+
+    id: relay.NodeID[int]
+    status: ChildTransferStatus  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(description="Why the transfer was declined")
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    _child_id: strawberry.Private[int]
+    _from_school_id: strawberry.Private[int]
+    _to_school_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=row.id,
+            status=enums.ChildTransferStatus(row.status),
+            reason=row.reason,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            _child_id=row.child_id,
+            _from_school_id=row.from_school_id,
+            _to_school_id=row.to_school_id,
+        )
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        return policy.can_decide_child_transfer(context.actor, from_school_id=row.from_school_id, child_id=row.child_id)
+
+    @strawberry.field(description="The child whose record is asked for (as the holding school knows them)")
+    async def child(self, info: strawberry.Info[Context, None]) -> Child | None:
+        row = await info.context.loaders.by_id(ChildRow).load(self._child_id)
+        if row is None or not await Child.visible(info.context, row):
+            return None
+        return Child.from_row(row)
+
+    @strawberry.field(description="The school that holds the record")
+    async def from_school(self, info: strawberry.Info[Context, None]) -> School | None:
+        row = await info.context.loaders.by_id(SchoolRow).load(self._from_school_id)
+        return School.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The school that asks for it")
+    async def to_school(self, info: strawberry.Info[Context, None]) -> School | None:
+        row = await info.context.loaders.by_id(SchoolRow).load(self._to_school_id)
+        return School.from_row(row) if row is not None else None
+
+
+@strawberry.input(description="Confirm a transfer: the asking school's record merges into the held one, which moves")
+class ConfirmChildTransferInput:
+    transfer_id: relay.GlobalID
+
+
+@strawberry.input(description="Decline a transfer: the two schools keep records of their own")
+class DeclineChildTransferInput:
+    transfer_id: relay.GlobalID
+    reason: str | None = strawberry.field(default=None, description="Kept with the decision")
+
+
+@strawberry.type
+class ChildTransferPayload:
+    child_transfer: ChildTransfer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
