@@ -49,6 +49,19 @@ def can_view_contacts(actor: Actor | None, user_id: int, *, user_school_ids: fro
     return bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & user_school_ids)
 
 
+def can_view_birth_date(actor: Actor | None, user_id: int, *, user_school_ids: frozenset[int] = frozenset()) -> bool:
+    """A user's birth date: the person and the admins of the user's schools. Operators
+    see it for accounts that hold no school role (they check who registered); a staff
+    member's birth date is not theirs to read, nor a parent's business through a lesson."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.user_id == user_id:
+        return True
+    if actor.schools_with(StaffRole.SCHOOL_ADMIN) & user_school_ids:
+        return True
+    return actor.is_operator and not user_school_ids
+
+
 def can_manage_users(actor: Actor) -> bool:
     return actor.is_system or actor.is_operator
 
@@ -140,7 +153,8 @@ def can_view_attachment(
     """A file: its owner; for a staff-binding document (`staff_binding_schools`: the
     schools of the bindings it supports) also those who review those bindings; for a
     file of a parent's application (`application_schools`: the schools applied to),
-    operators and those schools' admins (not teachers: it holds a child's documents);
+    those schools' admins (not teachers, and not operators: it holds a child's
+    documents, as `can_view_application_documents`);
     for a file of a homework (`homeworks`: one per homework it is attached to), those
     `can_view_homework_files` lets in."""
     if actor is None:
@@ -154,10 +168,9 @@ def can_view_attachment(
         for h in homeworks
     ):
         return True
-    schools = staff_binding_schools | application_schools
-    if not schools:
-        return False
-    return actor.is_operator or bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & schools)
+    if staff_binding_schools and actor.is_operator:
+        return True
+    return bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & (staff_binding_schools | application_schools))
 
 
 # --- schools and staff bindings ------------------------------------------
@@ -261,6 +274,23 @@ def audit_scope(actor: Actor | None) -> frozenset[int] | None:
     if not schools:
         raise forbidden("Журнал изменений доступен операторам и ответственным за дневник школы")
     return schools
+
+
+# Audit entries whose before/after hold diary content (grades, attendance, homework).
+DIARY_AUDIT_ACTIONS = frozenset(
+    {"enterGrade", "correctGrade", "deleteGrade", "markAttendance", "assignHomework", "markHomeworkDone"}
+)
+
+
+def can_read_audit_values(actor: Actor | None, *, action: str, school_id: int | None) -> bool:
+    """An audit entry's before and after. Operators read every entry, but the values of
+    diary content (grades, attendance, homework) only the school's own admins: operators
+    see no diary content (they see who did what, and when)."""
+    if actor is None:
+        return False
+    if action not in DIARY_AUDIT_ACTIONS or actor.is_system:
+        return True
+    return school_id is not None and actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
 
 
 # --- diary writes: lessons, homework, grades, attendance -------------------
@@ -455,6 +485,18 @@ def can_view_application(actor: Actor | None, *, applicant_id: int, school_id: i
     if school_id is None:
         return False
     return actor.is_operator or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def can_view_application_documents(actor: Actor | None, *, applicant_id: int, school_id: int | None) -> bool:
+    """The child's SNILS, birth certificate and scans in an application: the applicant
+    and the admins of the school applied to. Operators see the application (its status,
+    its history) but not the child's documents, as on `Child` (`can_view_child_documents`):
+    a support ticket never needs them."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.user_id == applicant_id:
+        return True
+    return school_id is not None and actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
 
 
 def can_edit_application(actor: Actor | None, *, applicant_id: int) -> bool:

@@ -122,9 +122,9 @@ async def event_context(context: Context, actor: Actor) -> Context | None:
     return scoped
 
 
-async def current_school_of_child(loaders: Loaders, child_id: int, today: dt.date) -> tuple[int, frozenset[int]]:
-    """(school id or -1, class ids) of the child's enrolments open today."""
-    loader = loaders.grouped("diary.child_classes", diary_access.classes_of_children)
-    pairs: list[tuple[int, int]] = await loader.load((child_id, today))
+async def current_school_of_child(loaders: Loaders, child_id: int) -> tuple[int, frozenset[int]]:
+    """(school id or -1, class ids) of the child's enrolments open today at their school."""
+    loader = loaders.grouped("diary.child_classes", diary_access.current_classes_of_children)
+    pairs: list[tuple[int, int]] = await loader.load(child_id)
     schools = {school for _, school in pairs}
     return (next(iter(schools)) if len(schools) == 1 else -1), frozenset(c for c, _ in pairs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -97,7 +96,7 @@ async def _may_watch_child(ctx: Context, child_id: int) -> bool:
     loaders = ctx.loaders
     if await loaders.by_id(ChildRow).load(child_id) is None:
         return False
-    school_id, class_ids = await diary_access.current_school_of_child(loaders, child_id, dt.date.today())
+    school_id, class_ids = await diary_access.current_school_of_child(loaders, child_id)
     teaches = False
     for class_id in class_ids:
         teaches = teaches or await diary_access.teaches(ctx, loaders, class_id, None)

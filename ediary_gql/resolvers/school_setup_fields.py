@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
@@ -17,18 +17,23 @@ from ediary_gql.db.models.calendar import AcademicYear, Holiday, Period
 from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass, Subject, TeachingAssignment
 from ediary_gql.db.models.grades import ControlType
+from ediary_gql.db.models.schools import School
 from ediary_gql.services.school_setup.teachers import invited_binding_ids
+from ediary_gql.services.school_time import today_in
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def _maybe_open() -> ColumnElement[bool]:
+    """Enrolments that may still be open at their school (no zone is behind UTC's yesterday);
+    `_open_at_school` then decides by the school's own today."""
+    earliest = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= earliest)
 
 
-def _open_on(today: dt.date):  # type: ignore[no-untyped-def]
-    return or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= today)
+def _open_at_school(ends_on: dt.date | None, zone: str | None) -> bool:
+    return ends_on is None or ends_on >= today_in(zone)
 
 
 # --- who a child is and where they study --------------------------------------
@@ -36,11 +41,12 @@ def _open_on(today: dt.date):  # type: ignore[no-untyped-def]
 
 async def _child_schools(session: AsyncSession, child_ids: list[int]) -> list[tuple[int, int]]:
     rows = await session.execute(
-        select(Enrollment.child_id, SchoolClass.school_id)
+        select(Enrollment.child_id, SchoolClass.school_id, Enrollment.ends_on, School.timezone)
         .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(Enrollment.child_id.in_(child_ids), _open_on(_today()))
+        .join(School, School.id == SchoolClass.school_id)
+        .where(Enrollment.child_id.in_(child_ids), _maybe_open())
     )
-    return [(c, s) for c, s in rows.all()]
+    return [(c, s) for c, s, ends, zone in rows.all() if _open_at_school(ends, zone)]
 
 
 async def child_school_ids(context: Context, child_id: int) -> frozenset[int]:
@@ -81,12 +87,14 @@ async def may_view_school_structure(context: Context, school_id: int) -> bool:
 
 
 async def _current_enrollments(session: AsyncSession, child_ids: list[int]) -> list[tuple[int, Enrollment]]:
-    rows = await session.scalars(
-        select(Enrollment)
-        .where(Enrollment.child_id.in_(child_ids), _open_on(_today()))
+    rows = await session.execute(
+        select(Enrollment, School.timezone)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .join(School, School.id == SchoolClass.school_id)
+        .where(Enrollment.child_id.in_(child_ids), _maybe_open())
         .order_by(Enrollment.child_id, Enrollment.starts_on)
     )
-    return [(row.child_id, row) for row in rows]
+    return [(row.child_id, row) for row, zone in rows.all() if _open_at_school(row.ends_on, zone)]
 
 
 async def current_enrollment(context: Context, child_id: int) -> Enrollment | None:
@@ -184,13 +192,20 @@ async def classes(context: Context, school_id: int) -> list[SchoolClass]:
 
 
 async def _class_children(session: AsyncSession, class_ids: list[int]) -> list[tuple[int, Child]]:
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)  # no zone is past UTC's tomorrow
     rows = await session.execute(
-        select(Enrollment.class_id, Child)
+        select(Enrollment.class_id, Child, Enrollment.starts_on, Enrollment.ends_on, School.timezone)
         .join(Child, Child.id == Enrollment.child_id)
-        .where(Enrollment.class_id.in_(class_ids), _open_on(_today()), Enrollment.starts_on <= _today())
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .join(School, School.id == SchoolClass.school_id)
+        .where(Enrollment.class_id.in_(class_ids), _maybe_open(), Enrollment.starts_on <= latest)
         .order_by(Child.last_name, Child.first_name, Child.middle_name, Child.id)
     )
-    return [(c, ch) for c, ch in rows.all()]
+    return [
+        (c, ch)
+        for c, ch, starts, ends, zone in rows.all()
+        if starts <= today_in(zone) and _open_at_school(ends, zone)
+    ]
 
 
 async def class_children(context: Context, class_id: int) -> list[Child]:

@@ -37,6 +37,10 @@ async def may_see_contacts(context: Context, user_id: int) -> bool:
     return policy.can_view_contacts(context.actor, user_id, user_school_ids=await school_ids(context, user_id))
 
 
+async def may_see_birth_date(context: Context, user_id: int) -> bool:
+    return policy.can_view_birth_date(context.actor, user_id, user_school_ids=await school_ids(context, user_id))
+
+
 async def memberships(context: Context, user_id: int) -> list[tuple[int, StaffRole]]:
     """The user's roles, as far as the viewer may see them: all for the person and
     operators, only those at the viewer's own schools for school staff."""

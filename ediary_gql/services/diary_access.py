@@ -21,6 +21,7 @@ from ediary_gql.db.models.enums import StaffRole
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import School, StaffMembership
 from ediary_gql.errors import not_found
+from ediary_gql.services.school_time import today_in
 
 
 async def assignments_of(session: AsyncSession, teacher_ids: Iterable[int]) -> list[tuple[int, tuple[int, int]]]:
@@ -192,22 +193,32 @@ def enrolled_on_column(date: ColumnElement[dt.date] | InstrumentedAttribute[dt.d
     return [Enrollment.starts_on <= date, or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= date)]
 
 
-async def classes_of_children(
-    session: AsyncSession, keys: Iterable[tuple[int, dt.date]]
-) -> list[tuple[tuple[int, dt.date], tuple[int, int]]]:
-    """((child id, date), (class id, school id)) for the enrolments open on each date."""
-    keys = list(keys)
-    if not keys:
+async def current_classes_of_children(
+    session: AsyncSession, child_ids: Iterable[int]
+) -> list[tuple[int, tuple[int, int]]]:
+    """(child id, (class id, school id)) for the enrolments open today, each judged by
+    its school's own today (its time zone), not the server's: between midnight in
+    Moscow and midnight in UTC the two dates differ."""
+    ids = list(child_ids)
+    if not ids:
         return []
+    earliest = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)  # no zone is a day behind UTC's yesterday
     rows = await session.execute(
-        select(Enrollment.child_id, Enrollment.starts_on, Enrollment.ends_on, SchoolClass.id, SchoolClass.school_id)
+        select(
+            Enrollment.child_id,
+            Enrollment.starts_on,
+            Enrollment.ends_on,
+            SchoolClass.id,
+            SchoolClass.school_id,
+            School.timezone,
+        )
         .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(Enrollment.child_id.in_({child for child, _ in keys}))
+        .join(School, School.id == SchoolClass.school_id)
+        .where(Enrollment.child_id.in_(ids), or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= earliest))
     )
-    found = rows.all()
-    return [
-        ((child, date), (class_id, school_id))
-        for child, date in keys
-        for row_child, starts, ends, class_id, school_id in found
-        if row_child == child and starts <= date and (ends is None or ends >= date)
-    ]
+    found = []
+    for child, starts, ends, class_id, school_id, zone in rows.all():
+        today = today_in(zone)
+        if starts <= today and (ends is None or ends >= today):
+            found.append((child, (class_id, school_id)))
+    return found

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.calendar import Period
-from ediary_gql.db.models.children import Child, Enrollment
+from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.db.models.enums import GradeAction, GradeKind, LessonStatus
 from ediary_gql.db.models.grades import GRADE_VALUES, ControlType, Grade, GradeRevision
@@ -62,10 +62,9 @@ _AUDIT_ACTIONS = {
 
 
 async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -> Grade:
+    # A child is looked for only among the class's own (below): an ID of no child and one
+    # of another school's child get the same answer.
     errors = ErrorCollector()
-    child = await session.get(Child, data.child_id)
-    if child is None:
-        raise not_found("childId", "Ученик не найден")
     lesson: Lesson | None = None
     school_class: SchoolClass | None = None
     subject_id: int | None = None

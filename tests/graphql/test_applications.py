@@ -313,14 +313,26 @@ async def test_who_may_download_the_scans(gql: GraphQLClient, session: AsyncSess
     # while a draft, the file is the applicant's alone
     assert await status(world.parent.token) == 200
     assert await status(world.admin.token) == 404
-    # once submitted: the applicant, the school's admins and operators; nobody else
+    # once submitted: the applicant and the school's admins; nobody else, operators neither
+    # (the scan is a child's document: policy.can_view_application_documents)
     data = await with_place(session, world, form(world))
     await gql.data(UPDATE, {"i": {"applicationId": draft["id"], **data}}, token=world.parent.token)
     assert (await submit(gql, world.parent.token, draft["id"]))["userErrors"] == []
-    for allowed in (world.parent, world.admin, operator):
+    for allowed in (world.parent, world.admin):
         assert await status(allowed.token) == 200
-    for refused in (teacher, other_admin, stranger):
+    for refused in (teacher, other_admin, stranger, operator):
         assert await status(refused.token) == 404
+    # and the child's SNILS and certificate in the application: not for operators either
+    child = """query($id: ID!) { node(id: $id) { ... on Application {
+      status child { lastName snils birthCertificate { series number } } } } }"""
+    seen = (await gql.data(child, {"id": draft["id"]}, token=operator.token))["node"]
+    assert seen == {
+        "status": "SUBMITTED",
+        "child": {"lastName": "Иванова-Петрова", "snils": None, "birthCertificate": {"series": None, "number": None}},
+    }
+    own = (await gql.data(child, {"id": draft["id"]}, token=world.admin.token))["node"]["child"]
+    assert own["snils"] == "11223344595"
+    assert own["birthCertificate"] == {"series": "IV-АБ", "number": "123456"}
     # and through the API, the file is null for those who may not read it
     query = "query($id: ID!) { node(id: $id) { ... on Attachment { id } } }"
     file_id = draft["attachments"][0]["file"]["id"]

@@ -94,3 +94,39 @@ async def test_entries_by_node_follow_the_same_rule(gql: GraphQLClient, session:
     admin_a = await gql.sign_in("admin-a@example.ru", PASSWORD)
     assert (await gql.data(node_query, {"id": b_id}, token=admin_a))["node"] is None
     assert (await gql.data(node_query, {"id": b_id}, token=op))["node"] == {"action": "createClass"}
+
+
+async def test_operators_see_who_changed_diary_content_but_not_the_values(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a grade entered and attendance marked at school A, and a class created there
+    pw = hash_password(PASSWORD)
+    school = await make_school(session)
+    await make_school_admin(session, school_id=school.id, email="admin-a@example.ru", password_hash=pw)
+    await make_operator(session, email="op@example.ru", password_hash=pw)
+    grade = {"value": "5", "comment": "Отлично", "childId": 7}
+    marks = {"changes": [{"childId": 7, "status": "ABSENT", "reason": "болеет"}]}
+    await make_audit_entry(
+        session, school_id=school.id, action="enterGrade", entity_type="Grade", entity_id=1, after=grade
+    )
+    await make_audit_entry(
+        session, school_id=school.id, action="markAttendance", entity_type="Lesson", entity_id=2, after=marks
+    )
+    await make_audit_entry(
+        session, school_id=school.id, action="createClass", entity_type="SchoolClass", entity_id=3, after={"name": "5А"}
+    )
+    await session.commit()
+    by_action = {}
+    for login in ("op@example.ru", "admin-a@example.ru"):
+        token = await gql.sign_in(login, PASSWORD)
+        edges = (await gql.data(LOG, token=token))["auditLog"]["edges"]
+        by_action[login] = {e["node"]["action"]: e["node"]["after"] for e in edges}
+    # then the operator sees which fields changed, with the diary values masked
+    assert by_action["op@example.ru"]["enterGrade"] == {"value": "***", "comment": "***", "childId": "***"}
+    assert by_action["op@example.ru"]["markAttendance"] == {
+        "changes": [{"childId": "***", "status": "***", "reason": "***"}]
+    }
+    assert by_action["op@example.ru"]["createClass"] == {"name": "5А"}
+    # and the school's own admin reads them as they are
+    assert by_action["admin-a@example.ru"]["enterGrade"] == grade
+    assert by_action["admin-a@example.ru"]["markAttendance"] == marks

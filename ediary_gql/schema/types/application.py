@@ -108,7 +108,6 @@ class Application(EntityNode):
     id: relay.NodeID[int]
     number: str | None = strawberry.field(description='"ED-2026-000123", given on first submission')
     status: ApplicationStatus  # type: ignore[valid-type]
-    child: ApplicationChild
     region_code: str | None
     submitted_at: dt.datetime | None
     due_on: dt.date | None = strawberry.field(description="Review deadline: 5 working days, 10 when extended")
@@ -125,18 +124,6 @@ class Application(EntityNode):
             id=row.id,
             number=row.number,
             status=enums.ApplicationStatus(row.status),
-            child=ApplicationChild(
-                last_name=row.child_last_name,
-                first_name=row.child_first_name,
-                middle_name=row.child_middle_name,
-                birth_date=row.child_birth_date,
-                sex=enums.Sex(row.child_sex) if row.child_sex else None,
-                snils=row.child_snils,
-                birth_certificate=ApplicationBirthCertificate(
-                    series=row.birth_cert_series, number=row.birth_cert_number, issued_on=row.birth_cert_issued_on
-                ),
-                citizenship=row.citizenship,
-            ),
             region_code=row.region_code,
             submitted_at=row.submitted_at,
             due_on=row.due_on,
@@ -151,6 +138,30 @@ class Application(EntityNode):
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
         return policy.can_view_application(context.actor, applicant_id=row.applicant_id, school_id=row.school_id)
+
+    @strawberry.field(
+        description="The child as described; SNILS and the birth certificate only for the applicant and the "
+        "school's admins (null for operators)"
+    )
+    def child(self, info: strawberry.Info[Context, None]) -> ApplicationChild:
+        row = self._row
+        documents = policy.can_view_application_documents(
+            info.context.actor, applicant_id=row.applicant_id, school_id=row.school_id
+        )
+        return ApplicationChild(
+            last_name=row.child_last_name,
+            first_name=row.child_first_name,
+            middle_name=row.child_middle_name,
+            birth_date=row.child_birth_date,
+            sex=enums.Sex(row.child_sex) if row.child_sex else None,
+            snils=row.child_snils if documents else None,
+            birth_certificate=ApplicationBirthCertificate(
+                series=row.birth_cert_series, number=row.birth_cert_number, issued_on=row.birth_cert_issued_on
+            )
+            if documents
+            else ApplicationBirthCertificate(series=None, number=None, issued_on=None),
+            citizenship=row.citizenship,
+        )
 
     @strawberry.field(description="Who applied")
     async def applicant(self, info: strawberry.Info[Context, None]) -> User | None:

@@ -27,14 +27,29 @@ class AuditEntry(EntityNode):
     id: relay.NodeID[int]
     action: str = strawberry.field(description="The mutation or workflow, e.g. signIn, reviewStaffBinding")
     entity_type: str
-    before: JSON | None
-    after: JSON | None
     ip: str | None
     request_id: str | None
     created_at: dt.datetime
+    _before: strawberry.Private[Any]
+    _after: strawberry.Private[Any]
     _entity_id: strawberry.Private[int | None]
     _actor_user_id: strawberry.Private[int | None]
     _school_id: strawberry.Private[int | None]
+
+    def _values(self, info: strawberry.Info[Context, None], values: Any) -> JSON | None:
+        if values is None:
+            return None
+        if policy.can_read_audit_values(info.context.actor, action=self.action, school_id=self._school_id):
+            return cast(JSON, values)
+        return cast(JSON, _masked(values))
+
+    @strawberry.field(description="The data before the change (diary values masked for operators)")
+    def before(self, info: strawberry.Info[Context, None]) -> JSON | None:
+        return self._values(info, self._before)
+
+    @strawberry.field(description="The data after the change (diary values masked for operators)")
+    def after(self, info: strawberry.Info[Context, None]) -> JSON | None:
+        return self._values(info, self._after)
 
     @strawberry.field(description="Global ID of the changed entity")
     def entity_id(self) -> relay.GlobalID | None:
@@ -57,8 +72,8 @@ class AuditEntry(EntityNode):
             id=row.id,
             action=row.action,
             entity_type=row.entity_type,
-            before=cast(JSON, row.before),
-            after=cast(JSON, row.after),
+            _before=row.before,
+            _after=row.after,
             ip=row.ip,
             request_id=row.request_id,
             created_at=row.created_at,
@@ -74,6 +89,18 @@ class AuditEntry(EntityNode):
         except DomainError:
             return False
         return scope is None or row.school_id in scope
+
+
+MASK = "***"
+
+
+def _masked(value: Any) -> Any:
+    """The same shape with every value hidden: which fields changed shows, not to what."""
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return None if value is None else MASK
 
 
 @strawberry.input(description="Narrow the audit trail; all given conditions must hold")

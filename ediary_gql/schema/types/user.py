@@ -44,9 +44,9 @@ class User(EntityNode):
     last_name: str
     first_name: str
     middle_name: str | None
-    birth_date: dt.date | None
     status: UserStatus  # type: ignore[valid-type]
     is_operator: bool
+    _birth_date: strawberry.Private[dt.date | None]
     _phone: strawberry.Private[str | None]
     _email: strawberry.Private[str | None]
 
@@ -57,7 +57,7 @@ class User(EntityNode):
             last_name=row.last_name,
             first_name=row.first_name,
             middle_name=row.middle_name,
-            birth_date=row.birth_date,
+            _birth_date=row.birth_date,
             status=UserStatusEnum(row.status),
             is_operator=row.is_operator,
             _phone=row.phone,
@@ -72,6 +72,14 @@ class User(EntityNode):
     @strawberry.field(description="Last, first and middle name")
     def full_name(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @strawberry.field(
+        description="For the person and the admins of their schools; operators see it only for non-staff users"
+    )
+    async def birth_date(self, info: strawberry.Info[Context, None]) -> dt.date | None:
+        if self._birth_date is None or not await user_fields.may_see_birth_date(info.context, self.id):
+            return None
+        return self._birth_date
 
     @strawberry.field(
         description="Phone in E.164; masked unless you are the person, an operator or their school's admin"
