@@ -224,15 +224,27 @@ async def class_assignments(context: Context, class_id: int) -> list[TeachingAss
     return await context.loaders.grouped("class.assignments", _class_assignments).load(class_id)
 
 
-async def _child_enrollments(session: AsyncSession, child_ids: list[int]) -> list[tuple[int, Enrollment]]:
-    rows = await session.scalars(
-        select(Enrollment).where(Enrollment.child_id.in_(child_ids)).order_by(Enrollment.starts_on, Enrollment.id)
+async def _child_enrollments(session: AsyncSession, child_ids: list[int]) -> list[tuple[int, tuple[Enrollment, int]]]:
+    rows = await session.execute(
+        select(Enrollment, SchoolClass.school_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.child_id.in_(child_ids))
+        .order_by(Enrollment.starts_on, Enrollment.id)
     )
-    return [(r.child_id, r) for r in rows]
+    return [(r.child_id, (r, school_id)) for r, school_id in rows.all()]
 
 
 async def child_enrollments(context: Context, child_id: int) -> list[Enrollment]:
-    return await context.loaders.grouped("child.enrollments", _child_enrollments).load(child_id)
+    """The child's enrolments: all of them for the family, those at the viewer's own
+    schools for staff (policy.reads_whole_diary)."""
+    rows = await context.loaders.grouped("child.enrollments", _child_enrollments).load(child_id)
+    actor = context.actor
+    if actor is None:
+        return []
+    if policy.reads_whole_diary(actor, child_id=child_id) or actor.is_operator:
+        return [row for row, _ in rows]
+    own = {school for school, _ in actor.memberships}
+    return [row for row, school_id in rows if school_id in own]
 
 
 async def _invited(session: AsyncSession, binding_ids: list[int]) -> list[tuple[int, bool]]:

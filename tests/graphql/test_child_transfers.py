@@ -212,6 +212,7 @@ async def test_enrolling_another_schools_child_makes_a_record_of_ones_own(
     # given A's child, and school B's admin who knows its SNILS, name and birth date
     a = await _school_a(session, gql)
     b = await make_world(session, gql)
+    b_class_id = b.school_class.id
     child = {
         "lastName": "Иванова-Петрова",
         "firstName": "Мария",
@@ -245,6 +246,10 @@ async def test_enrolling_another_schools_child_makes_a_record_of_ones_own(
     variables = {"id": to_base64("Child", a.child_id), "from": "2026-09-01", "to": "2026-09-30"}
     days = (await gql.data(DIARY, variables, token=b.admin.token))["diary"]
     assert to_base64("Lesson", a.lesson_id) not in {lesson["lesson"]["id"] for d in days for lesson in d["lessons"]}
+    # and of the child's enrolments, only its own
+    enrolments = """query($id: ID!) { node(id: $id) { ... on Child { enrollments { schoolClass { id } } } } }"""
+    got = await gql.data(enrolments, {"id": to_base64("Child", a.child_id)}, token=b.admin.token)
+    assert got["node"]["enrollments"] == [{"schoolClass": {"id": to_base64("SchoolClass", b_class_id)}}]
     # while the child's guardian still reads the whole diary
     days = (await gql.data(DIARY, variables, token=a.guardian.token))["diary"]
     assert to_base64("Lesson", a.lesson_id) in {lesson["lesson"]["id"] for d in days for lesson in d["lessons"]}
