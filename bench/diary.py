@@ -543,7 +543,13 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     _raise_nofile(max(args.subscribers, default=0) * 2 + 1024)
-    settings = load_settings(log_level="WARNING", dispatcher_enabled=False, ws_init_timeout_seconds=60)
+    # thousands of sockets from this one address, 25 handshakes at a time: no per-address cap
+    settings = load_settings(
+        log_level="WARNING",
+        dispatcher_enabled=False,
+        ws_init_timeout_seconds=60,
+        ws_max_unauthenticated_per_address=0,
+    )
     if settings.is_sqlite:
         console.print("[yellow]SQLite: the raw-SQL limits need PostgreSQL; set DATABASE_URL for the real numbers")
     await asyncio.to_thread(upgrade, settings.database_url)
