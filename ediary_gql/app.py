@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from ediary_gql.auth import passwords
@@ -41,6 +42,7 @@ from ediary_gql.routes import calendar_feed as calendar_feed_routes
 from ediary_gql.schema.root import build_schema
 from ediary_gql.services.delivery import Dispatcher
 from ediary_gql.settings import Settings, get_settings
+from ediary_gql.ws_guard import LegacyWSHandler, TransportWSHandler, UnauthenticatedSockets
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +51,15 @@ GC_THRESHOLDS = (5000, 20, 100)  # the young generation, then how often the olde
 
 
 class GraphQLView(GraphQL[Context, None]):
+    # both WebSocket protocols keep the connection_init deadline and the per-address cap of
+    # unauthenticated sockets, with graphql-transport-ws's close codes (ws_guard.py)
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(self, schema: BaseSchema, *, unauthenticated_per_address: int = 0, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.unauthenticated_sockets = UnauthenticatedSockets(unauthenticated_per_address)
+
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is the standard library's, as the view expects
 
@@ -167,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        unauthenticated_per_address=settings.ws_max_unauthenticated_per_address,
         # uploads: guarded against CSRF and oversized bodies by MultipartGuard below
         multipart_uploads_enabled=True,
     )

@@ -66,6 +66,11 @@ class Context:
             raise self.auth_error
         return self._actor
 
+    @property
+    def signed_in_user_id(self) -> int | None:
+        """The signed-in user's id, None if anonymous or the token is bad (never raises)."""
+        return None if self._actor is None or self.auth_error is not None else self._actor.user_id
+
     def set_actor(self, actor: Actor | None, error: DomainError | None = None) -> None:
         self._actor = actor
         self.auth_error = error

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -64,8 +64,30 @@ class Settings(BaseSettings):
     query_max_depth: int = Field(default=12, gt=0)
     query_max_aliases: int = Field(default=30, gt=0)
     query_max_tokens: int = Field(default=5000, gt=0)
+    # --- the cost of a request (schema/cost.py) ---
+    query_max_cost: int = Field(
+        default=25_000, gt=0, le=10_000_000, description="Highest static cost of one operation; costlier are refused"
+    )
+    query_cost_budget: int = Field(
+        default=250_000, ge=0, le=1_000_000_000, description="Cost points per viewer per window (0: no budget)"
+    )
+    query_cost_window_seconds: int = Field(
+        default=60, gt=0, le=86_400, description="Time a spent budget takes to restore in full"
+    )
+    query_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=600, description="Longest a query may execute before it is cancelled"
+    )
+    request_max_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=1024**3, description="Largest request body that is not multipart"
+    )
     ws_max_subscriptions: int = Field(default=20, gt=0)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_max_unauthenticated_per_address: int = Field(
+        default=20,
+        ge=0,
+        le=100_000,
+        description="WebSockets one client address may hold open before authenticating, per process (0: no limit)",
+    )
     subscriber_queue_size: int = Field(default=256, gt=0)
     sql_echo: bool = False
 
@@ -135,6 +157,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _check_cost_budget(self) -> Settings:
+        if 0 < self.query_cost_budget < self.query_max_cost:
+            raise ValueError(
+                "QUERY_COST_BUDGET must be 0 (no budget) or at least QUERY_MAX_COST, "
+                "or the costliest allowed query could never run"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:

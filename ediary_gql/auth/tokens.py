@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from ediary_gql.db.ids import parse_id
 from ediary_gql.errors import DomainError, ErrorCode
 
 _ALGORITHM = "HS256"
@@ -111,9 +112,10 @@ def format_refresh_token(session_id: int, secret: str) -> str:
 
 def parse_refresh_token(token: str) -> tuple[int, str]:
     session_part, _, secret = token.partition(".")
-    if not session_part.isdigit() or not secret:
+    session_id = parse_id(session_part)
+    if session_id is None or not secret:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен обновления", field="refreshToken")
-    return int(session_part), secret
+    return session_id, secret
 
 
 def bearer_token(header_value: str | None) -> str | None:

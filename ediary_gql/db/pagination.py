@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from ediary_gql.db.ids import in_range
 from ediary_gql.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
@@ -64,11 +65,24 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _storable(value: Any) -> bool:
+    """A value a keyset comparison can bind: no integer beyond BIGINT, no NUL in text."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return in_range(value)
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(isinstance(v, str) and "\x00" not in v for v in value.values())
+    return isinstance(value, float)
+
+
 def decode_cursor(cursor: str, size: int, argument: str) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != size:
+        if not isinstance(values, list) or len(values) != size or not all(map(_storable, values)):
             raise ValueError
         return [_decode_value(v) for v in values]
     except (ValueError, TypeError):

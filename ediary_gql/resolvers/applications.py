@@ -22,7 +22,7 @@ from ediary_gql.resolvers import streams
 from ediary_gql.resolvers.transaction import transaction
 from ediary_gql.schema.connection import Connection, to_connection
 from ediary_gql.schema.errors import user_errors
-from ediary_gql.schema.node import pk_of
+from ediary_gql.schema.node import node_pk, pk_of
 from ediary_gql.schema.types.application import (
     Application,
     ApplicationChildInput,
@@ -157,9 +157,10 @@ async def application(info: Info, id: relay.GlobalID) -> Application | None:
     """One application; null when absent or not the viewer's to see."""
     ctx = info.context
     policy.require_actor(ctx.actor)
-    if id.type_name != "Application" or not id.node_id.isdigit():
+    pk = node_pk(id, "Application")
+    if pk is None:
         return None
-    row = await ctx.loaders.by_id(ApplicationRow).load(int(id.node_id))
+    row = await ctx.loaders.by_id(ApplicationRow).load(pk)
     if row is None or not await Application.visible(ctx, row):
         return None
     return Application.from_row(row)

@@ -22,7 +22,7 @@ from ediary_gql.db.json_shapes import SqlNested
 from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.errors import DomainError, ErrorCollector
 from ediary_gql.schema.execution import Prebuilt
-from ediary_gql.schema.node import pk_of
+from ediary_gql.schema.node import node_pk, pk_of
 from ediary_gql.schema.types.child import Child
 from ediary_gql.schema.types.diary import ClassJournal, DiaryDay, SubjectAverage
 from ediary_gql.services import diary as service
@@ -54,9 +54,10 @@ async def my_children(info: Info) -> list[Child]:
 
 
 async def child(info: Info, id: relay.GlobalID) -> Child | None:
-    if id.type_name != "Child" or not id.node_id.isdigit():
+    pk = node_pk(id, "Child")
+    if pk is None:
         return None
-    row = await info.context.loaders.by_id(ChildRow).load(int(id.node_id))
+    row = await info.context.loaders.by_id(ChildRow).load(pk)
     if row is None or not await Child.visible(info.context, row):
         return None
     return Child.from_row(row)

@@ -14,7 +14,7 @@ from ediary_gql.errors import DomainError
 from ediary_gql.resolvers.transaction import transaction
 from ediary_gql.schema.connection import Connection, to_connection
 from ediary_gql.schema.errors import user_errors
-from ediary_gql.schema.node import pk_of
+from ediary_gql.schema.node import node_pk, pk_of
 from ediary_gql.schema.types.school import School
 from ediary_gql.schema.types.schools import (
     OpenSchoolInput,
@@ -127,9 +127,10 @@ async def schools(
 
 
 async def school(info: Info, id: relay.GlobalID) -> School | None:
-    if id.type_name != "School" or not id.node_id.isdigit():
+    pk = node_pk(id, "School")
+    if pk is None:
         return None
-    row: SchoolRow | None = await info.context.loaders.by_id(SchoolRow).load(int(id.node_id))
+    row: SchoolRow | None = await info.context.loaders.by_id(SchoolRow).load(pk)
     if row is None or not await School.visible(info.context, row):
         return None
     return School.from_row(row)

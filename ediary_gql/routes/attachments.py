@@ -9,11 +9,13 @@
   `Apollo-Require-Preflight` (any non-empty value, e.g. `true`): a browser
   sends a custom header cross-site only after a preflight the CORS policy
   answers. Their bodies are also capped as a whole (`UPLOAD_MAX_REQUEST_BYTES`).
+- Every other request body (JSON to /graphql, forms) is capped at `REQUEST_MAX_BYTES`,
+  by its Content-Length and, for a body streamed without one, as it arrives: 413.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import quote
 
 from starlette.background import BackgroundTask
@@ -26,8 +28,10 @@ from strawberry import relay
 from ediary_gql.auth.actor import Actor
 from ediary_gql.auth.tokens import bearer_token
 from ediary_gql.context import AppServices
+from ediary_gql.db.ids import parse_id
 from ediary_gql.errors import DomainError, unauthenticated
 from ediary_gql.resolvers.attachments import DOWNLOAD_ROUTE
+from ediary_gql.schema.node import node_pk
 from ediary_gql.services import attachments as service
 from ediary_gql.services import sessions
 from ediary_gql.settings import Settings
@@ -48,16 +52,15 @@ def _not_found() -> Response:
 
 
 def attachment_pk(raw: str) -> int | None:
-    """The attachment number in a path segment: digits, or a global ID of an Attachment."""
+    """The attachment number in a path segment: digits, or a global ID of an Attachment;
+    None for anything else, a number beyond every id (db/ids.py) included."""
     if raw.isdigit():
-        return int(raw)
+        return parse_id(raw)
     try:
         global_id = relay.GlobalID.from_id(raw)
     except Exception:  # any malformed id is simply "no such file"
         return None
-    if global_id.type_name != "Attachment" or not global_id.node_id.isdigit():
-        return None
-    return int(global_id.node_id)
+    return node_pk(global_id, "Attachment")
 
 
 async def _actor(services: AppServices, authorization: str | None) -> Actor:
@@ -131,12 +134,19 @@ def _refusal(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
 
+def _size_text(size: int) -> str:
+    mib, kib = 1024 * 1024, 1024
+    return f"{size // mib} МБ" if size >= mib else f"{max(1, size // kib)} КБ"
+
+
 class MultipartGuard:
-    """ASGI middleware: multipart requests need the CSRF header and a bounded body."""
+    """ASGI middleware: multipart requests need the CSRF header and a bounded body; every
+    other body is bounded too (REQUEST_MAX_BYTES)."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.max_bytes = settings.upload_max_request_bytes
+        self.max_other_bytes = settings.request_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -144,7 +154,7 @@ class MultipartGuard:
             return
         headers = Headers(scope=scope)
         if not headers.get("content-type", "").lower().lstrip().startswith("multipart/"):
-            await self.app(scope, receive, send)
+            await self._bounded(scope, receive, send, headers, self.max_other_bytes, self._too_large_body)
             return
         if not headers.get(CSRF_HEADER, "").strip():
             refusal = _refusal(
@@ -154,13 +164,40 @@ class MultipartGuard:
             )
             await refusal(scope, receive, send)
             return
-        too_large = _refusal(
-            413, TOO_LARGE_CODE, f"Запрос больше {self.max_bytes // (1024 * 1024)} МБ: отправьте файлы по отдельности"
+        await self._bounded(scope, receive, send, headers, self.max_bytes, self._too_large_upload)
+
+    def _too_large_upload(self) -> Response:
+        return _refusal(
+            413, TOO_LARGE_CODE, f"Запрос больше {_size_text(self.max_bytes)}: отправьте файлы по отдельности"
         )
+
+    def _too_large_body(self) -> Response:
+        return _refusal(
+            413,
+            TOO_LARGE_CODE,
+            f"Тело запроса больше {_size_text(self.max_other_bytes)}: запросите или отправьте меньше за раз",
+        )
+
+    async def _bounded(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Headers,
+        max_bytes: int,
+        too_large: Callable[[], Response],
+    ) -> None:
+        """The request passed on with its body capped at `max_bytes`: refused (`too_large`)
+        if its Content-Length says more, or once more than that has arrived."""
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
-            await too_large(scope, receive, send)
-            return
+        if length.isdigit():
+            if int(length) > max_bytes:
+                await too_large()(scope, receive, send)
+                return
+            if "transfer-encoding" not in headers:
+                # the server reads exactly Content-Length bytes of the body: nothing to count
+                await self.app(scope, receive, send)
+                return
 
         received = 0
         started = False
@@ -170,7 +207,7 @@ class MultipartGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge
             return message
 
@@ -184,4 +221,4 @@ class MultipartGuard:
         except _BodyTooLarge:
             if started:
                 raise
-            await too_large(scope, receive, send)
+            await too_large()(scope, receive, send)

@@ -2,17 +2,29 @@
 
 What Strawberry's ParserCache, ValidationCache, AddValidationRules and
 MaxTokensLimiter do, as one extension: every extension costs every request its
-hooks (a context manager per phase), and these four only ever act together.
+hooks (a context manager per phase), and these four only ever act together. With
+`bounds`, also the checks on a validated document (schema/strings.py: no NUL in any
+string; schema/cost.py: its cost, the viewer's budget) and the time a query may run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
+from typing import Any
 
+import structlog
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import ASTValidationRule
+from starlette.responses import Response
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from ediary_gql.schema.cost import RequestBounds, operation_cost, throttled, timed_out, too_costly, viewer_key
+from ediary_gql.schema.strings import nul_refusal
+
+log = structlog.get_logger(__name__)
 
 CACHE_SIZE = 512  # distinct documents kept parsed, and validated
 
@@ -40,11 +52,16 @@ _VALIDATED: dict[tuple[int, int, Rules], tuple[GraphQLSchema, DocumentNode, list
 
 
 class PreparedDocuments(SchemaExtension):
-    """Parses and validates through the caches, with the depth, alias and token limits."""
+    """Parses and validates through the caches, with the depth, alias and token limits;
+    with `bounds`, refuses what they do not allow and reports the cost (`extensions.cost`)."""
 
-    def __init__(self, *, max_depth: int, max_aliases: int, max_tokens: int) -> None:
+    def __init__(
+        self, *, max_depth: int, max_aliases: int, max_tokens: int, bounds: RequestBounds | None = None
+    ) -> None:
         self.rules = _limit_rules(max_depth, max_aliases)
         self.max_tokens = max_tokens
+        self.bounds = bounds
+        self.cost_report: dict[str, Any] | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -60,10 +77,62 @@ class PreparedDocuments(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None  # noqa: S101 - parsed just before
-        context.pre_execution_errors = _validate_once(
-            context.schema._schema, context.graphql_document, tuple(context.validation_rules)
-        )
+        errors = _validate_once(context.schema._schema, context.graphql_document, tuple(context.validation_rules))
+        if not errors and self.bounds is not None:
+            errors = self._refusals(self.bounds)
+        context.pre_execution_errors = errors
         yield
+
+    def _refusals(self, bounds: RequestBounds) -> list[GraphQLError]:
+        """What refuses a valid document before it runs: a NUL in a string, an argument out
+        of bounds, a cost over the limit, a spent budget (the cost is reported either way)."""
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None  # noqa: S101 - parsed just before
+        refused = nul_refusal(document, context.variables)
+        if refused is not None:
+            return [refused]
+        try:
+            cost = operation_cost(
+                context.schema._schema, document, context.operation_name, context.variables, page_max=bounds.page_max
+            )
+        except GraphQLError as out_of_bounds:
+            return [out_of_bounds]
+        report: dict[str, Any] = {"requestedQueryCost": cost, "maximumCost": bounds.max_cost}
+        if context.operation_type is not OperationType.SUBSCRIPTION:  # not repeated on every event
+            self.cost_report = report
+        if cost > bounds.max_cost:
+            return [too_costly(cost, bounds.max_cost)]
+        if bounds.budget is None:
+            return []
+        throttle = bounds.budget.take(viewer_key(context.context), cost)
+        report["throttleStatus"] = throttle.status()
+        if throttle.allowed:
+            return []
+        refusal = throttled(cost, throttle)
+        response = getattr(context.context, "response", None)
+        if isinstance(response, Response) and refusal.extensions:
+            response.headers["Retry-After"] = str(refusal.extensions["retryAfterSeconds"])
+        return [refusal]
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        bounds = self.bounds
+        if bounds is None or self.execution_context.operation_type is not OperationType.QUERY:
+            # mutations run to the end: one cut off mid-way could lose its after-commit work
+            yield
+            return
+        deadline = asyncio.timeout(bounds.timeout_seconds)
+        try:
+            async with deadline:
+                yield
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            log.warning("query_timeout", seconds=bounds.timeout_seconds)
+            raise timed_out(bounds.timeout_seconds) from None
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost_report is None else {"cost": self.cost_report}
 
 
 @lru_cache(maxsize=8)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from strawberry import relay
 
 from ediary_gql.db.base import Base
+from ediary_gql.db.ids import parse_id
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -36,7 +37,7 @@ class EntityNode(relay.Node):
         cls, *, info: Any, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         context: Context = info.context
-        ids = [int(i) if str(i).isdigit() else -1 for i in node_ids]
+        ids = [-1 if (pk := parse_id(str(i))) is None else pk for i in node_ids]
         rows = await context.loaders.by_id(cls.model).load_many(ids)
         result: list[Self | None] = []
         for row in rows:
@@ -47,10 +48,17 @@ class EntityNode(relay.Node):
         return result
 
 
+def node_pk(global_id: relay.GlobalID, type_name: str) -> int | None:
+    """The database id inside a global ID of `type_name`; None for another type, or for an
+    id that is no row's (not digits, beyond the signed 64-bit range: db/ids.py)."""
+    return parse_id(global_id.node_id) if global_id.type_name == type_name else None
+
+
 def pk_of(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
-    """The database id inside a global ID, refusing IDs of another type."""
+    """The database id inside a global ID, refusing IDs of another type or out of range."""
     from ediary_gql.errors import DomainError, ErrorCode
 
-    if global_id.type_name != type_name or not global_id.node_id.isdigit():
+    pk = node_pk(global_id, type_name)
+    if pk is None:
         raise DomainError(ErrorCode.INVALID, f"Ожидается идентификатор типа {type_name}", field=field)
-    return int(global_id.node_id)
+    return pk

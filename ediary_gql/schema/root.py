@@ -14,11 +14,12 @@ from ediary_gql.schema.attendance import AttendanceMutation, AttendanceSubscript
 from ediary_gql.schema.audit import AuditQuery
 from ediary_gql.schema.calendar_feed import CalendarFeedMutation
 from ediary_gql.schema.child_transfers import ChildTransfersMutation, ChildTransfersQuery
+from ediary_gql.schema.cost import CostBudget, RequestBounds
 from ediary_gql.schema.delivery import DeliveryMutation
 from ediary_gql.schema.diary import DiaryQuery
 from ediary_gql.schema.directory import DirectoryQuery
 from ediary_gql.schema.documents import PreparedDocuments
-from ediary_gql.schema.errors import should_mask_error
+from ediary_gql.schema.errors import ErrorLoggingSchema, should_mask_error
 from ediary_gql.schema.execution import LeanExecutionContext
 from ediary_gql.schema.grades import GradesMutation, GradesSubscription
 from ediary_gql.schema.homework import HomeworkMutation
@@ -81,13 +82,28 @@ class Subscription(AccountsSubscription, ApplicationsSubscription, GradesSubscri
     pass
 
 
-_built: dict[tuple[int, int, int], strawberry.Schema] = {}
+_built: dict[tuple[float, ...], strawberry.Schema] = {}
+
+
+def _limits(settings: Settings) -> tuple[float, ...]:
+    """Every setting the schema's extensions are made with."""
+    return (
+        settings.query_max_depth,
+        settings.query_max_aliases,
+        settings.query_max_tokens,
+        settings.query_max_cost,
+        settings.page_max,
+        settings.query_cost_budget,
+        settings.query_cost_window_seconds,
+        settings.query_timeout_seconds,
+    )
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The process's schema. Strawberry's relay fields are finalised when a schema
-    is first built, so it is built once and reused (limits are fixed per process)."""
-    limits = (settings.query_max_depth, settings.query_max_aliases, settings.query_max_tokens)
+    is first built, so it is built once and reused (limits are fixed per process;
+    the cost budget lives with it, one per process)."""
+    limits = _limits(settings)
     if _built:
         (built_limits, schema), *_ = _built.items()
         if built_limits != limits:
@@ -104,11 +120,21 @@ def _build(settings: Settings) -> strawberry.Schema:
         "max_aliases": settings.query_max_aliases,
         "max_tokens": settings.query_max_tokens,
     }
+    bounds = RequestBounds(
+        max_cost=settings.query_max_cost,
+        page_max=settings.page_max,
+        timeout_seconds=settings.query_timeout_seconds,
+        budget=(
+            CostBudget(settings.query_cost_budget, settings.query_cost_window_seconds)
+            if settings.query_cost_budget
+            else None
+        ),
+    )
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: PreparedDocuments(**limits),
+        lambda: PreparedDocuments(**limits, bounds=bounds),
         lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Внутренняя ошибка сервера"),
     ]
-    return strawberry.Schema(
+    return ErrorLoggingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -39,7 +39,9 @@ class Region(EntityNode):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Any, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await fields.regions_by_code(info.context, [str(i) for i in node_ids])
+        # a code is digits: anything else (a NUL, which PostgreSQL refuses in text) is no region's
+        codes = [code if code.isascii() and code.isdigit() else "" for code in map(str, node_ids)]
+        rows = await fields.regions_by_code(info.context, codes)
         return [cls.from_row(row) if row is not None else None for row in rows]
 
 
