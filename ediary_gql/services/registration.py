@@ -32,6 +32,9 @@ from ediary_gql.settings import Settings
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 MIN_PASSWORD_SCORE = 2  # zxcvbn: 0 too guessable … 4 very unguessable
+# zxcvbn refuses longer input (its matching slows down fast with length): a longer
+# password is scored by its first this many characters
+ZXCVBN_MAX_LENGTH = 72
 MAX_NAME_LENGTH = 100
 MIN_AGE = 14
 MAX_AGE = 120
@@ -136,7 +139,7 @@ def check_new_password(errors: ErrorCollector, field: str, password: str, *, per
         errors.add(field, ErrorCode.TOO_LONG, f"Пароль не длиннее {MAX_PASSWORD_LENGTH} символов")
         return
     inputs = [p for p in personal if p]
-    candidates = {password, password.translate(_LAYOUT)}
+    candidates = {password[:ZXCVBN_MAX_LENGTH], password.translate(_LAYOUT)[:ZXCVBN_MAX_LENGTH]}
     weakest = min((zxcvbn(c, user_inputs=inputs) for c in candidates), key=lambda r: int(r["score"]))
     if int(weakest["score"]) < MIN_PASSWORD_SCORE:
         errors.add(

@@ -105,6 +105,16 @@ def test_weak_passwords_are_refused_saying_why(password: str, why: str) -> None:
     assert why in message
 
 
+def test_passwords_longer_than_zxcvbn_reads_are_scored_by_their_start() -> None:
+    # zxcvbn raises on more than 72 characters; found by tests/fuzz
+    assert _password_errors("Синий-трактор-2026 " * 6) == []
+    ((code, message),) = _password_errors("0" * 100)
+    assert code == ErrorCode.WEAK_PASSWORD
+    assert "повторяются одни и те же символы" in message
+    ((code, _),) = _password_errors("0" * 129)
+    assert code == ErrorCode.TOO_LONG
+
+
 def test_a_password_made_of_ones_own_data_is_refused() -> None:
     personal = personal_words(
         phone="+79161234567", email="anna@example.ru", names=("Петрова", "Анна", None), birth_date=dt.date(1990, 5, 17)
