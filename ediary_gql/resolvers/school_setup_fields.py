@@ -202,9 +202,7 @@ async def _class_children(session: AsyncSession, class_ids: list[int]) -> list[t
         .order_by(Child.last_name, Child.first_name, Child.middle_name, Child.id)
     )
     return [
-        (c, ch)
-        for c, ch, starts, ends, zone in rows.all()
-        if starts <= today_in(zone) and _open_at_school(ends, zone)
+        (c, ch) for c, ch, starts, ends, zone in rows.all() if starts <= today_in(zone) and _open_at_school(ends, zone)
     ]
 
 
