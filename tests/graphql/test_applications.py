@@ -351,3 +351,15 @@ async def test_a_second_open_application_for_the_same_child_is_refused(
     [error] = result["userErrors"]
     assert (error["field"], error["code"]) == (["child", "birthCertificate", "number"], "DUPLICATE")
     assert first["number"] in error["message"]
+
+
+async def test_an_id_of_no_row_is_not_found_not_a_fault(gql: GraphQLClient, session: AsyncSession) -> None:
+    # found by tests/fuzz: School:0 was taken for "no school given", and the insert failed
+    world = await make_world(session, gql)
+    data = {"schoolId": to_base64("School", 0), "classId": to_base64("SchoolClass", 0)}
+    result = await create(gql, world.parent.token, data)
+    assert result["application"] is None
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["schoolId"], "NOT_FOUND"),
+        (["classId"], "NOT_FOUND"),
+    ]

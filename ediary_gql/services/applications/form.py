@@ -223,22 +223,22 @@ async def _check_place(session: AsyncSession, errors: ErrorCollector, data: Appl
     region = await session.get(Region, data.region_code) if data.region_code else None
     if data.region_code and region is None:
         errors.add("regionCode", ErrorCode.NOT_FOUND, "Регион не найден")
-    settlement = await session.get(Settlement, data.settlement_id) if data.settlement_id else None
-    if data.settlement_id and settlement is None:
+    settlement = await session.get(Settlement, data.settlement_id) if data.settlement_id is not None else None
+    if data.settlement_id is not None and settlement is None:
         errors.add("settlementId", ErrorCode.NOT_FOUND, "Населённый пункт не найден")
     elif settlement is not None and region is not None and settlement.region_code != region.code:
         errors.add("settlementId", ErrorCode.INVALID, "Населённый пункт не в выбранном регионе")
-    school = await session.get(School, data.school_id) if data.school_id else None
-    if data.school_id and not _school_takes_applications(school):
+    school = await session.get(School, data.school_id) if data.school_id is not None else None
+    if data.school_id is not None and not _school_takes_applications(school):
         errors.add("schoolId", ErrorCode.NOT_FOUND, "Школа не найдена или не принимает заявки")
         school = None
     elif school is not None and settlement is not None and school.settlement_id != settlement.id:
         errors.add("schoolId", ErrorCode.INVALID, "Школа не в выбранном населённом пункте")
-    if data.class_id:
+    if data.class_id is not None:
         school_class = await session.get(SchoolClass, data.class_id)
-        if school_class is None or (data.school_id and school_class.school_id != data.school_id):
+        if school_class is None or (data.school_id is not None and school_class.school_id != data.school_id):
             errors.add("classId", ErrorCode.NOT_FOUND, "Класс не найден в выбранной школе")
-        elif not data.school_id:
+        elif data.school_id is None:
             errors.add("schoolId", ErrorCode.REQUIRED, "Выберите школу")
     return values
 
