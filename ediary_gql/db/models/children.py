@@ -122,9 +122,7 @@ class ChildTransfer(CreatedAtMixin, Base):
     record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("children.id", ondelete="SET NULL"), index=True)
     from_school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="CASCADE"))
     to_school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="CASCADE"), index=True)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     application_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("applications.id", ondelete="SET NULL"), index=True
     )
