@@ -67,6 +67,11 @@ class Context:
         return self._actor
 
     @property
+    def actor_or_none(self) -> Actor | None:
+        """The signed-in actor; None if anonymous or the token is bad (never raises)."""
+        return None if self.auth_error is not None else self._actor
+
+    @property
     def signed_in_user_id(self) -> int | None:
         """The signed-in user's id, None if anonymous or the token is bad (never raises)."""
         return None if self._actor is None or self.auth_error is not None else self._actor.user_id

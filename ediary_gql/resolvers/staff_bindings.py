@@ -1,114 +1,90 @@
-"""Resolvers of staff bindings: request (with a file), review, and the two lists."""
+"""Staff bindings: request (with a file), review, and the two lists. Inputs come decoded
+(schema/ids.py); results are rows and pages, turned into types by schema/staff_bindings.py."""
 
 from __future__ import annotations
 
-import strawberry
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
-from ediary_gql.db.models.schools import StaffBinding as StaffBindingRow
-from ediary_gql.db.pagination import PageArgs, paginate
-from ediary_gql.errors import DomainError
-from ediary_gql.resolvers.transaction import transaction
-from ediary_gql.schema.connection import Connection, to_connection
-from ediary_gql.schema.errors import user_errors
-from ediary_gql.schema.node import pk_of
-from ediary_gql.schema.types.staff_bindings import (
-    RequestStaffBindingInput,
-    RequestStaffBindingPayload,
-    ReviewStaffBindingInput,
-    ReviewStaffBindingPayload,
-    StaffBinding,
-    StaffBindingFilter,
-)
+from ediary_gql.db.models.schools import StaffBinding
+from ediary_gql.db.pagination import Page, PageArgs, paginate
 from ediary_gql.services import staff_bindings as service
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.storage import storage_for
 
-Info = strawberry.Info[Context, None]
+
+async def request_staff_binding(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    school_inn: str,
+    role: enums.StaffRole,
+    document_kind: enums.StaffDocumentKind,
+    document: Any,
+    comment: str | None,
+) -> StaffBinding:
+    return await service.request_staff_binding(
+        session,
+        actor=actor,
+        data=service.BindingRequest(school_inn=school_inn, role=role, document_kind=document_kind, comment=comment),
+        document=UploadedFile(name=getattr(document, "filename", None), stream=document),
+        storage=storage_for(ctx.settings.upload_dir),
+        settings=ctx.settings,
+    )
 
 
-async def request_staff_binding(info: Info, input: RequestStaffBindingInput) -> RequestStaffBindingPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    document = UploadedFile(name=getattr(input.document, "filename", None), stream=input.document)
-    try:
-        async with transaction(ctx) as session:
-            row = await service.request_staff_binding(
-                session,
-                actor=actor,
-                data=service.BindingRequest(
-                    school_inn=input.school_inn,
-                    role=enums.StaffRole(input.role),
-                    document_kind=enums.StaffDocumentKind(input.document_kind),
-                    comment=input.comment,
-                ),
-                document=document,
-                storage=storage_for(ctx.settings.upload_dir),
-                settings=ctx.settings,
-            )
-    except DomainError as exc:
-        return RequestStaffBindingPayload(user_errors=user_errors(exc))
-    return RequestStaffBindingPayload(staff_binding=StaffBinding.from_row(row))
+async def review_staff_binding(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    binding_id: int,
+    decision: service.Decision,
+    reason: str | None,
+) -> StaffBinding:
+    return await service.review_staff_binding(
+        session, actor=actor, binding_id=binding_id, decision=decision, reason=reason
+    )
 
 
-async def review_staff_binding(info: Info, input: ReviewStaffBindingInput) -> ReviewStaffBindingPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        binding_id = pk_of(input.binding_id, "StaffBinding", field="bindingId")
-        async with transaction(ctx) as session:
-            row = await service.review_staff_binding(
-                session,
-                actor=actor,
-                binding_id=binding_id,
-                decision=service.Decision(input.decision),
-                reason=input.reason,
-            )
-    except DomainError as exc:
-        return ReviewStaffBindingPayload(user_errors=user_errors(exc))
-    return ReviewStaffBindingPayload(staff_binding=StaffBinding.from_row(row))
-
-
-async def my_staff_bindings(info: Info, first: int | None = None, after: str | None = None) -> Connection[StaffBinding]:
-    ctx = info.context
+async def my_staff_bindings(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     async with ctx.session_factory() as session:
-        page = await paginate(
+        return await paginate(
             session,
             service.own_bindings_query(actor),
-            key=[StaffBindingRow.id],
+            key=[StaffBinding.id],
             key_of=lambda row: [row.id],
             args=PageArgs(first=first, after=after),
             page_max=ctx.settings.page_max,
             descending=True,
             count_session=ctx.session_factory,
         )
-    return to_connection(page, StaffBinding.from_row)
 
 
 async def staff_bindings(
-    info: Info,
-    filter: StaffBindingFilter | None = None,
-    first: int | None = None,
-    after: str | None = None,
-) -> Connection[StaffBinding]:
-    ctx = info.context
+    ctx: Context,
+    *,
+    status: enums.StaffBindingStatus | None,
+    school_id: int | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    school_id = None
-    if filter is not None and filter.school_id is not None:
-        school_id = pk_of(filter.school_id, "School", field="schoolId")
-    status = enums.StaffBindingStatus(filter.status) if filter is not None and filter.status is not None else None
     stmt = service.review_queue_query(actor, service.BindingFilter(status=status, school_id=school_id))
     async with ctx.session_factory() as session:
-        page = await paginate(
+        return await paginate(
             session,
             stmt,
-            key=[StaffBindingRow.id],
+            key=[StaffBinding.id],
             key_of=lambda row: [row.id],
             args=PageArgs(first=first, after=after),
             page_max=ctx.settings.page_max,
             count_session=ctx.session_factory,
         )
-    return to_connection(page, StaffBinding.from_row)

@@ -1,14 +1,19 @@
 """The event stream behind a subscription: parsed events, bus failures and
-revoked sessions as coded errors."""
+revoked sessions as coded errors; and `follow`, the one runner every subscription
+goes through (a `Feed` says what it follows)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+import contextlib
+import dataclasses
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.auth import policy
+from ediary_gql.concurrency import single_flight
+from ediary_gql.errors import DomainError, ErrorCode, forbidden
 from ediary_gql.events import channels
 from ediary_gql.events.bus import BusDisconnected, SubscriberOverflow, Subscription
 from ediary_gql.events.types import SessionRevoked, parse
@@ -16,6 +21,123 @@ from ediary_gql.events.types import SessionRevoked, parse
 if TYPE_CHECKING:
     from ediary_gql.auth.actor import Actor
     from ediary_gql.context import Context
+
+R = TypeVar("R")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Heard:
+    """An event as a subscriber heard it; `ticket` was taken on arrival, so a shared read
+    asked for `fresh_after=ticket` has seen the change (concurrency/single_flight.py)."""
+
+    event: dict[str, Any]
+    ticket: single_flight.Ticket
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Feed(Generic[R]):
+    """What a subscription follows, for `follow` to run.
+
+    `may_follow(context)` is asked at subscribe time and again for every event, with the
+    actor's current facts and fresh loaders; once False the stream ends with FORBIDDEN
+    (`refused`). `read(context, heard)` reads the object an event is about, fresh (None:
+    nothing to send). `first(context, ticket)`, if given, is sent once the stream listens
+    (the current state, so no change falls between it and the stream)."""
+
+    channels: Sequence[str]
+    may_follow: Callable[[Context], Awaitable[bool]]
+    read: Callable[[Context, Heard], Awaitable[R | None]]
+    refused: str
+    first: Callable[[Context, single_flight.Ticket], Awaitable[R | None]] | None = None
+
+
+async def follow(context: Context, feed: Feed[R]) -> AsyncIterator[R]:
+    """The one subscription runner: authorized at subscribe time, then for each event a
+    revoked session ends it (TOKEN_REVOKED), a lost right ends it (FORBIDDEN), and the
+    object is read fresh, with fresh loaders for its nested fields. A dropped bus or a
+    subscriber that fell behind ends it with STREAM_INTERRUPTED (`listening`)."""
+    actor = policy.require_actor(context.actor)
+    scoped = await event_context(context, actor)
+    policy.ensure(scoped is not None and await feed.may_follow(scoped), feed.refused)
+    async with _listening_all(context, feed.channels) as events:
+        if feed.first is not None:
+            assert scoped is not None  # noqa: S101 - ensured above
+            item = await feed.first(scoped, single_flight.ticket())
+            if item is not None:
+                yield item
+        async for event in events:
+            heard = Heard(event, single_flight.ticket())
+            await ensure_session_active(context, actor)
+            scoped = await event_context(context, actor)
+            if scoped is None or not await feed.may_follow(scoped):
+                raise forbidden(feed.refused)
+            item = await feed.read(scoped, heard)
+            if item is not None:
+                yield item
+
+
+async def event_context(context: Context, actor: Actor) -> Context | None:
+    """The connection's context renewed for one event: fresh loaders and the actor's
+    current facts (wards, memberships, status), which nested fields then read too; None
+    once the account is gone. Read with every other subscriber of the process asking in
+    the same loop turn."""
+    if actor.is_system:
+        current: Actor | None = actor
+    else:
+        found = await context.services.shared_reads.actor(actor.user_id)
+        current = None if found is None else dataclasses.replace(found, session_id=actor.session_id)
+    if current is None:
+        return None
+    context.loaders = context.fresh_loaders()
+    context.set_actor(current)
+    return context
+
+
+@asynccontextmanager
+async def _listening_all(context: Context, names: Sequence[str]) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    """`listening` over one channel or several (one per school of a staff member), as one stream."""
+    if len(names) == 1:
+        async with listening(context, names[0]) as stream:
+            yield stream
+        return
+    async with AsyncExitStack() as stack:
+        streams = [await stack.enter_async_context(listening(context, name)) for name in names]
+        merged = _merged(streams)
+        stack.push_async_callback(merged.aclose)
+        yield merged
+
+
+async def _merged(streams: list[AsyncIterator[dict[str, Any]]]) -> AsyncGenerator[dict[str, Any], None]:
+    queue: asyncio.Queue[tuple[dict[str, Any] | None, BaseException | None]] = asyncio.Queue(maxsize=1000)
+
+    async def pump(stream: AsyncIterator[dict[str, Any]]) -> None:
+        try:
+            async for event in stream:
+                await queue.put((event, None))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # handed to the consumer, which ends the stream with it
+            queue.put_nowait((None, exc))
+            return
+        await queue.put((None, None))
+
+    tasks = [asyncio.create_task(pump(stream)) for stream in streams]
+    try:
+        ended = 0
+        while ended < len(tasks):
+            item, error = await queue.get()
+            if error is not None:
+                raise error
+            if item is None:
+                ended += 1
+                continue
+            yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
 
 
 @asynccontextmanager

@@ -17,6 +17,8 @@ from ediary_gql.db.models.schools import StaffBinding as StaffBindingRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.schema.enums import StaffRole
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.school import School
@@ -114,7 +116,7 @@ class RequestStaffBindingInput:
 
 @strawberry.input(description="Approve or reject a pending staff-binding request")
 class ReviewStaffBindingInput:
-    binding_id: relay.GlobalID
+    binding_id: relay.GlobalID = node_id("StaffBinding")
     decision: StaffBindingDecision  # type: ignore[valid-type]
     reason: str | None = strawberry.field(default=None, description="Required when rejecting; shown to the requester")
 
@@ -126,12 +128,12 @@ class StaffBindingFilter:
 
 
 @strawberry.type
-class RequestStaffBindingPayload:
+class RequestStaffBindingPayload(Payload):
     staff_binding: StaffBinding | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ReviewStaffBindingPayload:
+class ReviewStaffBindingPayload(Payload):
     staff_binding: StaffBinding | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,101 @@
+"""The one codec of global IDs in inputs: an input field says which type it names
+(`node_id("Lesson")`), and `decode` turns an input into plain values, every ID checked
+and every wrong one reported at once with its input path (`["marks", "3", "childId"]`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types.base import has_object_definition
+from strawberry.utils.str_converters import to_camel_case
+
+from ediary_gql.db.ids import parse_id
+from ediary_gql.errors import DomainError, ErrorCode, FieldError
+
+NODE_TYPE = "ediary.node_type"
+
+
+def node_id(type_name: str, *, description: str | None = None, default: Any = dataclasses.MISSING) -> Any:
+    """An input field holding the global ID (or a list of them) of a `type_name`."""
+    if default is dataclasses.MISSING:
+        return strawberry.field(description=description, metadata={NODE_TYPE: type_name})
+    return strawberry.field(description=description, default=default, metadata={NODE_TYPE: type_name})
+
+
+def pk(global_id: relay.GlobalID, type_name: str, *, field: str | tuple[str, ...]) -> int:
+    """The database id inside one global ID (an argument rather than an input field)."""
+    found = parse_id(global_id.node_id) if global_id.type_name == type_name else None
+    if found is None:
+        path = (field,) if isinstance(field, str) else field
+        raise DomainError(ErrorCode.INVALID, f"Ожидается идентификатор типа {type_name}", field=path)
+    return found
+
+
+def optional_pk(global_id: relay.GlobalID | None, type_name: str, *, field: str) -> int | None:
+    return None if global_id is None else pk(global_id, type_name, field=field)
+
+
+class Fields(Mapping[str, Any]):
+    """A nested input, decoded: its fields by Python name, as attributes too (`mark.child_id`)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Fields({self._values!r})"
+
+
+def decode(value: Any) -> dict[str, Any]:
+    """An input's fields by Python name: global IDs as database ids, nested inputs as
+    `Fields`, anything else as given. DomainError with every malformed ID's path."""
+    errors: list[FieldError] = []
+    fields = _fields(value, (), errors)
+    if errors:
+        raise DomainError(errors=errors)
+    return fields
+
+
+def _fields(value: Any, path: tuple[str, ...], errors: list[FieldError]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in value.__strawberry_definition__.fields:
+        name = field.python_name
+        where = (*path, field.graphql_name or to_camel_case(name))
+        out[name] = _value(getattr(value, name), field.metadata.get(NODE_TYPE), where, errors)
+    return out
+
+
+def _value(value: Any, node_type: str | None, path: tuple[str, ...], errors: list[FieldError]) -> Any:
+    if value is None or value is strawberry.UNSET:
+        return value
+    if isinstance(value, list):
+        return [_value(item, node_type, (*path, str(i)), errors) for i, item in enumerate(value)]
+    if node_type is not None:
+        found = parse_id(value.node_id) if isinstance(value, relay.GlobalID) and value.type_name == node_type else None
+        if found is None:
+            errors.append(FieldError(ErrorCode.INVALID, f"Ожидается идентификатор типа {node_type}", path))
+            return -1
+        return found
+    if has_object_definition(value):
+        return Fields(_fields(value, path, errors))
+    return value
