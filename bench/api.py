@@ -25,7 +25,7 @@ from sqlalchemy import event
 from ediary_gql.app import create_app
 from ediary_gql.context import AppServices
 from ediary_gql.db.migrate import upgrade
-from ediary_gql.services.seed import DEMO_PASSWORD, seed_demo
+from ediary_gql.demo import DEMO_PASSWORD, seed_demo
 from ediary_gql.settings import load_settings
 
 console = Console()

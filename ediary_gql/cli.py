@@ -71,7 +71,7 @@ def seed(
     scale: Annotated[int, typer.Option("--scale", help="N schools of ~1,000 children for benchmarks")] = 0,
 ) -> None:
     """Fill the database with demo or benchmark data (migrates first)."""
-    from ediary_gql.services.seed import seed_demo, seed_scale
+    from ediary_gql.demo import seed_demo, seed_scale
 
     if not demo and not scale:
         raise typer.BadParameter("give --demo or --scale N")
@@ -88,7 +88,7 @@ def seed(
 
 
 def _print_demo_logins() -> None:
-    from ediary_gql.services.seed import DEMO_LOGINS, DEMO_PASSWORD
+    from ediary_gql.demo import DEMO_LOGINS, DEMO_PASSWORD
 
     table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     table.add_column("role")
@@ -113,7 +113,7 @@ def serve(
     upgrade(settings.database_url)
     _load_directory(settings)
     if demo:
-        from ediary_gql.services.seed import seed_demo
+        from ediary_gql.demo import seed_demo
 
         _with_session(settings, lambda f: seed_demo(f))
         _print_demo_logins()

@@ -45,8 +45,8 @@ from ediary_gql.db.models.messages import Announcement, Message, Thread, ThreadP
 from ediary_gql.db.models.notifications import Notification
 from ediary_gql.db.models.schools import School, StaffMembership
 from ediary_gql.db.models.users import User
-from ediary_gql.services.seed.bulk import Row, insert_ids, insert_one, insert_rows
-from ediary_gql.services.seed.common import (
+from ediary_gql.demo.bulk import Row, insert_ids, insert_one, insert_rows
+from ediary_gql.demo.common import (
     SchoolFrame,
     ability,
     create_school_frame,
@@ -56,10 +56,10 @@ from ediary_gql.services.seed.common import (
     load_calendar,
     user_row,
 )
-from ediary_gql.services.seed.curriculum import CONTROL_TYPES, HOURS, SUBJECT_BY_CODE, homework_for, lesson_topic
-from ediary_gql.services.seed.ids import birth_certificate, company_inn, okpo, snils
-from ediary_gql.services.seed.names import Family, NameMaker, Person
-from ediary_gql.services.seed.school_calendar import (
+from ediary_gql.demo.curriculum import CONTROL_TYPES, HOURS, SUBJECT_BY_CODE, homework_for, lesson_topic
+from ediary_gql.demo.ids import birth_certificate, company_inn, okpo, snils
+from ediary_gql.demo.names import Family, NameMaker, Person
+from ediary_gql.demo.school_calendar import (
     DEMO_FROM,
     DEMO_TO,
     MOSCOW,
@@ -69,7 +69,7 @@ from ediary_gql.services.seed.school_calendar import (
     SchoolCalendar,
     at_moscow,
 )
-from ediary_gql.services.seed.timetable import BELLS, Demand, Placement, build_timetable
+from ediary_gql.demo.timetable import BELLS, Demand, Placement, build_timetable
 
 DEMO_PASSWORD: str = "demo12345"
 

@@ -30,14 +30,14 @@ from ediary_gql.db import models
 from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.enums import AttendanceStatus, Sex, StaffRole, UserStatus
-from ediary_gql.services.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo, seed_scale
-from ediary_gql.services.seed.curriculum import HOURS, SUBJECTS, lesson_topic
-from ediary_gql.services.seed.demo import DEMO_SCHOOL_INN, demo_timetable
-from ediary_gql.services.seed.ids import okpo_is_valid, snils, snils_is_valid
-from ediary_gql.services.seed.names import NameMaker, feminine_surname
-from ediary_gql.services.seed.scale import class_layout, plan_staffing, school_timetable
-from ediary_gql.services.seed.school_calendar import DEMO_FROM, DEMO_TO, TODAY, SchoolCalendar
-from ediary_gql.services.seed.timetable import Demand, TimetableError, build_timetable, check_timetable
+from ediary_gql.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo, seed_scale
+from ediary_gql.demo.curriculum import HOURS, SUBJECTS, lesson_topic
+from ediary_gql.demo.demo_school import DEMO_SCHOOL_INN, demo_timetable
+from ediary_gql.demo.ids import okpo_is_valid, snils, snils_is_valid
+from ediary_gql.demo.names import NameMaker, feminine_surname
+from ediary_gql.demo.scale import class_layout, plan_staffing, school_timetable
+from ediary_gql.demo.school_calendar import DEMO_FROM, DEMO_TO, TODAY, SchoolCalendar
+from ediary_gql.demo.timetable import Demand, TimetableError, build_timetable, check_timetable
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 

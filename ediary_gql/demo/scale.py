@@ -45,8 +45,8 @@ from ediary_gql.db.models.homework import Homework
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.db.models.schools import School, StaffMembership
 from ediary_gql.db.models.users import User
-from ediary_gql.services.seed.bulk import Row, insert_ids, insert_one, insert_rows, table_of
-from ediary_gql.services.seed.common import (
+from ediary_gql.demo.bulk import Row, insert_ids, insert_one, insert_rows, table_of
+from ediary_gql.demo.common import (
     SchoolFrame,
     ability,
     create_school_frame,
@@ -56,11 +56,11 @@ from ediary_gql.services.seed.common import (
     load_calendar,
     user_row,
 )
-from ediary_gql.services.seed.curriculum import HOURS, SUBJECT_BY_CODE, homework_for, lesson_topic, specialty
-from ediary_gql.services.seed.demo import DEMO_PASSWORD
-from ediary_gql.services.seed.ids import company_inn, numbered_birth_certificate, okpo, snils
-from ediary_gql.services.seed.names import NameMaker, Person
-from ediary_gql.services.seed.school_calendar import (
+from ediary_gql.demo.curriculum import HOURS, SUBJECT_BY_CODE, homework_for, lesson_topic, specialty
+from ediary_gql.demo.demo_school import DEMO_PASSWORD
+from ediary_gql.demo.ids import company_inn, numbered_birth_certificate, okpo, snils
+from ediary_gql.demo.names import NameMaker, Person
+from ediary_gql.demo.school_calendar import (
     QUARTERS,
     TODAY,
     YEAR_END,
@@ -68,7 +68,7 @@ from ediary_gql.services.seed.school_calendar import (
     SchoolCalendar,
     at_moscow,
 )
-from ediary_gql.services.seed.timetable import BELLS, Demand, Placement, build_timetable
+from ediary_gql.demo.timetable import BELLS, Demand, Placement, build_timetable
 
 LETTERS = "АБВГ"
 INN_PREFIX = "7799"  # scale schools: 7799 + a 5-digit number + the check digit

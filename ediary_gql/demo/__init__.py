@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ediary_gql.services.seed.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
-from ediary_gql.services.seed.scale import seed_scale
+from ediary_gql.demo.demo_school import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from ediary_gql.demo.scale import seed_scale
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "seed_demo", "seed_scale"]

@@ -17,10 +17,10 @@ from ediary_gql.db.models.classes import Subject
 from ediary_gql.db.models.enums import GradeKind, PeriodKind, UserStatus
 from ediary_gql.db.models.geo import Region, Settlement, normalize_name
 from ediary_gql.db.models.grades import ControlType
-from ediary_gql.services.seed.bulk import Row, insert_ids, insert_one, insert_rows
-from ediary_gql.services.seed.curriculum import CONTROL_TYPES, SUBJECTS
-from ediary_gql.services.seed.names import Person
-from ediary_gql.services.seed.school_calendar import (
+from ediary_gql.demo.bulk import Row, insert_ids, insert_one, insert_rows
+from ediary_gql.demo.curriculum import CONTROL_TYPES, SUBJECTS
+from ediary_gql.demo.names import Person
+from ediary_gql.demo.school_calendar import (
     BREAKS,
     QUARTERS,
     YEAR_END,
