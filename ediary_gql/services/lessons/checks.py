@@ -1,0 +1,91 @@
+"""Checks of a lesson's fields, its class and subject, the actor's subjects, and its date in the year."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
+from ediary_gql.db.models.calendar import AcademicYear
+from ediary_gql.db.models.classes import SchoolClass, Subject
+from ediary_gql.errors import ErrorCode, ErrorCollector
+from ediary_gql.services import diary_access
+
+ROOM_MAX = 32
+TOPIC_MAX = 500
+
+
+async def class_and_subject(session: AsyncSession, class_id: int, subject_id: int) -> tuple[SchoolClass, Subject]:
+    school_class = await session.get(SchoolClass, class_id)
+    subject = await session.get(Subject, subject_id)
+    errors = ErrorCollector()
+    if school_class is None:
+        errors.add("classId", ErrorCode.NOT_FOUND, "Класс не найден")
+    if subject is None or (school_class is not None and subject.school_id != school_class.school_id):
+        errors.add("subjectId", ErrorCode.NOT_FOUND, "Предмет не найден в школе класса")
+    errors.raise_if_any()
+    assert school_class is not None  # noqa: S101 - checked above
+    assert subject is not None  # noqa: S101 - checked above
+    return school_class, subject
+
+
+async def subjects_of_school(session: AsyncSession, school_id: int, subject_ids: Iterable[int]) -> frozenset[int]:
+    ids = list(subject_ids)
+    if not ids:
+        return frozenset()
+    rows = await session.scalars(select(Subject.id).where(Subject.school_id == school_id, Subject.id.in_(ids)))
+    return frozenset(rows.all())
+
+
+async def require_may_write_subjects(
+    session: AsyncSession, *, actor: Actor, school_class: SchoolClass, subject_ids: Iterable[int]
+) -> None:
+    """A template covers several subjects: the actor must be allowed each of them."""
+    mine = {pair for _, pair in await diary_access.assignments_of(session, [actor.user_id])}
+    for subject_id in set(subject_ids) or {-1}:
+        policy.ensure(
+            policy.can_write_diary(
+                actor, school_id=school_class.school_id, assigned=(school_class.id, subject_id) in mine
+            ),
+            "Составлять расписание класса могут ответственный за дневник школы "
+            "и учителя, назначенные на эти предметы в этом классе",
+        )
+
+
+def clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def check_fields(
+    errors: ErrorCollector,
+    *,
+    start_time: dt.time,
+    end_time: dt.time,
+    lesson_number: int | None,
+    room: str | None,
+    topic: str | None,
+    prefix: tuple[str, ...] = (),
+) -> None:
+    if start_time >= end_time:
+        errors.add((*prefix, "endTime"), ErrorCode.INVALID, "Урок должен заканчиваться позже, чем начинается")
+    if lesson_number is not None and not 0 <= lesson_number <= 20:
+        errors.add((*prefix, "lessonNumber"), ErrorCode.INVALID, "Номер урока — число от 0 до 20")
+    if room is not None and len(room) > ROOM_MAX:
+        errors.add((*prefix, "room"), ErrorCode.TOO_LONG, f"Кабинет — не длиннее {ROOM_MAX} символов")
+    if topic is not None and len(topic) > TOPIC_MAX:
+        errors.add((*prefix, "topic"), ErrorCode.TOO_LONG, f"Тема — не длиннее {TOPIC_MAX} символов")
+
+
+async def check_in_year(session: AsyncSession, errors: ErrorCollector, school_class: SchoolClass, day: dt.date) -> None:
+    year = await session.get(AcademicYear, school_class.academic_year_id)
+    if year is not None and not year.starts_on <= day <= year.ends_on:
+        errors.add(
+            "date",
+            ErrorCode.INVALID,
+            f"Дата вне учебного года {year.name} ({year.starts_on:%d.%m.%Y}–{year.ends_on:%d.%m.%Y})",
+        )
