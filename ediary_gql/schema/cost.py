@@ -13,7 +13,8 @@ document alone, multiplied through the nesting:
               default page), capped by PAGE_MAX, for its `edges` and `nodes`; the number of
               `ids` of `nodes`; the days asked of `diary`; else LIST_SIZES, else 25
     an interface or a union costs as its costliest object type
-    __typename 0; __type 100; __schema 5,000 flat (its size is the schema's, not the query's)
+    __typename 0; __type 1,000; __schema 5,000 flat (their size is the schema's, not the
+    query's; graphql-core's introspection depth rule bounds the nesting under them)
     @skip/@include count as included unless their `if` is a literal
 
 An operation costlier than QUERY_MAX_COST is refused (QUERY_TOO_COSTLY) before anything
@@ -67,7 +68,7 @@ INVALID = "INVALID"
 DEFAULT_LIST_SIZE = 25  # a plain list the table does not know
 MUTATION_COST = 10  # a mutation's root field, on top of what it selects
 SCHEMA_COST = 5000  # __schema: a whole introspection (about 60 kB of JSON, 0.1 s)
-TYPE_COST = 100  # __type(name:)
+TYPE_COST = 1000  # __type(name:): nested as deep as allowed, about 20 kB of JSON and 13 ms
 DIARY_MAX_DAYS = 31
 
 # Assumed sizes of plain lists (connections are sized by their arguments): what a big
@@ -246,11 +247,12 @@ class _Walk:
     # -- sizes --
 
     def page_size(self, node: FieldNode) -> int:
-        for name in ("first", "last"):
-            value = self.argument(node, name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return max(0, min(value, self.page_max))
-        return min(DEFAULT_PAGE, self.page_max)
+        # both read, always: the cost is kept by the values of the variables it read
+        given = [_whole(self.argument(node, "first")), _whole(self.argument(node, "last"))]
+        sizes = [v for v in given if v is not None]
+        if not sizes:
+            return min(DEFAULT_PAGE, self.page_max)
+        return max(0, min(max(sizes), self.page_max))
 
     def list_size(
         self, parent: GraphQLObjectType, name: str, node: FieldNode, type_: GraphQLOutputType, page: int | None
@@ -297,6 +299,18 @@ class _Walk:
         if root is None:
             return 0
         return self.object_cost(root, [operation.selection_set], None)
+
+
+def _whole(value: Any) -> int | None:
+    """A page size as execution will take it: an int, or a float with no fraction (a JSON
+    variable 100.0 is an Int to graphql-core)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 _SPECIAL_SIZES: dict[str, Callable[[_Walk, FieldNode], int]] = {

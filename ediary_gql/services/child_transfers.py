@@ -132,6 +132,10 @@ async def offer_transfers(
 
 
 def _same_child(held: Child, record: Child) -> bool:
+    """A document in common, and the same surname and birth date: a document alone (a
+    typo, a guess) does not bother another school's admins and a child's family."""
+    if (held.birth_date, held.last_name.casefold()) != (record.birth_date, record.last_name.casefold()):
+        return False
     if held.snils and held.snils == record.snils:
         return True
     return bool(held.birth_cert_number) and (held.birth_cert_series, held.birth_cert_number) == (
@@ -206,7 +210,9 @@ async def confirm_transfer(
     the held record's enrolments at its school end the day before the new one starts."""
     transfer = await _decidable(session, actor, transfer_id)
     held = await session.get_one(Child, transfer.child_id, with_for_update=True)
-    record = await session.get(Child, transfer.record_id) if transfer.record_id is not None else None
+    record = (
+        await session.get(Child, transfer.record_id, with_for_update=True) if transfer.record_id is not None else None
+    )
     if record is None or held.school_id != transfer.from_school_id or record.school_id != transfer.to_school_id:
         raise DomainError(
             ErrorCode.INVALID_STATE,
@@ -226,6 +232,8 @@ async def confirm_transfer(
         )
     now = now or utcnow()
     before = {"schoolId": held.school_id, "childId": held.id, "recordId": record.id}
+    already = {u.id for u in await _guardians(session, held.id)}
+    incoming = [u.id for u in await _guardians(session, record.id) if u.id not in already]
     await _merge(session, keep=held, drop=record, today=await school_today(session, transfer.to_school_id))
     transfer.status = ChildTransferStatus.CONFIRMED
     transfer.decided_by_id = None if actor.is_system else actor.user_id
@@ -243,7 +251,12 @@ async def confirm_transfer(
     )
     school = await session.get_one(School, transfer.to_school_id)
     text = f"Личное дело ребёнка {held.full_name} переведено: {school.short_name or school.full_name}."
-    for user in await _guardians(session, held.id) + await notifications.school_admins(session, school.id):
+    told = [
+        *await _guardians(session, held.id),
+        *await notifications.school_admins(session, school.id),
+        *await notifications.school_admins(session, transfer.from_school_id),
+    ]
+    for user in {u.id: u for u in told}.values():
         await notifications.notify(
             session,
             user=user,
@@ -252,7 +265,22 @@ async def confirm_transfer(
             body=text,
             payload={"childTransferId": transfer.id, "childId": held.id},
         )
+    for parent_id in incoming:  # the guardians the new school brought: the others hear of each
+        await notify_guardians_of_new(session, child=held, new_parent_id=parent_id)
     return transfer
+
+
+async def incoming_guardians(session: AsyncSession, transfer_ids: Sequence[int]) -> list[tuple[int, User]]:
+    """(transfer id, user) for the guardians the asking school's record would bring to the
+    child: what the one who confirms must see first."""
+    rows = await session.execute(
+        select(ChildTransfer.id, User)
+        .join(Guardianship, Guardianship.child_id == ChildTransfer.record_id)
+        .join(User, User.id == Guardianship.parent_id)
+        .where(ChildTransfer.id.in_(list(transfer_ids)))
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    return [(int(t), u) for t, u in rows.all()]
 
 
 async def decline_transfer(
@@ -292,8 +320,11 @@ def _references_to_children() -> list[tuple[str, str]]:
 
 
 async def _merge(session: AsyncSession, *, keep: Child, drop: Child, today: dt.date) -> None:
+    # the old school kept the child until the transfer was confirmed: its enrolments end
+    # the day before the later of the confirmation and the new school's first day (not
+    # the start the new school chose: that would cut away the old school's record of them)
     first_new = await session.scalar(select(func.min(Enrollment.starts_on)).where(Enrollment.child_id == drop.id))
-    moved_on = first_new or today
+    moved_on = max(first_new or today, today)
     open_ones = await session.scalars(
         select(Enrollment).where(
             Enrollment.child_id == keep.id, or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= moved_on)

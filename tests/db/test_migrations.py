@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +19,19 @@ from ediary_gql.db import models  # noqa: F401 - the whole metadata
 from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import downgrade, upgrade
+from ediary_gql.db.models.children import Child
+from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.settings import Settings
-from tests.factories import make_audit_entry, make_staff_binding
+from tests.factories import (
+    make_attendance,
+    make_audit_entry,
+    make_enrollment,
+    make_grade,
+    make_guardianship,
+    make_school_class,
+    make_staff_binding,
+)
 
 
 @pytest_asyncio.fixture
@@ -91,5 +102,40 @@ async def test_staff_binding_comments_are_copied_from_the_audit_trail(scratch_ur
         async with create_session_factory(engine)() as session:
             found = {b.id: b.comment for b in await session.scalars(sa.select(StaffBinding))}
         assert found == {commented.id: "Приказ № 12 от 01.09", silent.id: None}
+    finally:
+        await engine.dispose()
+
+
+async def test_child_records_get_their_school_and_keep_their_rows(scratch_url: str) -> None:
+    # given a database of the revision before children were held by one school, with a
+    # child enrolled at two schools (the old claim), grades, attendance and a guardian
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            grade = await make_grade(session)
+            child = await session.get_one(Child, grade.child_id)
+            first = await session.get_one(SchoolClass, grade.class_id)
+            await make_attendance(session, child_id=child.id, lesson_id=grade.lesson_id)
+            await make_guardianship(session, child_id=child.id)
+            later = await make_school_class(session)
+            await make_enrollment(session, child_id=child.id, class_id=later.id, starts_on=dt.date(2026, 10, 1))
+            await session.commit()
+            ids = (child.id, first.school_id)
+        await asyncio.to_thread(downgrade, scratch_url, "e288595e16b4")
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE children SET school_id = NULL"))
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then nothing referring to the child is lost, and the school that had it first
+        # (and has it still) holds its record, not the one that claimed it later
+        async with engine.connect() as conn:
+            counts = [
+                (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608 - fixed names
+                for table in ("children", "grades", "attendances", "enrollments", "guardianships")
+            ]
+            held = (await conn.execute(text("SELECT school_id FROM children WHERE id = :i"), {"i": ids[0]})).scalar()
+        assert counts == [1, 1, 1, 2, 1]
+        assert held == ids[1]
     finally:
         await engine.dispose()

@@ -62,7 +62,11 @@ async def find_or_create_child(session: AsyncSession, app: Application) -> tuple
         session, app.school_id, snils=app.child_snils, series=app.birth_cert_series, number=app.birth_cert_number
     )
     if child is not None:
-        if child.snils is None and app.child_snils:
+        if (
+            child.snils is None
+            and app.child_snils
+            and not await held_record(session, app.school_id, snils=app.child_snils, series=None, number=None)
+        ):  # the school's record found by its certificate takes the SNILS no other record of its has
             child.snils = app.child_snils
         return child, False
     if not (app.child_last_name and app.child_first_name and app.child_birth_date and app.child_sex):

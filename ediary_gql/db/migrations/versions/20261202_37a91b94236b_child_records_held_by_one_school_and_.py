@@ -61,16 +61,20 @@ def upgrade() -> None:
         )
         batch_op.create_unique_constraint(batch_op.f('uq_children_school_id_snils'), ['school_id', 'snils'])
     # ### end Alembic commands ###
-    # Every record is now held by one school: the school of its latest enrolment, else
-    # the school of the application that made it.
+    # Every record is now held by one school: the one that has had the child longest
+    # among those it is enrolled at now (a school that claimed the child later, as the
+    # old rule let it, does not take the record); with no open enrolment, the school of
+    # the latest one; with none, the school of the application that made it.
     children = sa.table('children', sa.column('id', sa.BigInteger), sa.column('school_id', sa.BigInteger))
     enrollments = sa.table(
         'enrollments',
         sa.column('child_id', sa.BigInteger),
         sa.column('class_id', sa.BigInteger),
         sa.column('starts_on', sa.Date),
+        sa.column('ends_on', sa.Date),
         sa.column('id', sa.BigInteger),
     )
+    is_open = sa.or_(enrollments.c.ends_on.is_(None), enrollments.c.ends_on >= sa.func.current_date())
     classes = sa.table('school_classes', sa.column('id', sa.BigInteger), sa.column('school_id', sa.BigInteger))
     applications = sa.table(
         'applications', sa.column('child_id', sa.BigInteger), sa.column('school_id', sa.BigInteger)
@@ -79,7 +83,12 @@ def upgrade() -> None:
         sa.select(classes.c.school_id)
         .select_from(enrollments.join(classes, classes.c.id == enrollments.c.class_id))
         .where(enrollments.c.child_id == children.c.id)
-        .order_by(enrollments.c.starts_on.desc(), enrollments.c.id.desc())
+        .order_by(
+            is_open.desc(),
+            sa.case((is_open, enrollments.c.starts_on)).asc(),
+            enrollments.c.starts_on.desc(),
+            enrollments.c.id.desc(),
+        )
         .limit(1)
         .scalar_subquery()
     )
