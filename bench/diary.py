@@ -50,8 +50,8 @@ from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.users import User
-from ediary_gql.events import channels
 from ediary_gql.demo import DEMO_PASSWORD, seed_scale
+from ediary_gql.events import channels
 from ediary_gql.settings import Settings, load_settings
 
 console = Console(width=150)

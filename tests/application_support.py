@@ -3,15 +3,12 @@ the GraphQL operations of the workflow."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
-from ediary_gql.context import AppServices
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.enums import StaffRole
 from ediary_gql.db.models.schools import School
@@ -75,7 +72,7 @@ class World:
 
 
 async def person(session: AsyncSession, gql: GraphQLClient, email: str, **kw: Any) -> Person:
-    user = await make_user(session, email=email, password_hash=hash_password(PASSWORD), **kw)
+    user = await make_user(session, email=email, password=PASSWORD, **kw)
     await session.commit()
     return Person(user.id, await gql.sign_in(email, PASSWORD))
 
@@ -83,7 +80,7 @@ async def person(session: AsyncSession, gql: GraphQLClient, email: str, **kw: An
 async def staff(
     session: AsyncSession, gql: GraphQLClient, email: str, school: School, role: StaffRole = StaffRole.SCHOOL_ADMIN
 ) -> Person:
-    user = await make_user(session, email=email, password_hash=hash_password(PASSWORD))
+    user = await make_user(session, email=email, password=PASSWORD)
     await make_staff_membership(session, user_id=user.id, school_id=school.id, role=role)
     await session.commit()
     return Person(user.id, await gql.sign_in(email, PASSWORD))
@@ -164,11 +161,3 @@ async def submitted(session: AsyncSession, gql: GraphQLClient, world: World) -> 
     result = await submit(gql, world.parent.token, draft["application"]["id"])
     assert result["userErrors"] == [], result
     return result["application"]  # type: ignore[no-any-return]
-
-
-async def wait_subscribed(services: AppServices, channel: str) -> None:
-    for _ in range(300):
-        if services.bus.subscriber_count(channel) > 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"nobody subscribed to {channel}")

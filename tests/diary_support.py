@@ -11,7 +11,6 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.calendar import Period
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.classes import SchoolClass, Subject
@@ -60,10 +59,6 @@ class School1:
     lessons: list[Lesson] = field(default_factory=list)
 
 
-async def login_user(session: AsyncSession, **kw: object) -> User:
-    return await make_user(session, password_hash=hash_password(PASSWORD), **kw)
-
-
 async def token(gql: GraphQLClient, user: User) -> str:
     assert user.email is not None
     return await gql.sign_in(user.email, PASSWORD)
@@ -78,11 +73,13 @@ async def build_school(session: AsyncSession, *, children: int = 2, weeks: int =
     subject = await make_subject(session, school=school, name="Математика", short_name="Мат.")
     other = await make_subject(session, school=school, name="Русский язык", short_name="Рус. яз.")
     period = await make_period(session, academic_year_id=school_class.academic_year_id, number=1)
-    teacher = await login_user(session, last_name="Петрова", first_name="Анна", middle_name="Ивановна")
+    teacher = await make_user(
+        session, password=PASSWORD, last_name="Петрова", first_name="Анна", middle_name="Ивановна"
+    )
     await make_staff_membership(session, user=teacher, school=school, role=StaffRole.TEACHER)
     await make_teaching_assignment(session, teacher=teacher, school_class=school_class, subject=subject)
     kids = [await make_enrolled_child(session, class_id=school_class.id) for _ in range(children)]
-    parent = await login_user(session)
+    parent = await make_user(session, password=PASSWORD)
     await make_guardianship(session, parent=parent, child=kids[0])
     world = School1(school, school_class, subject, other, period, teacher, kids, parent)
     control = await make_control_type(session, school=school, code="TEST", name="Контрольная", weight=Decimal("2.00"))

@@ -3,7 +3,6 @@ admin, a child with a parent and a login, and the outsiders each refusal needs."
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from ediary_gql.auth.passwords import hash_password
-from ediary_gql.context import AppServices
 from ediary_gql.db.models.calendar import AcademicYear, Period
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.classes import SchoolClass, Subject
@@ -27,6 +24,7 @@ from tests.factories import (
     make_enrollment,
     make_guardianship,
     make_lesson,
+    make_operator,
     make_period,
     make_school,
     make_school_admin,
@@ -84,34 +82,29 @@ class World:
         return await make_lesson(session, **fields)
 
 
-async def _person(session: AsyncSession, maker: Any = make_user, **kw: Any) -> User:
-    user: User = await maker(session, password_hash=hash_password(PASSWORD), **kw)
-    return user
-
-
 async def make_world(session: AsyncSession) -> World:
     school = await make_school(session)
     year = await make_academic_year(session, school=school)
     period = await make_period(session, academic_year_id=year.id, number=1)
     school_class = await make_school_class(session, school_id=school.id, academic_year_id=year.id)
     subject = await make_subject(session, school_id=school.id, name="Математика")
-    teacher = await _person(session, make_teacher, school_id=school.id)
+    teacher = await make_teacher(session, password=PASSWORD, school_id=school.id)
     await make_teaching_assignment(session, teacher_id=teacher.id, class_id=school_class.id, subject_id=subject.id)
-    other_teacher = await _person(session, make_teacher, school_id=school.id)
-    admin = await _person(session, make_school_admin, school_id=school.id)
-    student = await _person(session)
+    other_teacher = await make_teacher(session, password=PASSWORD, school_id=school.id)
+    admin = await make_school_admin(session, password=PASSWORD, school_id=school.id)
+    student = await make_user(session, password=PASSWORD)
     child = await make_child(session, user_id=student.id)
     await make_enrollment(session, child_id=child.id, class_id=school_class.id)
-    parent = await _person(session)
+    parent = await make_user(session, password=PASSWORD)
     await make_guardianship(session, parent_id=parent.id, child_id=child.id)
     other_child = await make_child(session)
     await make_enrollment(session, child_id=other_child.id, class_id=school_class.id)
-    other_parent = await _person(session)
+    other_parent = await make_user(session, password=PASSWORD)
     await make_guardianship(session, parent_id=other_parent.id, child_id=other_child.id)
     other_school = await make_school(session)
-    foreign_teacher = await _person(session, make_teacher, school_id=other_school.id)
-    foreign_admin = await _person(session, make_school_admin, school_id=other_school.id)
-    operator = await _person(session, is_operator=True)
+    foreign_teacher = await make_teacher(session, password=PASSWORD, school_id=other_school.id)
+    foreign_admin = await make_school_admin(session, password=PASSWORD, school_id=other_school.id)
+    operator = await make_operator(session, password=PASSWORD)
     control_type = await make_control_type(session, school_id=school.id, code="TEST", name="Контрольная", weight=2)
     await session.commit()
     return World(
@@ -133,14 +126,6 @@ async def make_world(session: AsyncSession) -> World:
         operator=operator,
         control_type=control_type,
     )
-
-
-async def wait_subscribed(services: AppServices, channel: str, count: int = 1) -> None:
-    for _ in range(300):
-        if services.bus.subscriber_count(channel) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no subscriber reached {channel}")
 
 
 def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:

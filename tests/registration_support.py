@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.context import AppServices
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import Channel, NotificationKind, UserStatus
@@ -75,7 +74,7 @@ async def confirmed_user(session: AsyncSession, *, email: str = EMAIL, phone: st
         session,
         email=email,
         phone=phone,
-        password_hash=hash_password(PASSWORD),
+        password=PASSWORD,
         status=UserStatus.CONFIRMED,
         email_confirmed_at=dt.datetime.now(dt.UTC),
         **kw,

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.calendar import AcademicYear
 from ediary_gql.db.models.enums import PeriodKind, StaffRole
 from ediary_gql.db.models.schools import School
@@ -47,10 +46,6 @@ class World:
         return gid("AcademicYear", self.year.id)
 
 
-async def login_user(session: AsyncSession, email: str, **kw: object) -> User:
-    return await make_user(session, email=email, password_hash=hash_password(PASSWORD), **kw)
-
-
 async def build_world(session: AsyncSession) -> World:
     school = await make_school(session)
     other = await make_school(session)
@@ -65,11 +60,11 @@ async def build_world(session: AsyncSession) -> World:
         ("other_teacher", other, StaffRole.TEACHER),
         ("integrator", school, StaffRole.INTEGRATOR),
     ]:
-        user = await login_user(session, f"{name}@example.ru")
+        user = await make_user(session, email=f"{name}@example.ru", password=PASSWORD)
         await make_staff_membership(session, user=user, school=at, role=role)
         people[name] = user
-    parent = await login_user(session, "parent@example.ru")
-    operator = await make_operator(session, email="operator@example.ru", password_hash=hash_password(PASSWORD))
+    parent = await make_user(session, email="parent@example.ru", password=PASSWORD)
+    operator = await make_operator(session, email="operator@example.ru", password=PASSWORD)
     await session.commit()
     return World(
         school=school,

@@ -1,4 +1,5 @@
-"""Test clients: GraphQL over real HTTP, subscriptions over a real WebSocket."""
+"""Test clients: GraphQL over real HTTP, subscriptions over a real WebSocket (and reading
+what they say), waiting for subscribers, counting statements, server processes."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 import websockets
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ediary_gql.context import AppServices
 from ediary_gql.settings import Settings
 
 
@@ -88,6 +91,8 @@ class WsClient:
         await self.conn.send(json.dumps(message))
 
     async def receive(self, within: float = 5.0) -> dict[str, Any]:
+        """The next message but keep-alives (a ping is answered), waiting at most `within`
+        seconds for each; ConnectionClosed once the server has closed the socket."""
         while True:
             raw = await asyncio.wait_for(self.conn.recv(), within)
             message: dict[str, Any] = json.loads(raw)
@@ -98,16 +103,24 @@ class WsClient:
             return message
 
     async def init(self, token: str | None = None) -> dict[str, Any]:
+        """connection_init (signed in with `token`, if any); the server's answer."""
         payload = {"authorization": f"Bearer {token}"} if token else {}
         await self.send({"type": "connection_init", "payload": payload})
         return await self.receive()
 
     async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        """Start an operation on the connection; its id."""
         self._next_id += 1
         op_id = str(self._next_id)
         kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
         await self.send({"id": op_id, "type": kind, "payload": {"query": query, "variables": variables or {}}})
         return op_id
+
+    async def start(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> str:
+        """connection_init, which must be acknowledged, then one subscription; its id."""
+        ack = await self.init(token)
+        assert ack["type"] == "connection_ack", ack
+        return await self.subscribe(query, variables)
 
     async def no_message(self, within: float = 0.3) -> bool:
         try:
@@ -116,11 +129,77 @@ class WsClient:
             return True
         raise AssertionError(f"unexpected message: {raw!r}")
 
+    async def close_code(self, within: float = 5.0) -> int:
+        """The code the server closes the socket with, waiting at most `within` seconds;
+        no message but keep-alives may come first."""
+        try:
+            message = await self.receive(within)
+        except websockets.ConnectionClosed as closed:
+            if closed.rcvd is None:
+                raise AssertionError("closed without a close frame") from closed
+            return closed.rcvd.code
+        raise AssertionError(f"a message instead of the close: {message!r}")
+
 
 @asynccontextmanager
 async def ws_connect(base_ws_url: str, protocol: str = "graphql-transport-ws") -> AsyncIterator[WsClient]:
     async with websockets.connect(f"{base_ws_url}/graphql", subprotocols=[protocol]) as conn:  # type: ignore[list-item]
         yield WsClient(conn, protocol)
+
+
+def data_of(message: dict[str, Any], field: str | None = None) -> dict[str, Any]:
+    """What a subscription result (`next`, or `data` on the legacy protocol) that must carry
+    no errors says under its root field: `field`, or the only one when not named."""
+    assert message["type"] in ("next", "data"), message
+    assert "errors" not in message["payload"], message
+    data: dict[str, Any] = message["payload"]["data"]
+    if field is None:
+        (field,) = data  # a subscription selects one root field
+    value: dict[str, Any] = data[field]
+    return value
+
+
+def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GraphQL errors of a message: an `error` message (a list on graphql-transport-ws,
+    one error on the legacy protocol), or a result carrying errors."""
+    if message["type"] == "error":
+        payload = message["payload"]
+        return payload if isinstance(payload, list) else [payload]
+    assert message["type"] in ("next", "data"), message
+    errors: list[dict[str, Any]] = message["payload"].get("errors") or []
+    assert errors, message
+    return errors
+
+
+def error_code(message: dict[str, Any]) -> str:
+    """The code of the first GraphQL error of a message (see `errors_of`)."""
+    code: str = errors_of(message)[0]["extensions"]["code"]
+    return code
+
+
+async def wait_subscribed(services: AppServices, channel: str, count: int = 1) -> None:
+    """Until `count` subscriptions of this process listen on `channel` of its event bus."""
+    for _ in range(300):
+        if services.bus.subscriber_count(channel) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{services.bus.subscriber_count(channel)} subscribers reached {channel}, not {count}")
+
+
+async def wait_subscribed_on_redis(settings: Settings, *names: str) -> None:
+    """Until each channel in `names` (as the bus names it, without the namespace) has a Redis
+    subscriber: a subscription of another server process listens."""
+    wanted = [settings.broadcast_namespace + name for name in names]
+    redis = aioredis.from_url(settings.broadcast_url)
+    try:
+        for _ in range(300):
+            counts = dict(await redis.pubsub_numsub(*wanted))
+            if all(counts.get(channel.encode(), 0) > 0 for channel in wanted):
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await redis.aclose()
+    raise AssertionError(f"no other process subscribed to {wanted}")
 
 
 _TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})

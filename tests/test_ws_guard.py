@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 import uvicorn
-import websockets
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import WebSocketRoute
 
@@ -24,7 +23,7 @@ from ediary_gql.app import GraphQLView, create_app
 from ediary_gql.settings import Settings
 from ediary_gql.ws_guard import UnauthenticatedSockets
 from tests.registration_support import EMAIL, PASSWORD, confirmed_user
-from tests.support import GraphQLClient, WsClient, free_port, wait_healthy, ws_connect
+from tests.support import GraphQLClient, free_port, wait_healthy, ws_connect
 
 PROTOCOLS = ["graphql-ws", "graphql-transport-ws"]
 DEADLINE = 1.0  # seconds: WS_INIT_TIMEOUT_SECONDS of the guarded server
@@ -58,19 +57,6 @@ async def guarded(settings: Settings, server: str) -> AsyncIterator[Guarded]:
         await task
 
 
-async def _close_code(ws: WsClient, within: float) -> int:
-    """The code the server closes `ws` with, waiting at most `within` seconds."""
-    with pytest.raises(websockets.ConnectionClosed) as closed:
-        await _read_until_closed(ws, within)
-    assert closed.value.rcvd is not None, "closed without a close frame"
-    return closed.value.rcvd.code
-
-
-async def _read_until_closed(ws: WsClient, within: float) -> None:
-    while True:
-        await ws.receive(within=within)
-
-
 async def _counted(sockets: UnauthenticatedSockets, expected: int) -> None:
     """Until the server counts `expected` unauthenticated sockets of the test's address."""
     for _ in range(200):
@@ -86,7 +72,7 @@ async def test_a_socket_without_connection_init_is_closed_at_the_deadline(protoc
     started = time.monotonic()
     async with ws_connect(guarded.ws_url, protocol) as ws:
         # then the server closes it at the deadline with 4408, on either protocol
-        assert await _close_code(ws, within=DEADLINE + 2) == 4408
+        assert await ws.close_code(within=DEADLINE + 2) == 4408
     assert time.monotonic() - started >= DEADLINE * 0.9
     await _counted(guarded.sockets, 0)
 
@@ -109,7 +95,7 @@ async def test_a_socket_beyond_the_cap_of_unauthenticated_ones_is_closed_at_once
         started = time.monotonic()
         async with ws_connect(guarded.ws_url, protocol) as beyond:
             # then it is closed at once with 4429, long before any deadline
-            assert await _close_code(beyond, within=DEADLINE) == 4429
+            assert await beyond.close_code(within=DEADLINE) == 4429
         assert time.monotonic() - started < DEADLINE
         await _counted(guarded.sockets, CAP)
     # and closed sockets leave the count
@@ -141,4 +127,4 @@ async def test_a_refused_legacy_connection_init_closes_with_4403(ws_url: str, se
         assert message["type"] == "connection_error"
         assert message["payload"]["code"] == "TOKEN_INVALID"
         # closed as graphql-transport-ws closes an unauthorised socket: 4403, not 1011 (internal error)
-        assert await _close_code(ws, within=2) == 4403
+        assert await ws.close_code(within=2) == 4403

@@ -62,6 +62,16 @@ def can_view_birth_date(actor: Actor | None, user_id: int, *, user_school_ids: f
     return actor.is_operator and not user_school_ids
 
 
+def can_view_membership(actor: Actor | None, user_id: int, *, school_id: int) -> bool:
+    """A user's school role: the person and operators see every one; the staff of a
+    school (admins, teachers) only the roles held at their own schools."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.is_operator or actor.user_id == user_id:
+        return True
+    return actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+
+
 def can_manage_users(actor: Actor) -> bool:
     return actor.is_system or actor.is_operator
 

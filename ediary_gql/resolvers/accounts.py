@@ -1,150 +1,113 @@
-"""Resolvers of accounts: me, sign-in and sign-out, the notification inbox."""
+"""Accounts: me, sign-in, refresh and sign-out, the notification inbox and its feed.
+Inputs come decoded; results are rows, pages and the sessions service's token pairs,
+turned into types by schema/accounts.py and schema/types/auth.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from typing import Any
 
-import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
-from ediary_gql.db.models.notifications import Notification as NotificationRow
-from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.db.pagination import PageArgs, paginate
-from ediary_gql.errors import DomainError, ErrorCode, retry_after_seconds
+from ediary_gql.db.models.notifications import Notification
+from ediary_gql.db.models.users import User
+from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.events import channels
-from ediary_gql.resolvers import streams
-from ediary_gql.resolvers.transaction import recording_transaction, transaction
-from ediary_gql.schema.connection import Connection, to_connection
-from ediary_gql.schema.errors import input_errors, user_errors
-from ediary_gql.schema.node import pk_of
-from ediary_gql.schema.types.auth import (
-    AuthPayload,
-    MarkNotificationsReadInput,
-    MarkNotificationsReadPayload,
-    RefreshTokenInput,
-    SignInInput,
-    SignOutInput,
-    SignOutPayload,
-)
-from ediary_gql.schema.types.notification import Notification
-from ediary_gql.schema.types.user import User
+from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services import notifications as notification_service
 from ediary_gql.services import sessions
 
-Info = strawberry.Info[Context, None]
 
-
-async def me(info: Info) -> User | None:
-    actor = info.context.actor
+async def me(ctx: Context) -> User | None:
+    actor = ctx.actor
     if actor is None:
         return None
-    row = await info.context.loaders.by_id(UserRow).load(actor.user_id)
-    return User.from_row(row) if row else None
+    return await ctx.loaders.by_id(User).load(actor.user_id)
 
 
-def _auth_payload(context: Context, pair: sessions.TokenPair) -> AuthPayload:
-    # the rest of this response is read as the person who just signed in
+def _signed_in(ctx: Context, pair: sessions.TokenPair) -> sessions.TokenPair:
+    """The rest of this response is read as the person who has just signed in."""
     user = pair.user
-    context.set_actor(
-        Actor(user_id=user.id, session_id=pair.session_id, status=user.status, is_operator=user.is_operator)
+    ctx.set_actor(Actor(user_id=user.id, session_id=pair.session_id, status=user.status, is_operator=user.is_operator))
+    return pair
+
+
+async def sign_in(
+    ctx: Context, session: AsyncSession, actor: Actor | None, *, login: str, password: str, totp_code: str | None
+) -> sessions.TokenPair:
+    # run with records_refusals: a failed attempt is counted (and audited) though the sign-in is refused
+    pair = await sessions.sign_in(
+        session,
+        settings=ctx.settings,
+        login=login,
+        password=password,
+        totp_code=totp_code,
+        user_agent=ctx.user_agent,
+        ip=ctx.client_ip,
     )
-    return AuthPayload(
-        access_token=pair.access_token,
-        access_token_expires_at=pair.access_expires_at,
-        refresh_token=pair.refresh_token,
-        refresh_token_expires_at=pair.refresh_expires_at,
-        user=User.from_row(pair.user),
-    )
+    return _signed_in(ctx, pair)
 
 
-async def sign_in(info: Info, input: SignInInput) -> AuthPayload:
-    ctx = info.context
-    try:
-        # a failed attempt is counted (and audited) even though the sign-in is refused
-        async with recording_transaction(ctx) as session:
-            pair = await sessions.sign_in(
-                session,
-                settings=ctx.settings,
-                login=input.login,
-                password=input.password,
-                totp_code=input.totp_code,
-                user_agent=ctx.user_agent,
-                ip=ctx.client_ip,
-            )
-    except DomainError as exc:
-        return AuthPayload(user_errors=input_errors(exc), retry_after_seconds=retry_after_seconds(exc))
-    return _auth_payload(ctx, pair)
-
-
-async def refresh_token(info: Info, input: RefreshTokenInput) -> AuthPayload:
-    ctx = info.context
-    try:
-        async with transaction(ctx) as session:
-            pair = await sessions.refresh(session, settings=ctx.settings, refresh_token=input.refresh_token)
-    except DomainError as exc:
-        return AuthPayload(user_errors=input_errors(exc))
+async def refresh_token(
+    ctx: Context, session: AsyncSession, actor: Actor | None, *, refresh_token: str
+) -> sessions.TokenPair:
+    pair = await sessions.refresh(session, settings=ctx.settings, refresh_token=refresh_token)
     if pair is None:
-        reused = DomainError(ErrorCode.TOKEN_REVOKED, "Токен уже использован; сеанс завершён", field="refreshToken")
-        return AuthPayload(user_errors=input_errors(reused))
-    return _auth_payload(ctx, pair)
+        # a reused token: its session is revoked, and that revocation is committed with the refusal
+        raise RecordedRefusal(
+            DomainError(ErrorCode.TOKEN_REVOKED, "Токен уже использован; сеанс завершён", field="refreshToken")
+        )
+    return _signed_in(ctx, pair)
 
 
-async def sign_out(info: Info, input: SignOutInput | None = None) -> SignOutPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    async with transaction(ctx) as session:
-        revoked = await sessions.sign_out(session, actor=actor, all_devices=bool(input and input.all_devices))
-    return SignOutPayload(revoked_sessions=revoked)
+async def sign_out(ctx: Context, session: AsyncSession, actor: Actor, *, all_devices: bool = False) -> int:
+    """How many sessions were revoked: this one, or every one of the user."""
+    return await sessions.sign_out(session, actor=actor, all_devices=all_devices)
 
 
 async def notifications(
-    info: Info,
-    unread: bool = False,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Notification]:
-    ctx = info.context
+    ctx: Context, *, unread: bool, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     async with ctx.session_factory() as session:
-        page = await paginate(
+        return await paginate(
             session,
             notification_service.inbox_query(actor, unread_only=unread),
-            key=[NotificationRow.id],
+            key=[Notification.id],
             key_of=lambda row: [row.id],
             args=PageArgs(first=first, after=after, last=last, before=before),
             page_max=ctx.settings.page_max,
             descending=True,
             count_session=ctx.session_factory,
         )
-    return to_connection(page, Notification.from_row)
 
 
-async def mark_notifications_read(info: Info, input: MarkNotificationsReadInput) -> MarkNotificationsReadPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        ids = None if input.ids is None else [pk_of(g, "Notification", field="ids") for g in input.ids]
-        async with transaction(ctx) as session:
-            marked = await notification_service.mark_read(session, actor=actor, ids=ids)
-    except DomainError as exc:
-        return MarkNotificationsReadPayload(user_errors=user_errors(exc))
-    return MarkNotificationsReadPayload(marked=marked)
+async def mark_notifications_read(ctx: Context, session: AsyncSession, actor: Actor, *, ids: list[int] | None) -> int:
+    return await notification_service.mark_read(session, actor=actor, ids=ids)
 
 
-async def notification_received(info: Info) -> AsyncGenerator[Notification, None]:
+def notification_received(ctx: Context) -> Feed[Notification]:
     """Each new notification of the signed-in user, as it is committed."""
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    async for event in streams.events(ctx, channels.user_notifications(actor.user_id)):
-        notification_id = event.get("notification_id")
+    user_id = policy.require_actor(ctx.actor).user_id
+
+    async def may_follow(scoped: Context) -> bool:
+        return policy.can_view_notification(scoped.actor, user_id)
+
+    async def read(scoped: Context, heard: Heard) -> Notification | None:
+        notification_id = heard.event.get("notification_id")
         if not isinstance(notification_id, int):
-            continue
-        await streams.ensure_session_active(ctx, actor)
-        loaders = ctx.fresh_loaders()  # never serve rows cached earlier on this connection
-        row = await loaders.by_id(NotificationRow).load(notification_id)
-        if row is not None and policy.can_view_notification(actor, row.user_id) and policy.shows_in_inbox(row.kind):
-            yield Notification.from_row(row)
+            return None
+        row = await scoped.loaders.by_id(Notification).load(notification_id)
+        if row is None or not policy.can_view_notification(scoped.actor, row.user_id):
+            return None
+        return row if policy.shows_in_inbox(row.kind) else None
+
+    return Feed(
+        channels=[channels.user_notifications(user_id)],
+        may_follow=may_follow,
+        read=read,
+        refused="Уведомления видит только их получатель",
+    )

@@ -1,84 +1,73 @@
-"""Resolvers of parents' applications: drafts, submission, review, queues, live status."""
+"""Parents' applications: drafts, submission, review, the two lists and the live status.
+Inputs come decoded (schema/ids.py); results are rows, pages and feeds, turned into types
+by schema/applications.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+import enum
+import functools
+from collections.abc import Mapping
 from typing import Any
 
-import strawberry
-from strawberry import relay
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
-from ediary_gql.db.models.applications import Application as ApplicationRow
-from ediary_gql.db.pagination import PageArgs, paginate
-from ediary_gql.errors import DomainError, ErrorCode, forbidden
+from ediary_gql.db.models.applications import Application
+from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events import channels
-from ediary_gql.resolvers import streams
-from ediary_gql.resolvers.transaction import transaction
-from ediary_gql.schema.connection import Connection, to_connection
-from ediary_gql.schema.errors import user_errors
-from ediary_gql.schema.node import node_pk, pk_of
-from ediary_gql.schema.types.application import (
-    Application,
-    ApplicationChildInput,
-    ApplicationFileInput,
-    ApplicationFilter,
-    ApplicationPayload,
-    CreateApplicationInput,
-    ReviewApplicationInput,
-    SubmitApplicationInput,
-    UpdateApplicationInput,
-)
+from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services.applications import drafts, form, queries, review, submission
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.storage import storage_for
 
-Info = strawberry.Info[Context, None]
+NOT_YOURS = "Заявка не найдена или недоступна"
+NOT_YOUR_SCHOOLS = "Заявки школы видят её администраторы и операторы портала"  # as the policy says
 
 
-def _opt_pk(global_id: relay.GlobalID | None, type_name: str, field: str) -> int | None:
-    return None if global_id is None else pk_of(global_id, type_name, field=field)
-
-
-def _child(data: ApplicationChildInput | None) -> form.ChildData:
+def _child(data: Mapping[str, Any] | None) -> form.ChildData:
     if data is None:
         return form.ChildData()
-    cert = data.birth_certificate
+    cert = data["birth_certificate"]
     return form.ChildData(
-        last_name=data.last_name,
-        first_name=data.first_name,
-        middle_name=data.middle_name,
-        birth_date=data.birth_date,
-        sex=enums.Sex(data.sex) if data.sex is not None else None,
-        snils=data.snils,
-        birth_cert_series=cert.series if cert else None,
-        birth_cert_number=cert.number if cert else None,
-        birth_cert_issued_on=cert.issued_on if cert else None,
-        citizenship=data.citizenship,
+        last_name=data["last_name"],
+        first_name=data["first_name"],
+        middle_name=data["middle_name"],
+        birth_date=data["birth_date"],
+        sex=enums.Sex(data["sex"]) if data["sex"] is not None else None,
+        snils=data["snils"],
+        birth_cert_series=cert["series"] if cert else None,
+        birth_cert_number=cert["number"] if cert else None,
+        birth_cert_issued_on=cert["issued_on"] if cert else None,
+        citizenship=data["citizenship"],
     )
 
 
-def _form(data: CreateApplicationInput | UpdateApplicationInput) -> form.ApplicationData:
+def _form(
+    child: Mapping[str, Any] | None,
+    region_code: str | None,
+    settlement_id: int | None,
+    school_id: int | None,
+    class_id: int | None,
+) -> form.ApplicationData:
     return form.ApplicationData(
-        child=_child(data.child),
-        region_code=(data.region_code or "").strip() or None,
-        settlement_id=_opt_pk(data.settlement_id, "Settlement", "settlementId"),
-        school_id=_opt_pk(data.school_id, "School", "schoolId"),
-        class_id=_opt_pk(data.class_id, "SchoolClass", "classId"),
+        child=_child(child),
+        region_code=(region_code or "").strip() or None,
+        settlement_id=settlement_id,
+        school_id=school_id,
+        class_id=class_id,
     )
 
 
-def _files(ctx: Context, add: list[ApplicationFileInput] | None, remove: list[int] | None = None) -> form.Files:
+def _files(ctx: Context, add: list[Mapping[str, Any]] | None, remove: list[int] | None = None) -> form.Files:
     return form.Files(
         add=[
             form.NewFile(
-                kind=enums.ApplicationAttachmentKind(f.kind),
-                file=UploadedFile(name=getattr(f.file, "filename", None), stream=f.file),
+                kind=enums.ApplicationAttachmentKind(f["kind"]),
+                file=UploadedFile(name=getattr(f["file"], "filename", None), stream=f["file"]),
             )
             for f in add or []
         ],
@@ -88,203 +77,173 @@ def _files(ctx: Context, add: list[ApplicationFileInput] | None, remove: list[in
     )
 
 
-async def create_application(info: Info, input: CreateApplicationInput) -> ApplicationPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        data = _form(input)
-        async with transaction(ctx) as session:
-            row = await drafts.create_application(session, actor=actor, data=data, files=_files(ctx, input.attachments))
-    except DomainError as exc:
-        return ApplicationPayload(user_errors=user_errors(exc))
-    return ApplicationPayload(application=Application.from_row(row))
+async def create_application(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    child: Mapping[str, Any] | None,
+    region_code: str | None,
+    settlement_id: int | None,
+    school_id: int | None,
+    class_id: int | None,
+    attachments: list[Mapping[str, Any]] | None,
+) -> Application:
+    return await drafts.create_application(
+        session,
+        actor=actor,
+        data=_form(child, region_code, settlement_id, school_id, class_id),
+        files=_files(ctx, attachments),
+    )
 
 
-async def update_application(info: Info, input: UpdateApplicationInput) -> ApplicationPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        application_id = pk_of(input.application_id, "Application", field="applicationId")
-        data = _form(input)
-        remove = [pk_of(g, "Attachment", field="removeAttachments") for g in input.remove_attachments or []]
-        async with transaction(ctx) as session:
-            row = await drafts.update_application(
-                session,
-                actor=actor,
-                application_id=application_id,
-                data=data,
-                files=_files(ctx, input.attachments, remove),
-            )
-    except DomainError as exc:
-        return ApplicationPayload(user_errors=user_errors(exc))
-    return ApplicationPayload(application=Application.from_row(row))
+async def update_application(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    application_id: int,
+    child: Mapping[str, Any] | None,
+    region_code: str | None,
+    settlement_id: int | None,
+    school_id: int | None,
+    class_id: int | None,
+    attachments: list[Mapping[str, Any]] | None,
+    remove_attachments: list[int] | None,
+) -> Application:
+    return await drafts.update_application(
+        session,
+        actor=actor,
+        application_id=application_id,
+        data=_form(child, region_code, settlement_id, school_id, class_id),
+        files=_files(ctx, attachments, remove_attachments),
+    )
 
 
-async def submit_application(info: Info, input: SubmitApplicationInput) -> ApplicationPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        application_id = pk_of(input.application_id, "Application", field="applicationId")
-        async with transaction(ctx) as session:
-            row = await submission.submit_application(session, actor=actor, application_id=application_id)
-    except DomainError as exc:
-        return ApplicationPayload(user_errors=user_errors(exc))
-    return ApplicationPayload(application=Application.from_row(row))
+async def submit_application(ctx: Context, session: AsyncSession, actor: Actor, *, application_id: int) -> Application:
+    return await submission.submit_application(session, actor=actor, application_id=application_id)
 
 
-async def review_application(info: Info, input: ReviewApplicationInput) -> ApplicationPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        application_id = pk_of(input.application_id, "Application", field="applicationId")
-        async with transaction(ctx) as session:
-            row = await review.review_application(
-                session,
-                actor=actor,
-                application_id=application_id,
-                action=enums.ApplicationAction(input.action.value),
-                comment=input.comment,
-            )
-    except DomainError as exc:
-        return ApplicationPayload(user_errors=user_errors(exc))
-    return ApplicationPayload(application=Application.from_row(row))
+async def review_application(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    application_id: int,
+    action: enum.Enum,
+    comment: str | None,
+) -> Application:
+    return await review.review_application(
+        session,
+        actor=actor,
+        application_id=application_id,
+        action=enums.ApplicationAction(action.value),
+        comment=comment,
+    )
 
 
 # --- reading ------------------------------------------------------------------------------
 
 
-async def application(info: Info, id: relay.GlobalID) -> Application | None:
-    """One application; null when absent or not the viewer's to see."""
-    ctx = info.context
-    policy.require_actor(ctx.actor)
-    pk = node_pk(id, "Application")
-    if pk is None:
-        return None
-    row = await ctx.loaders.by_id(ApplicationRow).load(pk)
-    if row is None or not await Application.visible(ctx, row):
-        return None
-    return Application.from_row(row)
+def may_view(actor: Actor | None, row: Application) -> bool:
+    return policy.can_view_application(actor, applicant_id=row.applicant_id, school_id=row.school_id)
 
 
-async def my_applications(info: Info, first: int | None = None, after: str | None = None) -> Connection[Application]:
-    ctx = info.context
+async def application(ctx: Context, *, application_id: int | None) -> Application | None:
+    """One application; None when absent (or no application's ID) or not the viewer's to see."""
+    actor = policy.require_actor(ctx.actor)
+    if application_id is None:
+        return None
+    row = await ctx.loaders.by_id(Application).load(application_id)
+    if row is None or not may_view(actor, row):
+        return None
+    return row
+
+
+async def my_applications(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     async with ctx.session_factory() as session:
-        page = await paginate(
+        return await paginate(
             session,
             queries.own_applications_query(actor),
-            key=[ApplicationRow.id],
+            key=[Application.id],
             key_of=lambda row: [row.id],
             args=PageArgs(first=first, after=after),
             page_max=ctx.settings.page_max,
             descending=True,
             count_session=ctx.session_factory,
         )
-    return to_connection(page, Application.from_row)
 
 
 async def applications(
-    info: Info, filter: ApplicationFilter | None = None, first: int | None = None, after: str | None = None
-) -> Connection[Application]:
-    ctx = info.context
+    ctx: Context,
+    *,
+    status: enums.ApplicationStatus | None,
+    overdue: bool | None,
+    query: str | None,
+    school_id: int | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    flt = queries.QueueFilter()
-    if filter is not None:
-        flt = queries.QueueFilter(
-            status=enums.ApplicationStatus(filter.status) if filter.status is not None else None,
-            overdue=filter.overdue,
-            query=filter.query,
-            school_id=_opt_pk(filter.school_id, "School", "schoolId"),
-        )
+    flt = queries.QueueFilter(status=status, overdue=overdue, query=query, school_id=school_id)
     async with ctx.session_factory() as session:
         stmt = await queries.queue_query(session, actor=actor, flt=flt)
-        page = await paginate(
+        return await paginate(
             session,
             stmt,
-            key=[ApplicationRow.due_on, ApplicationRow.id],
+            key=[Application.due_on, Application.id],
             key_of=lambda row: [row.due_on, row.id],
             args=PageArgs(first=first, after=after),
             page_max=ctx.settings.page_max,
             count_session=ctx.session_factory,
         )
-    return to_connection(page, Application.from_row)
 
 
 # --- live status ------------------------------------------------------------------------------
 
 
-async def application_status_changed(
-    info: Info, application_id: relay.GlobalID | None = None
-) -> AsyncGenerator[Application, None]:
+def status_feed(ctx: Context, *, application_id: int | None) -> Feed[Application]:
     """Each status change of one application (its applicant, its school's admins,
-    operators) or, with no argument, of every application at the actor's schools."""
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
+    operators) or, with no ID, of every application at the actor's schools (their admins).
+    Whoever loses the right (a membership ended) is refused at the next event."""
     if application_id is not None:
-        pk = pk_of(application_id, "Application", field="applicationId")
-        async with ctx.session_factory() as session:
-            row = await session.get(ApplicationRow, pk)
-        if row is None or not policy.can_view_application(
-            actor, applicant_id=row.applicant_id, school_id=row.school_id
-        ):
-            raise forbidden("Заявка не найдена или недоступна")
-        names = [channels.application_status(pk)]
-    else:
-        scope = policy.application_queue_scope(actor)
-        if not scope:  # operators follow applications one by one
-            raise DomainError(ErrorCode.FORBIDDEN, "Укажите заявку (applicationId)")
-        names = [channels.school_applications(school) for school in sorted(scope)]
-    async for event in _merged(ctx, names):
-        changed = event.get("application_id")
-        if not isinstance(changed, int):
-            continue
-        await streams.ensure_session_active(ctx, actor)
-        loaders = ctx.fresh_loaders()  # never serve rows cached earlier on this connection
-        current = await loaders.by_id(ApplicationRow).load(changed)
-        if current is not None and _may_follow(actor, current):
-            yield Application.from_row(current)
+        return Feed(
+            channels=[channels.application_status(application_id)],
+            may_follow=functools.partial(_may_follow_one, application_id=application_id),
+            read=_changed,
+            refused=NOT_YOURS,
+        )
+    actor = policy.require_actor(ctx.actor)
+    scope = policy.application_queue_scope(actor)
+    if scope is None:  # operators follow applications one by one
+        raise DomainError(ErrorCode.FORBIDDEN, "Укажите заявку (applicationId)")
+    schools = frozenset(scope)
+    return Feed(
+        channels=[channels.school_applications(school) for school in sorted(schools)],
+        may_follow=functools.partial(_may_follow_schools, schools=schools),
+        read=_changed,
+        refused=NOT_YOUR_SCHOOLS,
+    )
 
 
-def _may_follow(actor: Actor, row: ApplicationRow) -> bool:
-    return policy.can_view_application(actor, applicant_id=row.applicant_id, school_id=row.school_id)
+async def _may_follow_one(ctx: Context, *, application_id: int) -> bool:
+    row = await ctx.loaders.by_id(Application).load(application_id)
+    return row is not None and may_view(ctx.actor, row)
 
 
-async def _merged(ctx: Context, names: list[str]) -> AsyncIterator[dict[str, Any]]:
-    """The events of several channels as one stream (one per school of a staff member)."""
-    if len(names) == 1:
-        async for event in streams.events(ctx, names[0]):
-            yield event
-        return
-    queue: asyncio.Queue[tuple[dict[str, Any] | None, BaseException | None]] = asyncio.Queue(maxsize=1000)
+async def _may_follow_schools(ctx: Context, *, schools: frozenset[int]) -> bool:
+    """Still an admin of every school the stream follows (or an operator by now); an admin
+    of none is refused by the policy itself, which ends the stream with FORBIDDEN alike."""
+    scope = policy.application_queue_scope(policy.require_actor(ctx.actor))
+    return scope is None or schools <= scope
 
-    def pump(name: str) -> Callable[[], Any]:
-        async def run() -> None:
-            try:
-                async for event in streams.events(ctx, name):
-                    await queue.put((event, None))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # handed to the consumer, which ends the stream with it
-                queue.put_nowait((None, exc))
-                return
-            await queue.put((None, None))
 
-        return run
-
-    tasks = [asyncio.create_task(pump(name)()) for name in names]
-    try:
-        ended = 0
-        while ended < len(tasks):
-            item, error = await queue.get()
-            if error is not None:
-                raise error
-            if item is None:
-                ended += 1
-                continue
-            yield item
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+async def _changed(ctx: Context, heard: Heard) -> Application | None:
+    """The application an event is about, as it is now (read through the event's loaders,
+    which its nested fields use too)."""
+    changed = heard.event.get("application_id")
+    if not isinstance(changed, int):
+        return None
+    row = await ctx.loaders.by_id(Application).load(changed)
+    return row if row is not None and may_view(ctx.actor, row) else None

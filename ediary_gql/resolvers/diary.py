@@ -1,148 +1,108 @@
-"""Resolvers of the diary reads: myChildren, child, diary, classJournal, Child.averages.
+"""The diary reads: myChildren, child, diary, classJournal, Child.averages.
 
-Thin: parse IDs, open a short read-only session, call the diary service, build
-the read models. The diary and the journal are read in a fixed number of
-statements (see services/diary.py); Child.averages goes through a loader.
+Thin: open a short read-only session, call the diary service, return its rows. The
+diary and the journal are read in a fixed number of statements (see services/diary.py)
+and can come two ways (`TwoWays`); Child.averages goes through a loader.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, cast
+from typing import Any, Generic, TypeVar
 
 import orjson
-import strawberry
-from strawberry import relay
 from strawberry.dataloader import DataLoader
 
 from ediary_gql.auth import policy
 from ediary_gql.context import Context
 from ediary_gql.db.json_shapes import SqlNested
-from ediary_gql.db.models.children import Child as ChildRow
-from ediary_gql.errors import DomainError, ErrorCollector
-from ediary_gql.schema.execution import Prebuilt
-from ediary_gql.schema.node import node_pk, pk_of
-from ediary_gql.schema.types.child import Child
-from ediary_gql.schema.types.diary import ClassJournal, DiaryDay, SubjectAverage
+from ediary_gql.db.models.children import Child
+from ediary_gql.errors import DomainError
+from ediary_gql.resolvers import enrolments
 from ediary_gql.services import diary as service
 from ediary_gql.services import diary_document
-from ediary_gql.services.averages import SubjectAverage as FoundAverage
+from ediary_gql.services.averages import SubjectAverage
 
-Info = strawberry.Info[Context, None]
-
-
-def _ids(**given: tuple[relay.GlobalID | None, str]) -> dict[str, int | None]:
-    """Database ids of global IDs, every wrong one reported at once."""
-    errors = ErrorCollector()
-    out: dict[str, int | None] = {}
-    for name, (gid, type_name) in given.items():
-        try:
-            out[name] = None if gid is None else pk_of(gid, type_name, field=name)
-        except DomainError as exc:
-            errors.errors.extend(exc.errors)
-    errors.raise_if_any()
-    return out
+T = TypeVar("T")
 
 
-async def my_children(info: Info) -> list[Child]:
-    actor = policy.require_actor(info.context.actor)
-    async with info.context.read_session_factory() as session:
+@dataclasses.dataclass(frozen=True, slots=True)
+class TwoWays(Generic[T]):
+    """A read that can come two ways: as rows (`rows()`), or, on PostgreSQL, as the
+    response's JSON built by the database (`document(sql)`, given the SQL rendered for the
+    selection from `root`; the JSON text as an `orjson.Fragment`). `root` is None where
+    only the rows can be read (SQLite). The schema side picks (schema/execution.Prebuilt)."""
+
+    root: SqlNested | None
+    document: Callable[[str], Awaitable[orjson.Fragment]]
+    rows: Callable[[], Awaitable[T]]
+
+
+async def my_children(ctx: Context) -> list[Child]:
+    actor = policy.require_actor(ctx.actor)
+    async with ctx.read_session_factory() as session:
         ids = await service.my_children(session, actor=actor)
-    rows = await info.context.loaders.by_id(ChildRow).load_many(ids)
-    return [Child.from_row(row) for row in rows if row is not None]
+    rows = await ctx.loaders.by_id(Child).load_many(ids)
+    return [row for row in rows if row is not None]
 
 
-async def child(info: Info, id: relay.GlobalID) -> Child | None:
-    pk = node_pk(id, "Child")
-    if pk is None:
+async def child(ctx: Context, *, child_id: int) -> Child | None:
+    """A child if one may see them; None alike if absent or not one's to see."""
+    row = await ctx.loaders.by_id(Child).load(child_id)
+    if row is None or not await enrolments.may_view_child(ctx, row.id):
         return None
-    row = await info.context.loaders.by_id(ChildRow).load(pk)
-    if row is None or not await Child.visible(info.context, row):
-        return None
-    return Child.from_row(row)
+    return row
 
 
-async def diary(
-    info: Info,
-    child_id: relay.GlobalID,
-    start: Annotated[dt.date, strawberry.argument(name="from", description="First day, inclusive")],
-    end: Annotated[dt.date, strawberry.argument(name="to", description="Last day, inclusive")],
-    subject_id: relay.GlobalID | None = None,
-) -> list[DiaryDay]:
-    actor = policy.require_actor(info.context.actor)
-    ids = _ids(childId=(child_id, "Child"), subjectId=(subject_id, "Subject"))
-    child_pk = ids["childId"]
-    assert child_pk is not None  # noqa: S101 - a required argument
-    sessions = info.context.read_session_factory
-    read: dict[str, Any] = {
-        "actor": actor,
-        "child_id": child_pk,
-        "start": start,
-        "end": end,
-        "subject_id": ids["subjectId"],
-    }
+def diary(
+    ctx: Context, *, child_id: int, start: dt.date, end: dt.date, subject_id: int | None
+) -> TwoWays[list[service.DiaryDay]]:
+    actor = policy.require_actor(ctx.actor)
+    sessions = ctx.read_session_factory
+    read: dict[str, Any] = {"actor": actor, "child_id": child_id, "start": start, "end": end, "subject_id": subject_id}
 
-    async def objects() -> list[DiaryDay]:
+    async def rows() -> list[service.DiaryDay]:
         async with sessions() as session:
-            days = await service.diary(session, **read)
-        return [DiaryDay.build(day) for day in days]
+            return await service.diary(session, **read)
 
     async def document(sql: str) -> orjson.Fragment:
-        return await diary_document.diary_document(info.context.services.reads, sql, **read)
+        return await diary_document.diary_document(ctx.services.reads, sql, **read)
 
-    return cast("list[DiaryDay]", await _either_way(info, diary_document.DIARY, document, objects))
+    return TwoWays(_root(ctx, diary_document.DIARY), document, rows)
 
 
-async def class_journal(
-    info: Info, class_id: relay.GlobalID, subject_id: relay.GlobalID, period_id: relay.GlobalID
-) -> ClassJournal:
-    actor = policy.require_actor(info.context.actor)
-    ids = _ids(classId=(class_id, "SchoolClass"), subjectId=(subject_id, "Subject"), periodId=(period_id, "Period"))
-    sessions = info.context.read_session_factory
-    read: dict[str, Any] = {
-        "actor": actor,
-        "class_id": ids["classId"] or 0,
-        "subject_id": ids["subjectId"] or 0,
-        "period_id": ids["periodId"] or 0,
-    }
+def class_journal(ctx: Context, *, class_id: int, subject_id: int, period_id: int) -> TwoWays[service.ClassJournal]:
+    actor = policy.require_actor(ctx.actor)
+    sessions = ctx.read_session_factory
+    read: dict[str, Any] = {"actor": actor, "class_id": class_id, "subject_id": subject_id, "period_id": period_id}
 
-    async def objects() -> ClassJournal:
+    async def rows() -> service.ClassJournal:
         async with sessions() as session:
-            return ClassJournal.build(await service.class_journal(session, **read))
+            return await service.class_journal(session, **read)
 
     async def document(sql: str) -> orjson.Fragment:
-        return await diary_document.journal_document(info.context.services.reads, sql, **read)
+        return await diary_document.journal_document(ctx.services.reads, sql, **read)
 
-    return cast("ClassJournal", await _either_way(info, diary_document.JOURNAL, document, objects))
-
-
-async def _either_way(
-    info: Info,
-    root: SqlNested,
-    document: Callable[[str], Awaitable[orjson.Fragment]],
-    objects: Callable[[], Awaitable[Any]],
-) -> Any:
-    """On PostgreSQL, `Prebuilt`: the database builds the response's JSON when every
-    selected field has SQL in `root`, else the objects are read; on SQLite, the objects."""
-    if info.context.settings.is_sqlite:
-        return await objects()
-    return Prebuilt(root, document, objects)
+    return TwoWays(_root(ctx, diary_document.JOURNAL), document, rows)
 
 
-async def child_averages(info: Info, child_id: int, period_id: relay.GlobalID) -> list[SubjectAverage]:
+def _root(ctx: Context, root: SqlNested) -> SqlNested | None:
+    """The SQL of the response's fields on PostgreSQL; on SQLite, none: the rows are read."""
+    return None if ctx.settings.is_sqlite else root
+
+
+async def child_averages(ctx: Context, *, child_id: int, period_id: int) -> list[SubjectAverage]:
     """Child.averages: batched over every child of the response by one loader."""
-    actor = policy.require_actor(info.context.actor)
-    period_pk = pk_of(period_id, "Period", field="periodId")
-    context = info.context
+    actor = policy.require_actor(ctx.actor)
 
-    async def batch(keys: list[tuple[int, int]]) -> list[list[FoundAverage] | DomainError]:
-        async with context.read_session_factory() as session:
+    async def batch(keys: list[tuple[int, int]]) -> list[list[SubjectAverage] | DomainError]:
+        async with ctx.read_session_factory() as session:
             return await service.averages_for(session, actor=actor, keys=keys)
 
-    loader: DataLoader[tuple[int, int], list[FoundAverage]] = context.loaders.get(
+    loader: DataLoader[tuple[int, int], list[SubjectAverage]] = ctx.loaders.get(
         "diary.child_averages",
         batch,  # type: ignore[arg-type]  # a DomainError in place of a value is raised by load()
     )
-    found = await loader.load((child_id, period_pk))
-    return [SubjectAverage.build(a) for a in found]
+    return await loader.load((child_id, period_id))

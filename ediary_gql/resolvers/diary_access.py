@@ -3,23 +3,17 @@ class rosters on a date) and the visibility checks built on them."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from strawberry import relay
-
 from ediary_gql.auth import policy
-from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.lessons import Lesson
-from ediary_gql.errors import ErrorCode, ErrorCollector, FieldError
-from ediary_gql.schema.node import pk_of
+from ediary_gql.resolvers.loaders import Loaders
 from ediary_gql.services import diary_access
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
-    from ediary_gql.resolvers.loaders import Loaders
 
 
 async def assignments(loaders: Loaders, teacher_id: int) -> frozenset[tuple[int, int]]:
@@ -77,49 +71,6 @@ async def may_view_child_record(
         school_id=school_id,
         teaches=await teaches(context, loaders, class_id, subject_id),
     )
-
-
-class IdReader:
-    """Database ids out of global IDs, every wrong one reported at once."""
-
-    def __init__(self) -> None:
-        self.errors = ErrorCollector()
-
-    def pk(self, global_id: relay.GlobalID, type_name: str, field: str | tuple[str, ...]) -> int:
-        path = (field,) if isinstance(field, str) else field
-        found = self.errors.check(lambda: pk_of(global_id, type_name, field=path[-1]))
-        if found is None:
-            self.errors.errors[-1] = FieldError(ErrorCode.INVALID, f"Ожидается идентификатор типа {type_name}", path)
-            return -1
-        return found
-
-    def optional(self, global_id: relay.GlobalID | None, type_name: str, field: str | tuple[str, ...]) -> int | None:
-        return None if global_id is None else self.pk(global_id, type_name, field)
-
-    def done(self) -> None:
-        self.errors.raise_if_any()
-
-
-async def fresh_actor(context: Context, actor: Actor) -> Actor | None:
-    """The actor's facts as they are now (wards, memberships, status), for a per-event
-    re-check on a long-lived subscription: the connection's actor was read at connect.
-    Read with every other subscriber of the process asking in the same loop turn."""
-    if actor.is_system:
-        return actor
-    current = await context.services.shared_reads.actor(actor.user_id)
-    return None if current is None else dataclasses.replace(current, session_id=actor.session_id)
-
-
-async def event_context(context: Context, actor: Actor) -> Context | None:
-    """A context for one subscription event: fresh loaders and the actor's current facts.
-    The connection's loaders are renewed too, so nested fields never read stale rows."""
-    current = await fresh_actor(context, actor)
-    if current is None:
-        return None
-    context.loaders = context.fresh_loaders()
-    scoped = dataclasses.replace(context, loaders=context.loaders)
-    scoped.set_actor(current)
-    return scoped
 
 
 async def current_school_of_child(loaders: Loaders, child_id: int) -> tuple[int, frozenset[int]]:

@@ -1,31 +1,27 @@
-"""Resolvers of the directory: regions and settlements (public)."""
+"""The directory: regions and settlements (public). Results are rows and pages, turned
+into types by schema/directory.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import strawberry
 from sqlalchemy import select
 
-from ediary_gql.context import Context
-from ediary_gql.db.models.geo import Region as RegionRow
-from ediary_gql.db.pagination import PageArgs, paginate
+from ediary_gql.db.models.geo import Region
+from ediary_gql.db.pagination import Page, PageArgs, paginate
 from ediary_gql.services import directory as service
 
 if TYPE_CHECKING:
-    from ediary_gql.schema.connection import Connection
-    from ediary_gql.schema.types.geo import Region, Settlement
-
-Info = strawberry.Info[Context, None]
+    from ediary_gql.context import Context
 
 
-async def regions_by_code(context: Context, codes: Sequence[str]) -> list[RegionRow | None]:
+async def regions_by_code(context: Context, codes: Sequence[str]) -> list[Region | None]:
     """Regions by code through a per-request loader (a region's key is its code)."""
 
-    async def batch(keys: list[str]) -> list[RegionRow | None]:
+    async def batch(keys: list[str]) -> list[Region | None]:
         async with context.session_factory() as session:
-            rows = await session.scalars(select(RegionRow).where(RegionRow.code.in_(keys)))
+            rows = await session.scalars(select(Region).where(Region.code.in_(keys)))
             found = {row.code: row for row in rows}
         return [found.get(k) for k in keys]
 
@@ -33,29 +29,18 @@ async def regions_by_code(context: Context, codes: Sequence[str]) -> list[Region
     return list(await loader.load_many(list(codes)))
 
 
-async def regions(info: Info) -> list[Region]:
-    from ediary_gql.schema.types.geo import Region
-
-    async with info.context.session_factory() as session:
-        rows = (await session.scalars(service.regions_query())).all()
-    return [Region.from_row(row) for row in rows]
+async def regions(ctx: Context) -> list[Region]:
+    async with ctx.session_factory() as session:
+        return list((await session.scalars(service.regions_query())).all())
 
 
 async def settlements(
-    info: Info,
-    region_code: str,
-    query: str | None = None,
-    first: int | None = None,
-    after: str | None = None,
-) -> Connection[Settlement]:
-    from ediary_gql.schema.connection import to_connection
-    from ediary_gql.schema.types.geo import Settlement
-
-    ctx = info.context
+    ctx: Context, *, region_code: str, query: str | None, first: int | None, after: str | None
+) -> Page[Any]:
     search = service.search_settlements(region_code.strip(), service.normalize_query(query))
     async with ctx.session_factory() as session:
         await service.require_region(session, region_code)
-        page = await paginate(
+        return await paginate(
             session,
             search.stmt,
             key=search.key,
@@ -64,4 +49,3 @@ async def settlements(
             page_max=ctx.settings.page_max,
             count_session=ctx.session_factory,
         )
-    return to_connection(page, Settlement.from_row)

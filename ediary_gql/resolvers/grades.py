@@ -1,100 +1,108 @@
-"""Resolvers of grades: enterGrade, correctGrade, deleteGrade and the gradeEvents stream."""
+"""Grades: enterGrade, correctGrade, deleteGrade and the gradeEvents feed. Inputs come
+decoded (schema/ids.py); results are rows and the feed's events, turned into types by
+schema/grades.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import dataclasses
+import functools
 
-import strawberry
-from strawberry import relay
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
-from ediary_gql.db.models.children import Child as ChildRow
+from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.enums import GradeAction, GradeKind
-from ediary_gql.db.models.grades import Grade as GradeRow
-from ediary_gql.errors import DomainError
+from ediary_gql.db.models.grades import Grade
 from ediary_gql.events import channels
-from ediary_gql.resolvers import diary_access, streams
-from ediary_gql.resolvers.diary_access import IdReader
-from ediary_gql.resolvers.transaction import transaction
-from ediary_gql.schema.errors import user_errors
-from ediary_gql.schema.node import pk_of
-from ediary_gql.schema.types.grade import (
-    CorrectGradeInput,
-    DeleteGradeInput,
-    EnterGradeInput,
-    Grade,
-    GradeEvent,
-    GradePayload,
-)
+from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services import grades as service
 
-Info = strawberry.Info[Context, None]
+NOT_YOURS = "Оценки ученика видят его законные представители, сам ученик, его учителя и администрация школы"
 
 
-async def enter_grade(info: Info, input: EnterGradeInput) -> GradePayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        ids = IdReader()
-        data = service.GradeData(
-            child_id=ids.pk(input.child_id, "Child", "childId"),
-            value=input.value.strip().upper(),
-            kind=GradeKind(input.kind),
-            lesson_id=ids.optional(input.lesson_id, "Lesson", "lessonId"),
-            subject_id=ids.optional(input.subject_id, "Subject", "subjectId"),
-            period_id=ids.optional(input.period_id, "Period", "periodId"),
-            class_id=ids.optional(input.class_id, "SchoolClass", "classId"),
-            control_type_id=ids.optional(input.control_type_id, "ControlType", "controlTypeId"),
-            comment=input.comment,
-        )
-        ids.done()
-        async with transaction(ctx) as session:
-            row = await service.enter_grade(session, actor=actor, data=data)
-    except DomainError as exc:
-        return GradePayload(user_errors=user_errors(exc))
-    return GradePayload(grade=Grade.from_row(row))
+async def enter_grade(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    child_id: int,
+    value: str,
+    kind: GradeKind,
+    lesson_id: int | None,
+    subject_id: int | None,
+    period_id: int | None,
+    class_id: int | None,
+    control_type_id: int | None,
+    comment: str | None,
+) -> Grade:
+    data = service.GradeData(
+        child_id=child_id,
+        value=value.strip().upper(),
+        kind=GradeKind(kind),
+        lesson_id=lesson_id,
+        subject_id=subject_id,
+        period_id=period_id,
+        class_id=class_id,
+        control_type_id=control_type_id,
+        comment=comment,
+    )
+    return await service.enter_grade(session, actor=actor, data=data)
 
 
-async def correct_grade(info: Info, input: CorrectGradeInput) -> GradePayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        ids = IdReader()
-        data = service.GradeCorrection(
-            grade_id=ids.pk(input.grade_id, "Grade", "gradeId"),
-            reason=input.reason,
-            value=input.value.strip().upper() if input.value is not None else None,
-            comment=input.comment,
-            control_type_id=ids.optional(input.control_type_id, "ControlType", "controlTypeId"),
-        )
-        ids.done()
-        async with transaction(ctx) as session:
-            row = await service.correct_grade(session, actor=actor, data=data)
-    except DomainError as exc:
-        return GradePayload(user_errors=user_errors(exc))
-    return GradePayload(grade=Grade.from_row(row))
+async def correct_grade(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    grade_id: int,
+    reason: str,
+    value: str | None,
+    comment: str | None,
+    control_type_id: int | None,
+) -> Grade:
+    data = service.GradeCorrection(
+        grade_id=grade_id,
+        reason=reason,
+        value=value.strip().upper() if value is not None else None,
+        comment=comment,
+        control_type_id=control_type_id,
+    )
+    return await service.correct_grade(session, actor=actor, data=data)
 
 
-async def delete_grade(info: Info, input: DeleteGradeInput) -> GradePayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        ids = IdReader()
-        grade_id = ids.pk(input.grade_id, "Grade", "gradeId")
-        ids.done()
-        async with transaction(ctx) as session:
-            row = await service.delete_grade(session, actor=actor, grade_id=grade_id, reason=input.reason)
-    except DomainError as exc:
-        return GradePayload(user_errors=user_errors(exc))
-    return GradePayload(grade=Grade.from_row(row))
+async def delete_grade(ctx: Context, session: AsyncSession, actor: Actor, *, grade_id: int, reason: str) -> Grade:
+    return await service.delete_grade(session, actor=actor, grade_id=grade_id, reason=reason)
 
 
-async def _may_watch_child(ctx: Context, child_id: int) -> bool:
-    """A child's grade feed: their guardians, the child, the school's admins and the
-    teachers of the child's current class (each event is then checked per subject)."""
+# --- the feed ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GradeChange:
+    """A grade of the child created, corrected or deleted: the grade as it is now."""
+
+    action: GradeAction
+    grade: Grade
+
+
+def grade_feed(*, child_id: int) -> Feed[GradeChange]:
+    """A child's grades as they change: for their guardians, the child, the teachers of the
+    child's current class and the school's admins; each grade then only if its subject is
+    theirs to see. Whoever loses the right is refused at the next event."""
+    return Feed(
+        channels=[channels.child_grades(child_id)],
+        may_follow=functools.partial(_may_follow, child_id=child_id),
+        read=functools.partial(_changed, child_id=child_id),
+        refused=NOT_YOURS,
+    )
+
+
+async def _may_follow(ctx: Context, *, child_id: int) -> bool:
     loaders = ctx.loaders
-    if await loaders.by_id(ChildRow).load(child_id) is None:
+    if await loaders.by_id(Child).load(child_id) is None:
         return False
     school_id, class_ids = await diary_access.current_school_of_child(loaders, child_id)
     teaches = False
@@ -103,25 +111,15 @@ async def _may_watch_child(ctx: Context, child_id: int) -> bool:
     return policy.can_view_child_record(ctx.actor, child_id=child_id, school_id=school_id, teaches=teaches)
 
 
-async def grade_events(info: Info, child_id: relay.GlobalID) -> AsyncGenerator[GradeEvent, None]:
-    """Grades of a child created, corrected or deleted, as they are committed. Who may
-    follow is checked now and again for every event, with the actor's current facts."""
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    child_pk = pk_of(child_id, "Child", field="childId")
-    first = await diary_access.event_context(ctx, actor)
-    policy.ensure(
-        first is not None and await _may_watch_child(first, child_pk),
-        "Оценки ученика видят его законные представители, сам ученик, его учителя и администрация школы",
-    )
-    async for event in streams.events(ctx, channels.child_grades(child_pk)):
-        grade_id, action = event.get("grade_id"), event.get("action")
-        if not isinstance(grade_id, int) or not isinstance(action, str) or action not in GradeAction.__members__:
-            continue
-        await streams.ensure_session_active(ctx, actor)
-        scoped = await diary_access.event_context(ctx, actor)
-        if scoped is None:
-            return
-        row = await scoped.loaders.by_id(GradeRow).load(grade_id)
-        if row is not None and row.child_id == child_pk and await Grade.visible(scoped, row):
-            yield GradeEvent(action=GradeAction(action), grade=Grade.from_row(row))
+async def _changed(ctx: Context, heard: Heard, *, child_id: int) -> GradeChange | None:
+    grade_id, action = heard.event.get("grade_id"), heard.event.get("action")
+    if not isinstance(grade_id, int) or not isinstance(action, str) or action not in GradeAction.__members__:
+        return None
+    row = await ctx.loaders.by_id(Grade).load(grade_id)
+    if row is None or row.child_id != child_id:
+        return None
+    if not await diary_access.may_view_child_record(
+        ctx, child_id=row.child_id, class_id=row.class_id, subject_id=row.subject_id
+    ):
+        return None
+    return GradeChange(action=GradeAction(action), grade=row)

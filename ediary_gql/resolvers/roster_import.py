@@ -1,25 +1,27 @@
-"""Resolver of importRoster: read the uploads, run the import, keep it only when applied."""
+"""importRoster: read the uploads, run the import, keep it only when applied."""
 
 from __future__ import annotations
 
-import strawberry
+from typing import TYPE_CHECKING, Any
 
-from ediary_gql.auth import policy
-from ediary_gql.context import Context
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ediary_gql.auth.actor import Actor
 from ediary_gql.errors import DomainError, ErrorCode
-from ediary_gql.resolvers.transaction import transaction
-from ediary_gql.schema.errors import user_errors
-from ediary_gql.schema.node import pk_of
-from ediary_gql.schema.types.roster_import import (
-    ImportProblem,
-    ImportRosterInput,
-    ImportRosterPayload,
-    ImportSummary,
-)
 from ediary_gql.services.roster_import import importer, run
 from ediary_gql.services.roster_import.files import MAX_FILE_BYTES
 
-Info = strawberry.Info[Context, None]
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
+
+
+class RosterNotApplied(DomainError):
+    """A dry run, or a run with problems: the transaction rolls back whole, and the
+    payload still reports the run (its summary and problems)."""
+
+    def __init__(self, result: run.ImportResult) -> None:
+        super().__init__(ErrorCode.INVALID_STATE, "Импорт не применён: пробный запуск или ошибки в файлах")
+        self.result = result
 
 
 async def _read(upload: object, index: int) -> run.ImportFile:
@@ -33,31 +35,12 @@ async def _read(upload: object, index: int) -> run.ImportFile:
     return run.ImportFile(name=name, content=content)
 
 
-async def import_roster(info: Info, input: ImportRosterInput) -> ImportRosterPayload:
-    ctx = info.context
-    actor = policy.require_actor(ctx.actor)
-    try:
-        school_id = pk_of(input.school_id, "School", field="schoolId")
-        files = [await _read(f, i) for i, f in enumerate(input.files)]
-        try:
-            async with transaction(ctx) as session:
-                result = await importer.import_roster(
-                    session, actor=actor, school_id=school_id, files=files, dry_run=input.dry_run
-                )
-                if not result.applied:
-                    raise run.RosterRejected(result)  # a dry run or problems: roll it all back
-        except run.RosterRejected as rejected:
-            result = rejected.result
-    except DomainError as exc:
-        return ImportRosterPayload(user_errors=user_errors(exc))
-    return ImportRosterPayload(
-        applied=result.applied,
-        summary=[
-            ImportSummary(entity=t.entity, created=t.created, updated=t.updated, unchanged=t.unchanged)
-            for t in result.summary
-        ],
-        problems=[
-            ImportProblem(file=p.file, line=p.line, column=p.column, code=p.code, message=p.message)
-            for p in result.problems
-        ],
-    )
+async def import_roster(
+    ctx: Context, session: AsyncSession, actor: Actor, *, school_id: int, files: list[Any], dry_run: bool
+) -> run.ImportResult:
+    """The applied run's result; RosterNotApplied (all rolled back) for any other."""
+    read = [await _read(f, i) for i, f in enumerate(files)]
+    result = await importer.import_roster(session, actor=actor, school_id=school_id, files=read, dry_run=dry_run)
+    if not result.applied:
+        raise RosterNotApplied(result)
+    return result

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.db.models.attachments import Attachment
-from ediary_gql.db.models.enums import StaffRole
+from ediary_gql.db.models.enums import LaunchMode, SchoolStatus, StaffRole
 from ediary_gql.db.models.geo import Region, Settlement
 from ediary_gql.db.models.schools import School, StaffBinding
 from ediary_gql.db.models.users import User
@@ -17,6 +17,17 @@ from ediary_gql.resolvers import attachments, directory
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
+
+
+def may_view(context: Context, row: Any) -> bool:
+    """May the viewer see this school (a row of `schools`) at all?"""
+    return policy.can_view_school(
+        context.actor,
+        row.id,
+        is_active=row.status == SchoolStatus.ACTIVE,
+        is_open=row.launch_mode == LaunchMode.OPEN,
+        registered_by_id=row.registered_by_id,
+    )
 
 
 async def settlement(context: Context, settlement_id: int) -> Settlement:

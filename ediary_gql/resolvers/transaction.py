@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -15,12 +15,25 @@ from ediary_gql.services.audit import RequestMeta, set_request_meta
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
+_AFTER_COMMIT = "ediary.after_commit"
+
+
+def after_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` once the transaction of `session` has committed, and not at all if it
+    rolls back: for what must not happen inside it (a message to an address outside the
+    system, sent through a session of its own)."""
+    session.info[_AFTER_COMMIT].append(action)
+
 
 @asynccontextmanager
 async def transaction(context: Context) -> AsyncIterator[AsyncSession]:
+    actions: list[Callable[[], Awaitable[None]]] = []
     async with unit_of_work(context.session_factory, context.services.bus) as session:
         set_request_meta(session, RequestMeta(ip=context.client_ip, request_id=context.request_id))
+        session.info[_AFTER_COMMIT] = actions
         yield session
+    for action in actions:
+        await action()
 
 
 @asynccontextmanager

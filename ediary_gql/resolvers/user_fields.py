@@ -42,13 +42,7 @@ async def may_see_birth_date(context: Context, user_id: int) -> bool:
 
 
 async def memberships(context: Context, user_id: int) -> list[tuple[int, StaffRole]]:
-    """The user's roles, as far as the viewer may see them: all for the person and
-    operators, only those at the viewer's own schools for school staff."""
+    """The user's roles, as far as the viewer may see them (policy.can_view_membership)."""
     rows = await all_memberships(context, user_id)
     actor = context.actor
-    if actor is None:
-        return []
-    if actor.is_operator or actor.is_system or actor.user_id == user_id:
-        return rows
-    mine = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
-    return [(school, role) for school, role in rows if school in mine]
+    return [(school, role) for school, role in rows if policy.can_view_membership(actor, user_id, school_id=school)]

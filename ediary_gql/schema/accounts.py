@@ -6,37 +6,82 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from ediary_gql.context import Context
 from ediary_gql.resolvers import accounts
-from ediary_gql.schema.connection import Connection
-from ediary_gql.schema.types.auth import AuthPayload, MarkNotificationsReadPayload, SignOutPayload
+from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.mutations import mutation
+from ediary_gql.schema.subscriptions import each
+from ediary_gql.schema.types.auth import (
+    AuthPayload,
+    MarkNotificationsReadInput,
+    MarkNotificationsReadPayload,
+    RefreshTokenInput,
+    SignInInput,
+    SignOutInput,
+    SignOutPayload,
+)
 from ediary_gql.schema.types.notification import Notification
 from ediary_gql.schema.types.user import User
+
+Info = strawberry.Info[Context, None]
 
 
 @strawberry.type
 class AccountsQuery:
-    me: User | None = strawberry.field(resolver=accounts.me, description="The signed-in user; null if anonymous")
-    notifications: Connection[Notification] = strawberry.field(
-        resolver=accounts.notifications, description="The signed-in user's inbox, newest first"
-    )
+    @strawberry.field(description="The signed-in user; null if anonymous")
+    async def me(self, info: Info) -> User | None:
+        row = await accounts.me(info.context)
+        return User.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The signed-in user's inbox, newest first")
+    async def notifications(
+        self,
+        info: Info,
+        unread: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Notification]:
+        page = await accounts.notifications(
+            info.context, unread=unread, first=first, after=after, last=last, before=before
+        )
+        return to_connection(page, Notification.from_row)
 
 
 @strawberry.type
 class AccountsMutation:
-    sign_in: AuthPayload = strawberry.mutation(resolver=accounts.sign_in)
-    refresh_token: AuthPayload = strawberry.mutation(
-        resolver=accounts.refresh_token, description="Exchange a refresh token for new tokens (rotates it)"
+    # credential errors (a wrong password, a bad or reused refresh token) are the input's fault: data
+    sign_in: AuthPayload = mutation(
+        accounts.sign_in,
+        SignInInput,
+        AuthPayload,
+        description=None,
+        actor="optional",
+        records_refusals=True,  # a failed attempt is counted (and audited) though the sign-in is refused
     )
-    sign_out: SignOutPayload = strawberry.mutation(
-        resolver=accounts.sign_out, description="Revoke this session, or every session of the user"
+    refresh_token: AuthPayload = mutation(
+        accounts.refresh_token,
+        RefreshTokenInput,
+        AuthPayload,
+        description="Exchange a refresh token for new tokens (rotates it)",
+        actor="optional",
+        records_refusals=True,  # a reused token's revocation stands
     )
-    mark_notifications_read: MarkNotificationsReadPayload = strawberry.mutation(
-        resolver=accounts.mark_notifications_read
+    sign_out: SignOutPayload = mutation(
+        accounts.sign_out,
+        SignOutInput,
+        SignOutPayload,
+        description="Revoke this session, or every session of the user",
+        optional_input=True,
+    )
+    mark_notifications_read: MarkNotificationsReadPayload = mutation(
+        accounts.mark_notifications_read, MarkNotificationsReadInput, MarkNotificationsReadPayload, description=None
     )
 
 
 @strawberry.type
 class AccountsSubscription:
     @strawberry.subscription(description="New notifications of the signed-in user")
-    def notification_received(self, info: accounts.Info) -> AsyncGenerator[Notification, None]:
-        return accounts.notification_received(info)
+    def notification_received(self, info: Info) -> AsyncGenerator[Notification, None]:
+        return each(info, accounts.notification_received(info.context), Notification.from_row)

@@ -7,42 +7,85 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry import relay
 
+from ediary_gql.context import Context
+from ediary_gql.db.models import enums
 from ediary_gql.resolvers import applications
-from ediary_gql.schema.connection import Connection
-from ediary_gql.schema.types.application import Application, ApplicationPayload
+from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.ids import optional_pk
+from ediary_gql.schema.mutations import mutation
+from ediary_gql.schema.node import node_pk
+from ediary_gql.schema.subscriptions import each
+from ediary_gql.schema.types.application import (
+    Application,
+    ApplicationFilter,
+    ApplicationPayload,
+    CreateApplicationInput,
+    ReviewApplicationInput,
+    SubmitApplicationInput,
+    UpdateApplicationInput,
+)
+
+Info = strawberry.Info[Context, None]
 
 
 @strawberry.type
 class ApplicationsQuery:
-    application: Application | None = strawberry.field(
-        resolver=applications.application,
-        description="One application: its applicant, the school's admins and operators; null for anyone else",
+    @strawberry.field(
+        description="One application: its applicant, the school's admins and operators; null for anyone else"
     )
-    my_applications: Connection[Application] = strawberry.field(
-        resolver=applications.my_applications, description="The signed-in parent's applications, newest first"
+    async def application(self, info: Info, id: relay.GlobalID) -> Application | None:
+        row = await applications.application(info.context, application_id=node_pk(id, "Application"))
+        return Application.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The signed-in parent's applications, newest first")
+    async def my_applications(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Application]:
+        page = await applications.my_applications(info.context, first=first, after=after)
+        return to_connection(page, Application.from_row)
+
+    @strawberry.field(
+        description="The review queue of the actor's schools (operators: all), oldest due date first; no drafts"
     )
-    applications: Connection[Application] = strawberry.field(
-        resolver=applications.applications,
-        description="The review queue of the actor's schools (operators: all), oldest due date first; no drafts",
-    )
+    async def applications(
+        self, info: Info, filter: ApplicationFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[Application]:
+        page = await applications.applications(
+            info.context,
+            status=enums.ApplicationStatus(filter.status) if filter and filter.status is not None else None,
+            overdue=filter.overdue if filter else None,
+            query=filter.query if filter else None,
+            school_id=optional_pk(filter.school_id, "School", field="schoolId") if filter else None,
+            first=first,
+            after=after,
+        )
+        return to_connection(page, Application.from_row)
 
 
 @strawberry.type
 class ApplicationsMutation:
-    create_application: ApplicationPayload = strawberry.mutation(
-        resolver=applications.create_application,
+    create_application: ApplicationPayload = mutation(
+        applications.create_application,
+        CreateApplicationInput,
+        ApplicationPayload,
         description="Start a draft (a confirmed account); files go as a multipart request",
     )
-    update_application: ApplicationPayload = strawberry.mutation(
-        resolver=applications.update_application,
+    update_application: ApplicationPayload = mutation(
+        applications.update_application,
+        UpdateApplicationInput,
+        ApplicationPayload,
         description="Replace the form of a draft or of an application returned for correction",
     )
-    submit_application: ApplicationPayload = strawberry.mutation(
-        resolver=applications.submit_application,
+    submit_application: ApplicationPayload = mutation(
+        applications.submit_application,
+        SubmitApplicationInput,
+        ApplicationPayload,
         description="Check everything and send it to the school: a number and a due date in 5 working days",
     )
-    review_application: ApplicationPayload = strawberry.mutation(
-        resolver=applications.review_application,
+    review_application: ApplicationPayload = mutation(
+        applications.review_application,
+        ReviewApplicationInput,
+        ApplicationPayload,
         description="One review step by the school's admin: accept, review, ask to correct, extend, approve, reject",
     )
 
@@ -52,7 +95,11 @@ class ApplicationsSubscription:
     @strawberry.subscription(
         description="Status changes of one application; with no ID, of every application at the admin's schools"
     )
-    def application_status_changed(
-        self, info: applications.Info, application_id: relay.GlobalID | None = None
+    async def application_status_changed(
+        self, info: Info, application_id: relay.GlobalID | None = None
     ) -> AsyncGenerator[Application, None]:
-        return applications.application_status_changed(info, application_id)
+        feed = applications.status_feed(
+            info.context, application_id=optional_pk(application_id, "Application", field="applicationId")
+        )
+        async for item in each(info, feed, Application.from_row):
+            yield item

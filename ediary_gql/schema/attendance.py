@@ -8,14 +8,27 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry import relay
 
+from ediary_gql.context import Context
 from ediary_gql.resolvers import attendance
-from ediary_gql.schema.types.attendance import AttendanceSummary, LessonAttendance, MarkAttendancePayload
+from ediary_gql.schema.ids import optional_pk, pk
+from ediary_gql.schema.mutations import mutation
+from ediary_gql.schema.subscriptions import each
+from ediary_gql.schema.types.attendance import (
+    AttendanceSummary,
+    LessonAttendance,
+    MarkAttendanceInput,
+    MarkAttendancePayload,
+)
+
+Info = strawberry.Info[Context, None]
 
 
 @strawberry.type
 class AttendanceMutation:
-    mark_attendance: MarkAttendancePayload = strawberry.mutation(
-        resolver=attendance.mark_attendance,
+    mark_attendance: MarkAttendancePayload = mutation(
+        attendance.mark_attendance,
+        MarkAttendanceInput,
+        MarkAttendancePayload,
         description="Marks for a whole lesson in one call; guardians are notified of ABSENT and LATE",
     )
 
@@ -26,15 +39,22 @@ class AttendanceSubscription:
         description="A lesson with all its marks each time they change; give exactly one of classId (its teachers, "
         "the school's admins) or schoolId (the school's admins)"
     )
-    def attendance_events(
-        self, info: attendance.Info, class_id: relay.GlobalID | None = None, school_id: relay.GlobalID | None = None
+    async def attendance_events(
+        self, info: Info, class_id: relay.GlobalID | None = None, school_id: relay.GlobalID | None = None
     ) -> AsyncGenerator[LessonAttendance, None]:
-        return attendance.attendance_events(info, class_id, school_id)
+        feed = attendance.events_feed(
+            class_id=optional_pk(class_id, "SchoolClass", field="classId"),
+            school_id=optional_pk(school_id, "School", field="schoolId"),
+        )
+        async for item in each(info, feed, LessonAttendance.of):
+            yield item
 
     @strawberry.subscription(
         description="A class's attendance counts on a day: at once, then after every change (a dashboard feed)"
     )
-    def attendance_summary(
-        self, info: attendance.Info, class_id: relay.GlobalID, date: dt.date
+    async def attendance_summary(
+        self, info: Info, class_id: relay.GlobalID, date: dt.date
     ) -> AsyncGenerator[AttendanceSummary, None]:
-        return attendance.attendance_summary(info, class_id, date)
+        feed = attendance.summary_feed(class_id=pk(class_id, "SchoolClass", field="classId"), date=date)
+        async for item in each(info, feed, AttendanceSummary.of):
+            yield item

@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 
+from ediary_gql.context import Context
+from ediary_gql.db.ids import parse_id
 from ediary_gql.resolvers import audit
-from ediary_gql.schema.connection import Connection
-from ediary_gql.schema.types.audit import AuditEntry
+from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.ids import optional_pk
+from ediary_gql.schema.types.audit import AuditEntry, AuditLogFilter
+
+Info = strawberry.Info[Context, None]
+
+
+def _entity_pk(entity: relay.GlobalID | None) -> int | None:
+    """The entity filter's id, of whatever type it names: None for the type alone (no digits),
+    -1 (matches nothing) for an id beyond every row's."""
+    if entity is None or not entity.node_id.isdigit():
+        return None
+    pk = parse_id(entity.node_id)
+    return -1 if pk is None else pk
 
 
 @strawberry.type
 class AuditQuery:
-    audit_log: Connection[AuditEntry] = strawberry.field(
-        resolver=audit.audit_log,
-        description="Every change, newest first: operators see all, a school's admins their school's",
-    )
+    @strawberry.field(description="Every change, newest first: operators see all, a school's admins their school's")
+    async def audit_log(
+        self,
+        info: Info,
+        filter: AuditLogFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AuditEntry]:
+        flt = filter or AuditLogFilter()
+        entity = flt.entity_id
+        page = await audit.audit_log(
+            info.context,
+            school_id=optional_pk(flt.school_id, "School", field="filter.schoolId"),
+            actor_user_id=optional_pk(flt.actor_id, "User", field="filter.actorId"),
+            entity_type=entity.type_name if entity else None,
+            entity_id=_entity_pk(entity),
+            action=flt.action,
+            since=flt.since,
+            until=flt.until,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return to_connection(page, AuditEntry.from_row)

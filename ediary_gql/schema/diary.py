@@ -2,26 +2,86 @@
 
 from __future__ import annotations
 
-import strawberry
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast
 
+import strawberry
+from strawberry import relay
+
+from ediary_gql.context import Context
 from ediary_gql.resolvers import diary as reads
-from ediary_gql.schema.types.child import Child
+from ediary_gql.resolvers.diary import TwoWays
+from ediary_gql.schema.execution import Prebuilt
+from ediary_gql.schema.ids import optional_pk, pk
+from ediary_gql.schema.node import node_pk
 from ediary_gql.schema.types.diary import ClassJournal, DiaryDay
+from ediary_gql.schema.types.school_class import Child
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def _either_way(read: TwoWays[T], build: Callable[[T], R]) -> Any:
+    """On PostgreSQL, `Prebuilt`: the database builds the response's JSON when every
+    selected field has SQL in the read's root, else the rows are read and built; on
+    SQLite, the rows, built."""
+
+    async def objects() -> R:
+        return build(await read.rows())
+
+    if read.root is None:
+        return await objects()
+    return Prebuilt(read.root, read.document, objects)
+
+
+def _days(days: list[Any]) -> list[DiaryDay]:
+    return [DiaryDay.build(day) for day in days]
 
 
 @strawberry.type
 class DiaryQuery:
-    my_children: list[Child] = strawberry.field(
-        resolver=reads.my_children, description="A guardian's children, or a student's own record"
+    @strawberry.field(description="A guardian's children, or a student's own record")
+    async def my_children(self, info: Info) -> list[Child]:
+        return [Child.from_row(row) for row in await reads.my_children(info.context)]
+
+    @strawberry.field(description="A child by ID; null if absent or not yours to see")
+    async def child(self, info: Info, id: relay.GlobalID) -> Child | None:
+        child_id = node_pk(id, "Child")
+        row = None if child_id is None else await reads.child(info.context, child_id=child_id)
+        return None if row is None else Child.from_row(row)
+
+    @strawberry.field(
+        description="A child's diary from `from` to `to` (at most 31 days), day by day; optionally one subject"
     )
-    child: Child | None = strawberry.field(
-        resolver=reads.child, description="A child by ID; null if absent or not yours to see"
+    async def diary(
+        self,
+        info: Info,
+        child_id: relay.GlobalID,
+        start: Annotated[dt.date, strawberry.argument(name="from", description="First day, inclusive")],
+        end: Annotated[dt.date, strawberry.argument(name="to", description="Last day, inclusive")],
+        subject_id: relay.GlobalID | None = None,
+    ) -> list[DiaryDay]:
+        read = reads.diary(
+            info.context,
+            child_id=pk(child_id, "Child", field="childId"),
+            start=start,
+            end=end,
+            subject_id=optional_pk(subject_id, "Subject", field="subjectId"),
+        )
+        return cast("list[DiaryDay]", await _either_way(read, _days))
+
+    @strawberry.field(
+        description="The journal of a class in a subject over a period: the assigned teacher and school admins"
     )
-    diary: list[DiaryDay] = strawberry.field(
-        resolver=reads.diary,
-        description="A child's diary from `from` to `to` (at most 31 days), day by day; optionally one subject",
-    )
-    class_journal: ClassJournal = strawberry.field(
-        resolver=reads.class_journal,
-        description="The journal of a class in a subject over a period: the assigned teacher and school admins",
-    )
+    async def class_journal(
+        self, info: Info, class_id: relay.GlobalID, subject_id: relay.GlobalID, period_id: relay.GlobalID
+    ) -> ClassJournal:
+        read = reads.class_journal(
+            info.context,
+            class_id=pk(class_id, "SchoolClass", field="classId"),
+            subject_id=pk(subject_id, "Subject", field="subjectId"),
+            period_id=pk(period_id, "Period", field="periodId"),
+        )
+        return cast("ClassJournal", await _either_way(read, ClassJournal.build))

@@ -5,16 +5,26 @@ from __future__ import annotations
 import strawberry
 
 from ediary_gql.resolvers import homework
-from ediary_gql.schema.types.homework import HomeworkPayload, MarkHomeworkDonePayload
+from ediary_gql.schema.mutations import mutation
+from ediary_gql.schema.types.homework import (
+    AssignHomeworkInput,
+    HomeworkPayload,
+    MarkHomeworkDoneInput,
+    MarkHomeworkDonePayload,
+)
 
 
 @strawberry.type
 class HomeworkMutation:
-    assign_homework: HomeworkPayload = strawberry.mutation(
-        resolver=homework.assign_homework,
+    assign_homework: HomeworkPayload = mutation(
+        homework.assign_homework,
+        AssignHomeworkInput,
+        HomeworkPayload,
         description="Homework for a lesson: text, due date, expected volume, attached files",
     )
-    mark_homework_done: MarkHomeworkDonePayload = strawberry.mutation(
-        resolver=homework.mark_homework_done,
+    mark_homework_done: MarkHomeworkDonePayload = mutation(
+        homework.mark_homework_done,
+        MarkHomeworkDoneInput,
+        MarkHomeworkDonePayload,
         description="Mark a homework done (or not) for a child: by the child or their guardian",
     )

@@ -17,13 +17,26 @@ from ediary_gql.db.ids import parse_id
 from ediary_gql.errors import DomainError, ErrorCode, FieldError
 
 NODE_TYPE = "ediary.node_type"
+AT_LIST = "ediary.node_list_path"
 
 
-def node_id(type_name: str, *, description: str | None = None, default: Any = dataclasses.MISSING) -> Any:
-    """An input field holding the global ID (or a list of them) of a `type_name`."""
+def node_id(
+    type_name: str,
+    *,
+    description: str | None = None,
+    default: Any = dataclasses.MISSING,
+    default_factory: Any = dataclasses.MISSING,
+    item_paths: bool = True,
+) -> Any:
+    """An input field holding the global ID (or a list of them) of a `type_name`. A wrong ID
+    in a list is reported at its item's path (`["ids", "2"]`); with `item_paths=False`, once,
+    at the list's own path (`["ids"]`)."""
+    metadata: dict[str, Any] = {NODE_TYPE: type_name} if item_paths else {NODE_TYPE: type_name, AT_LIST: True}
+    if default_factory is not dataclasses.MISSING:  # a list of IDs, empty unless given
+        return strawberry.field(description=description, default_factory=default_factory, metadata=metadata)
     if default is dataclasses.MISSING:
-        return strawberry.field(description=description, metadata={NODE_TYPE: type_name})
-    return strawberry.field(description=description, default=default, metadata={NODE_TYPE: type_name})
+        return strawberry.field(description=description, metadata=metadata)
+    return strawberry.field(description=description, default=default, metadata=metadata)
 
 
 def pk(global_id: relay.GlobalID, type_name: str, *, field: str | tuple[str, ...]) -> int:
@@ -81,7 +94,11 @@ def _fields(value: Any, path: tuple[str, ...], errors: list[FieldError]) -> dict
     for field in value.__strawberry_definition__.fields:
         name = field.python_name
         where = (*path, field.graphql_name or to_camel_case(name))
-        out[name] = _value(getattr(value, name), field.metadata.get(NODE_TYPE), where, errors)
+        found: list[FieldError] = []
+        out[name] = _value(getattr(value, name), field.metadata.get(NODE_TYPE), where, found)
+        if found and field.metadata.get(AT_LIST):  # reported once, at the list's own path
+            found = [dataclasses.replace(found[0], field=where)]
+        errors.extend(found)
     return out
 
 

@@ -70,32 +70,47 @@ def _strawberry_type(annotation: Any) -> Any:
 
 def mutation(
     resolve: Resolve,
-    input_type: type[Any],
+    input_type: type[Any] | None,
     payload_type: type[Payload],
     *,
-    description: str,
+    description: str | None,
     actor: Literal["required", "optional"] = "required",
     records_refusals: bool = False,
+    optional_input: bool = False,
 ) -> Any:
     """A mutation field taking `input: input_type` and answering `payload_type`.
 
     `actor="optional"` lets the anonymous in (register, sign in): the resolver gets None.
     `records_refusals`: what the resolver records before a RecordedRefusal (a failed
-    attempt, a spent code) is committed with the refusal (`recording_transaction`)."""
+    attempt, a spent code) is committed with the refusal (`recording_transaction`).
+    `input_type=None`: a mutation with no input (revokeCalendarFeed); `optional_input`:
+    `input: X = null` (signOut). Without an input the resolver gets no fields: its
+    keyword defaults apply."""
 
     async def run(info: strawberry.Info[Context, None], input: Any) -> Payload:
         ctx = info.context
         who: Actor | None = policy.require_actor(ctx.actor) if actor == "required" else ctx.actor_or_none
         begin = recording_transaction if records_refusals else transaction
         try:
-            fields = decode(input)
+            fields = {} if input is None else decode(input)
             async with begin(ctx) as session:
                 result = await resolve(ctx, session, who, **fields)
         except DomainError as exc:
             return payload_type.refused(exc)
         return payload_type.of(result)
 
-    run.__annotations__ = {"info": strawberry.Info[Context, None], "input": input_type, "return": payload_type}
-    run.__name__ = resolve.__name__
-    return strawberry.mutation(resolver=run, description=description)
+    async def run_without_input(info: strawberry.Info[Context, None]) -> Payload:
+        return await run(info, None)
 
+    async def run_with_optional_input(info: strawberry.Info[Context, None], input: Any = None) -> Payload:
+        return await run(info, input)
+
+    field: Callable[..., Awaitable[Payload]] = run
+    annotations: dict[str, Any] = {"info": strawberry.Info[Context, None], "input": input_type}
+    if input_type is None:
+        field, annotations = run_without_input, {"info": strawberry.Info[Context, None]}
+    elif optional_input:
+        field, annotations["input"] = run_with_optional_input, input_type | None
+    field.__annotations__ = {**annotations, "return": payload_type}
+    field.__name__ = resolve.__name__
+    return strawberry.mutation(resolver=field, description=description)

@@ -3,38 +3,76 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 
-from ediary_gql.resolvers import schools as resolvers
-from ediary_gql.schema.connection import Connection
+from ediary_gql.context import Context
+from ediary_gql.db.models import enums
+from ediary_gql.resolvers import schools
+from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.ids import optional_pk
+from ediary_gql.schema.mutations import mutation
+from ediary_gql.schema.node import node_pk
 from ediary_gql.schema.types.school import School
-from ediary_gql.schema.types.schools import OpenSchoolPayload, RegisterSchoolPayload, ReviewSchoolPayload
+from ediary_gql.schema.types.schools import (
+    OpenSchoolInput,
+    OpenSchoolPayload,
+    RegisterSchoolInput,
+    RegisterSchoolPayload,
+    ReviewSchoolInput,
+    ReviewSchoolPayload,
+    SchoolFilter,
+)
+
+Info = strawberry.Info[Context, None]
 
 
 @strawberry.type
 class SchoolsQuery:
-    schools: Connection[School] = strawberry.field(
-        resolver=resolvers.schools,
+    @strawberry.field(
         description=(
             "Schools by a name fragment or INN, by relevance then name: everyone sees schools open to "
             "parents; staff also their schools, registrants their own registrations, operators all"
-        ),
+        )
     )
-    school: School | None = strawberry.field(
-        resolver=resolvers.school, description="A school by ID; null if absent or not yours to see"
-    )
+    async def schools(
+        self, info: Info, filter: SchoolFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[School]:
+        flt = filter or SchoolFilter()
+        page = await schools.schools(
+            info.context,
+            query=flt.query,
+            region_code=flt.region_code,
+            settlement_id=optional_pk(flt.settlement_id, "Settlement", field="settlementId"),
+            status=enums.SchoolStatus(flt.status) if flt.status is not None else None,
+            type=enums.SchoolType(flt.type) if flt.type is not None else None,
+            first=first,
+            after=after,
+        )
+        return to_connection(page, School.from_row)
+
+    @strawberry.field(description="A school by ID; null if absent or not yours to see")
+    async def school(self, info: Info, id: relay.GlobalID) -> School | None:
+        row = await schools.school(info.context, node_pk(id, "School"))
+        return School.from_row(row) if row is not None else None
 
 
 @strawberry.type
 class SchoolsMutation:
-    register_school: RegisterSchoolPayload = strawberry.mutation(
-        resolver=resolvers.register_school,
+    register_school: RegisterSchoolPayload = mutation(
+        schools.register_school,
+        RegisterSchoolInput,
+        RegisterSchoolPayload,
         description="Register a school for verification (multipart request: the appointment document is a file)",
     )
-    review_school: ReviewSchoolPayload = strawberry.mutation(
-        resolver=resolvers.review_school,
+    review_school: ReviewSchoolPayload = mutation(
+        schools.review_school,
+        ReviewSchoolInput,
+        ReviewSchoolPayload,
         description="Approve or reject a pending school registration (operators)",
     )
-    open_school: OpenSchoolPayload = strawberry.mutation(
-        resolver=resolvers.open_school,
+    open_school: OpenSchoolPayload = mutation(
+        schools.open_school,
+        OpenSchoolInput,
+        OpenSchoolPayload,
         description="End the test launch and offer the school to parents (the school's admin or an operator)",
     )

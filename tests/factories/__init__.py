@@ -3,7 +3,9 @@
 Each factory makes the parents it needs unless they are given, flushes, and
 returns the row. Parents may be given as ids (`school_id=3`) or as rows
 (`school=school`, `school_class=cls`, `teacher=user`, `region=region`).
-Users get the password hash "not-a-real-hash" unless `password_hash` is passed.
+Users get the password hash "not-a-real-hash": pass `password="…"` to any user factory
+(make_user, make_teacher, make_school_admin, make_staff_user, make_operator) for one
+that signs in with it.
 """
 
 from tests.factories._base import FAKE_PASSWORD_HASH, fake, seq

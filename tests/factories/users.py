@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.enums import UserStatus
 from ediary_gql.db.models.users import AuthSession, RateLimitHit, SignInFailure, User, VerificationCode
 from tests.factories._base import (
@@ -23,8 +24,11 @@ from tests.factories._base import (
 )
 
 
-async def make_user(session: AsyncSession, **overrides: Any) -> User:
-    """A confirmed account (pass `status=UserStatus.TEMPORARY` for a new one)."""
+async def make_user(session: AsyncSession, password: str | None = None, **overrides: Any) -> User:
+    """A confirmed account (pass `status=UserStatus.TEMPORARY` for a new one); with a
+    `password`, one that signs in with it."""
+    if password is not None:
+        overrides["password_hash"] = hash_password(password)
     n = seq()
     fields: dict[str, Any] = {
         "phone": phone(n),

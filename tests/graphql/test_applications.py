@@ -363,3 +363,26 @@ async def test_an_id_of_no_row_is_not_found_not_a_fault(gql: GraphQLClient, sess
         (["schoolId"], "NOT_FOUND"),
         (["classId"], "NOT_FOUND"),
     ]
+
+
+async def test_ids_of_another_type_are_invalid_each_on_its_path(gql: GraphQLClient, session: AsyncSession) -> None:
+    world = await make_world(session, gql)
+    wrong = to_base64("Lesson", 1)
+    # every malformed ID of the form is named at once, with its input path
+    data = {"settlementId": wrong, "schoolId": wrong, "classId": world.school_gid}
+    result = await create(gql, world.parent.token, data)
+    assert result["application"] is None
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["settlementId"], "INVALID"),
+        (["schoolId"], "INVALID"),
+        (["classId"], "INVALID"),
+    ]
+    draft = (await create(gql, world.parent.token, {}))["application"]
+    variables = {"i": {"applicationId": draft["id"], "removeAttachments": [wrong]}}
+    result = (await gql.data(UPDATE, variables, token=world.parent.token))["updateApplication"]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["removeAttachments", "0"], "INVALID")]
+    result = (await gql.data(UPDATE, {"i": {"applicationId": wrong}}, token=world.parent.token))["updateApplication"]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["applicationId"], "INVALID")]
+    assert [(e["field"], e["code"]) for e in (await submit(gql, world.parent.token, wrong))["userErrors"]] == [
+        (["applicationId"], "INVALID")
+    ]

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.attachments import Attachment
 from tests.factories import make_attachment, make_operator, make_school, make_school_admin, make_user
 from tests.graphql.test_request_staff_binding import payload, request_binding
@@ -23,11 +22,11 @@ async def _uploaded(gql: GraphQLClient, session: AsyncSession) -> tuple[str, int
     """Olga asks to teach at a school (whose admin is admin@) with a PDF; returns her token
     and the attachment id. Also makes an operator, another school's admin and a stranger."""
     school = await make_school(session)
-    await make_school_admin(session, school=school, email="admin@example.ru", password_hash=hash_password(PASSWORD))
-    await make_school_admin(session, email="other-admin@example.ru", password_hash=hash_password(PASSWORD))
-    await make_operator(session, email="operator@example.ru", password_hash=hash_password(PASSWORD))
-    await make_user(session, email="stranger@example.ru", password_hash=hash_password(PASSWORD))
-    await make_user(session, email="olga@example.ru", password_hash=hash_password(PASSWORD))
+    await make_school_admin(session, school=school, email="admin@example.ru", password=PASSWORD)
+    await make_school_admin(session, email="other-admin@example.ru", password=PASSWORD)
+    await make_operator(session, email="operator@example.ru", password=PASSWORD)
+    await make_user(session, email="stranger@example.ru", password=PASSWORD)
+    await make_user(session, email="olga@example.ru", password=PASSWORD)
     await session.commit()
     token = await gql.sign_in("olga@example.ru", PASSWORD)
     result = payload(await request_binding(gql, token, school.inn, file=("Приказ №5.pdf", tiny_pdf(), "text/plain")))
@@ -94,7 +93,7 @@ async def test_downloads_need_a_valid_token(gql: GraphQLClient, session: AsyncSe
 
 
 async def test_a_row_whose_bytes_are_gone_is_404(gql: GraphQLClient, session: AsyncSession) -> None:
-    owner = await make_user(session, email="anna@example.ru", password_hash=hash_password(PASSWORD))
+    owner = await make_user(session, email="anna@example.ru", password=PASSWORD)
     row = await make_attachment(session, owner_id=owner.id, storage_key="ab/cd/" + "0" * 32)
     await session.commit()
     token = await gql.sign_in("anna@example.ru", PASSWORD)

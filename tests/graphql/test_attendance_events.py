@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +10,8 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.models.classes import TeachingAssignment
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.events import channels
-from tests.diary_writes_support import MONDAY, World, gid, wait_subscribed
-from tests.support import GraphQLClient, WsClient, ws_connect
+from tests.diary_writes_support import MONDAY, World, gid
+from tests.support import GraphQLClient, data_of, error_code, wait_subscribed, ws_connect
 
 EVENTS = """
 subscription($class: ID, $school: ID) {
@@ -26,23 +24,6 @@ subscription($class: ID!, $date: Date!) {
   }
 }"""
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
-
-
-def _data(message: dict[str, Any], name: str) -> dict[str, Any]:
-    assert message["type"] in ("next", "data"), message
-    assert "errors" not in message["payload"], message
-    data: dict[str, Any] = message["payload"]["data"][name]
-    return data
-
-
-def _error_code(message: dict[str, Any]) -> str:
-    if message["type"] == "error":
-        payload = message["payload"]
-        first = payload[0] if isinstance(payload, list) else payload
-    else:
-        first = message["payload"]["errors"][0]
-    code: str = first["extensions"]["code"]
-    return code
 
 
 async def _mark(gql: GraphQLClient, token: str, lesson: Lesson, *marks: tuple[int, str]) -> None:
@@ -59,19 +40,14 @@ async def _mark(gql: GraphQLClient, token: str, lesson: Lesson, *marks: tuple[in
     assert data["markAttendance"]["userErrors"] == []
 
 
-async def _open(ws: WsClient, token: str, query: str, variables: dict[str, Any]) -> None:
-    assert (await ws.init(token))["type"] == "connection_ack"
-    await ws.subscribe(query, variables)
-
-
 async def test_the_school_admin_follows_the_whole_school(
     gql: GraphQLClient, app_services: AppServices, ws_url: str, world: World, lesson: Lesson
 ) -> None:
     async with ws_connect(ws_url) as ws:
-        await _open(ws, await world.token(gql, world.admin), EVENTS, {"school": gid("School", world.school.id)})
+        await ws.start(EVENTS, {"school": gid("School", world.school.id)}, token=await world.token(gql, world.admin))
         await wait_subscribed(app_services, channels.school_attendance(world.school.id))
         await _mark(gql, await world.token(gql, world.teacher), lesson, (world.child.id, "ABSENT"))
-        event = _data(await ws.receive(within=1.0), "attendanceEvents")
+        event = data_of(await ws.receive(within=1.0), "attendanceEvents")
         assert event["lesson"]["id"] == gid("Lesson", lesson.id)
         assert [(m["child"]["id"], m["status"]) for m in event["marks"]] == [(gid("Child", world.child.id), "ABSENT")]
 
@@ -81,17 +57,17 @@ async def test_a_class_teacher_follows_the_class_and_loses_it_with_the_assignmen
 ) -> None:
     teacher = await world.token(gql, world.teacher)
     async with ws_connect(ws_url) as ws:
-        await _open(ws, teacher, EVENTS, {"class": gid("SchoolClass", world.school_class.id)})
+        await ws.start(EVENTS, {"class": gid("SchoolClass", world.school_class.id)}, token=teacher)
         await wait_subscribed(app_services, channels.class_attendance(world.school_class.id))
         await _mark(gql, teacher, lesson, (world.child.id, "PRESENT"))
-        assert _data(await ws.receive(within=1.0), "attendanceEvents")["marks"][0]["status"] == "PRESENT"
+        assert data_of(await ws.receive(within=1.0), "attendanceEvents")["marks"][0]["status"] == "PRESENT"
 
-        # when the teacher no longer teaches the class, the next change is not delivered
+        # when the teacher no longer teaches the class, the next change is not delivered: the stream ends, refused
         await session.execute(delete(TeachingAssignment).where(TeachingAssignment.teacher_id == world.teacher.id))
         await session.commit()
         await _mark(gql, await world.token(gql, world.admin), lesson, (world.child.id, "SICK"))
-        message = await ws.receive(within=1.0)
-        assert message["type"] == "complete" or message.get("payload", {}).get("data") is None, message
+        assert error_code(await ws.receive(within=1.0)) == "FORBIDDEN"
+        assert (await ws.receive(within=1.0))["type"] == "complete"
 
 
 @pytest.mark.parametrize(
@@ -113,14 +89,14 @@ async def test_outsiders_are_refused(gql: GraphQLClient, ws_url: str, world: Wor
         else {"school": gid("School", world.school.id)}
     )
     async with ws_connect(ws_url) as ws:
-        await _open(ws, await world.token(gql, getattr(world, who)), EVENTS, variables)
-        assert _error_code(await ws.receive(within=2.0)) == "FORBIDDEN"
+        await ws.start(EVENTS, variables, token=await world.token(gql, getattr(world, who)))
+        assert error_code(await ws.receive(within=2.0)) == "FORBIDDEN"
 
 
 async def test_exactly_one_scope(gql: GraphQLClient, ws_url: str, world: World) -> None:
     async with ws_connect(ws_url) as ws:
-        await _open(ws, await world.token(gql, world.admin), EVENTS, {})
-        assert _error_code(await ws.receive(within=2.0)) == "INVALID"
+        await ws.start(EVENTS, {}, token=await world.token(gql, world.admin))
+        assert error_code(await ws.receive(within=2.0)) == "INVALID"
 
 
 async def test_summary_counts_at_once_then_after_each_change(
@@ -131,33 +107,31 @@ async def test_summary_counts_at_once_then_after_each_change(
     await session.commit()
     teacher = await world.token(gql, world.teacher)
     async with ws_connect(ws_url) as ws:
-        await _open(
-            ws,
-            await world.token(gql, world.admin),
+        await ws.start(
             SUMMARY,
             {"class": gid("SchoolClass", world.school_class.id), "date": MONDAY.isoformat()},
+            token=await world.token(gql, world.admin),
         )
         # then the current counts come at once
-        first = _data(await ws.receive(within=2.0), "attendanceSummary")
+        first = data_of(await ws.receive(within=2.0), "attendanceSummary")
         assert (first["lessons"], first["children"]) == (2, 2)
         assert first["counts"] == {"present": 0, "absent": 0, "late": 0, "excused": 0, "sick": 0, "unmarked": 4}
         await wait_subscribed(app_services, channels.class_attendance(world.school_class.id))
 
         # when a lesson is marked, the counts follow
         await _mark(gql, teacher, lesson, (world.child.id, "ABSENT"), (world.other_child.id, "PRESENT"))
-        counts = _data(await ws.receive(within=1.0), "attendanceSummary")["counts"]
+        counts = data_of(await ws.receive(within=1.0), "attendanceSummary")["counts"]
         assert counts == {"present": 1, "absent": 1, "late": 0, "excused": 0, "sick": 0, "unmarked": 2}
         await _mark(gql, teacher, second, (world.child.id, "SICK"))
-        counts = _data(await ws.receive(within=1.0), "attendanceSummary")["counts"]
+        counts = data_of(await ws.receive(within=1.0), "attendanceSummary")["counts"]
         assert counts == {"present": 1, "absent": 1, "late": 0, "excused": 0, "sick": 1, "unmarked": 1}
 
 
 async def test_summary_refuses_a_parent(gql: GraphQLClient, ws_url: str, world: World) -> None:
     async with ws_connect(ws_url) as ws:
-        await _open(
-            ws,
-            await world.token(gql, world.parent),
+        await ws.start(
             SUMMARY,
             {"class": gid("SchoolClass", world.school_class.id), "date": MONDAY.isoformat()},
+            token=await world.token(gql, world.parent),
         )
-        assert _error_code(await ws.receive(within=2.0)) == "FORBIDDEN"
+        assert error_code(await ws.receive(within=2.0)) == "FORBIDDEN"

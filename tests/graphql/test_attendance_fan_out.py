@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.context import AppServices
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.classes import TeachingAssignment
@@ -20,9 +19,9 @@ from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import AuthSession, User
 from ediary_gql.events import channels
-from tests.diary_writes_support import MONDAY, PASSWORD, World, gid, wait_subscribed
+from tests.diary_writes_support import MONDAY, PASSWORD, World, gid
 from tests.factories import make_teacher, make_teaching_assignment
-from tests.support import GraphQLClient, StatementCounter, WsClient, ws_connect
+from tests.support import GraphQLClient, StatementCounter, WsClient, data_of, error_code, wait_subscribed, ws_connect
 
 SUMMARY = """
 subscription($class: ID!, $date: Date!) {
@@ -36,7 +35,7 @@ async def _teachers(session: AsyncSession, world: World, count: int) -> list[Use
     """More teachers of the class, each with a login of their own."""
     teachers = []
     for _ in range(count):
-        teacher = await make_teacher(session, school_id=world.school.id, password_hash=hash_password(PASSWORD))
+        teacher = await make_teacher(session, school_id=world.school.id, password=PASSWORD)
         await make_teaching_assignment(
             session, teacher_id=teacher.id, class_id=world.school_class.id, subject_id=world.subject.id
         )
@@ -54,20 +53,6 @@ async def _mark(gql: GraphQLClient, token: str, lesson: Lesson, child_id: int, s
     assert data["markAttendance"]["userErrors"] == []
 
 
-def _data(message: dict[str, Any], name: str) -> dict[str, Any]:
-    assert message["type"] == "next", message
-    assert "errors" not in message["payload"], message
-    data: dict[str, Any] = message["payload"]["data"][name]
-    return data
-
-
-def _error_code(message: dict[str, Any]) -> str:
-    """The code of an error that ends a stream: once it runs, it comes as a result with errors."""
-    assert message["type"] == "next", message
-    code: str = message["payload"]["errors"][0]["extensions"]["code"]
-    return code
-
-
 class Watchers:
     """Open subscriptions of one class, each on its own WebSocket and session."""
 
@@ -83,10 +68,9 @@ class Watchers:
         opened = []
         for token in tokens:
             ws = await self._stack.enter_async_context(ws_connect(self._ws_url))
-            assert (await ws.init(token))["type"] == "connection_ack"
-            await ws.subscribe(query, variables)
+            await ws.start(query, variables, token=token)
             if initial:
-                _data(await ws.receive(within=5.0), "attendanceSummary")
+                data_of(await ws.receive(within=5.0), "attendanceSummary")
             opened.append(ws)
         self.clients += opened
         channel = channels.class_attendance(self._world.school_class.id)
@@ -102,7 +86,7 @@ async def _watchers(ws_url: str, services: AppServices, world: World) -> AsyncIt
 
 async def _all_hear(change: Callable[[], Any], clients: list[WsClient], name: str) -> list[dict[str, Any]]:
     await change()
-    return [_data(message, name) for message in await asyncio.gather(*(ws.receive(within=5.0) for ws in clients))]
+    return [data_of(message, name) for message in await asyncio.gather(*(ws.receive(within=5.0) for ws in clients))]
 
 
 async def _statements_of_one_change(
@@ -197,15 +181,17 @@ async def test_a_revoked_session_ends_its_own_stream_while_the_others_go_on(
 
         # when the next change lands, the teacher's stream ends, checked with that event
         await _mark(gql, marker, lesson, world.child.id, "ABSENT")
-        assert _error_code(await revoked.receive(within=5.0)) == "TOKEN_REVOKED"
+        ended = await revoked.receive(within=5.0)
+        assert ended["type"] == "next", ended  # a stream that runs ends with a result carrying the error
+        assert error_code(ended) == "TOKEN_REVOKED"
         assert (await revoked.receive(within=5.0))["type"] == "complete"
         for ws in others:
-            assert _data(await ws.receive(within=5.0), "attendanceSummary")["counts"]["absent"] == 1
+            assert data_of(await ws.receive(within=5.0), "attendanceSummary")["counts"]["absent"] == 1
 
         # and the others go on hearing every change
         await _mark(gql, marker, lesson, world.other_child.id, "ABSENT")
         for ws in others:
-            assert _data(await ws.receive(within=5.0), "attendanceSummary")["counts"]["absent"] == 2
+            assert data_of(await ws.receive(within=5.0), "attendanceSummary")["counts"]["absent"] == 2
         assert await revoked.no_message()
 
 
@@ -228,6 +214,7 @@ async def test_who_lost_the_right_is_refused_at_the_next_event_while_the_others_
         # when the next change lands, their streams end; the others get the new summary
         await _mark(gql, marker, lesson, world.child.id, "SICK")
         for ws in (lost_class, lost_school):
+            assert error_code(await ws.receive(within=5.0)) == "FORBIDDEN"
             assert (await ws.receive(within=5.0))["type"] == "complete"
         for ws in others:
-            assert _data(await ws.receive(within=5.0), "attendanceSummary")["counts"]["sick"] == 1
+            assert data_of(await ws.receive(within=5.0), "attendanceSummary")["counts"]["sick"] == 1

@@ -6,7 +6,6 @@ import base64
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from tests.factories import make_audit_entry, make_operator, make_school, make_school_admin, make_teacher, make_user
 from tests.support import GraphQLClient
 
@@ -24,13 +23,12 @@ def gid(type_name: str, pk: int) -> str:
 
 
 async def _world(session: AsyncSession) -> dict[str, int]:
-    pw = hash_password(PASSWORD)
     school_a = await make_school(session)
     school_b = await make_school(session)
-    admin_a = await make_school_admin(session, school_id=school_a.id, email="admin-a@example.ru", password_hash=pw)
-    await make_operator(session, email="op@example.ru", password_hash=pw)
-    await make_teacher(session, school_id=school_a.id, email="teacher-a@example.ru", password_hash=pw)
-    await make_user(session, email="parent@example.ru", password_hash=pw)
+    admin_a = await make_school_admin(session, school_id=school_a.id, email="admin-a@example.ru", password=PASSWORD)
+    await make_operator(session, email="op@example.ru", password=PASSWORD)
+    await make_teacher(session, school_id=school_a.id, email="teacher-a@example.ru", password=PASSWORD)
+    await make_user(session, email="parent@example.ru", password=PASSWORD)
     await make_audit_entry(
         session,
         school_id=school_a.id,
@@ -100,10 +98,9 @@ async def test_operators_see_who_changed_diary_content_but_not_the_values(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:
     # given a grade entered and attendance marked at school A, and a class created there
-    pw = hash_password(PASSWORD)
     school = await make_school(session)
-    await make_school_admin(session, school_id=school.id, email="admin-a@example.ru", password_hash=pw)
-    await make_operator(session, email="op@example.ru", password_hash=pw)
+    await make_school_admin(session, school_id=school.id, email="admin-a@example.ru", password=PASSWORD)
+    await make_operator(session, email="op@example.ru", password=PASSWORD)
     grade = {"value": "5", "comment": "Отлично", "childId": 7}
     marks = {"changes": [{"childId": 7, "status": "ABSENT", "reason": "болеет"}]}
     await make_audit_entry(

@@ -11,7 +11,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
 
-from tests.diary_support import PASSWORD, build_school, gid, login_user, token
+from tests.diary_support import PASSWORD, build_school, gid, token
+from tests.factories import make_user
 from tests.support import GraphQLClient, StatementCounter
 
 HUGE = 99999999999999999999  # beyond 2**63 - 1
@@ -52,7 +53,7 @@ async def test_reads_by_an_id_beyond_int64_are_null(gql: GraphQLClient, session:
 
 @pytest.mark.usefixtures("no_fault_logged")
 async def test_a_mutation_input_id_beyond_int64_is_a_user_error(gql: GraphQLClient, session: AsyncSession) -> None:
-    user = await login_user(session)
+    user = await make_user(session, password=PASSWORD)
     await session.commit()
     assert user.email is not None
     signed_in = await gql.sign_in(user.email, PASSWORD)

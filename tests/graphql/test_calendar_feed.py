@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.db.models.homework import Homework
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.users import User
-from tests.diary_support import School1, build_school, gid, login_user, token
+from tests.diary_support import PASSWORD, School1, build_school, gid, token
+from tests.factories import make_user
 from tests.support import GraphQLClient
 
 CREATE = """
@@ -135,7 +136,7 @@ async def test_the_feed_token_grants_nothing_else(gql: GraphQLClient, session: A
 async def test_feed_of_a_child_not_yours_is_refused(gql: GraphQLClient, session: AsyncSession) -> None:
     # given another child's parent, a teacher asking for a child, and someone with no post nor child
     world = await build_school(session, weeks=0)
-    stranger = await login_user(session)
+    stranger = await make_user(session, password=PASSWORD)
     await session.commit()
     other_child = gid("Child", world.children[1].id)
 

@@ -23,6 +23,7 @@ from ediary_gql.db.models.enums import ChildTransferStatus, NotificationKind, St
 from ediary_gql.db.models.notifications import Notification
 from ediary_gql.services.roster_import.importer import import_roster
 from ediary_gql.services.roster_import.run import ImportFile
+from ediary_gql.services.school_time import today_in
 from tests.application_support import SCAN, Person, create, form, make_world, person, review, staff, submit, with_place
 from tests.factories import (
     make_academic_year,
@@ -42,7 +43,10 @@ BEFORE_B = dt.date(2026, 9, 7)  # a lesson at school A, before school B enrols t
 TRANSFERS = """query($status: ChildTransferStatus) {
   childTransfers(status: $status) {
     totalCount
-    edges { node { id status child { id fullName } fromSchool { id } toSchool { id } } }
+    edges { node {
+      id status child { id fullName } fromSchool { id } toSchool { id }
+      requestedChild { lastName birthDate } incomingGuardians
+    } }
   }
 }"""
 CONFIRM = """mutation($i: ConfirmChildTransferInput!) {
@@ -160,6 +164,9 @@ async def test_an_application_to_another_school_does_not_make_a_stranger_the_gua
     asked = (await gql.data(TRANSFERS, {}, token=a.admin.token))["childTransfers"]
     assert asked["totalCount"] == 1
     assert asked["edges"][0]["node"]["child"]["id"] == to_base64("Child", a.child_id)
+    # with what B gave and who would become a guardian, for the one who decides
+    assert asked["edges"][0]["node"]["requestedChild"] == {"lastName": "Иванова-Петрова", "birthDate": "2019-05-10"}
+    assert len(asked["edges"][0]["node"]["incomingGuardians"]) == 1
     assert (await gql.data(TRANSFERS, {}, token=b.admin.token))["childTransfers"]["totalCount"] == 0
     assert (await gql.data(TRANSFERS, {}, token=b.parent.token))["childTransfers"]["totalCount"] == 0
     # and B's admin cannot decide it: not found, as for an ID that does not exist
@@ -198,9 +205,11 @@ async def test_a_confirmed_transfer_merges_the_records_and_tells_the_guardians(
     at_a = next(e for e in rows if e.class_id == a.class_id)
     at_b = next(e for e in rows if e.class_id == b_class_id)
     assert at_a.ends_on == at_b.starts_on - dt.timedelta(days=1)
-    # and the guardians are told
+    # and the guardians are told, the old one of the new guardian too, and A's admins
     assert "Личное дело переведено" in await _notices(session, a.guardian.user_id)
+    assert "Новый законный представитель" in await _notices(session, a.guardian.user_id)
     assert "Личное дело переведено" in await _notices(session, b.parent.user_id)
+    assert "Личное дело переведено" in await _notices(session, a.admin.user_id)
     # and deciding again is refused
     again = await gql.data(DECLINE, {"i": {"transferId": transfer["node"]["id"]}}, token=a.admin.token)
     assert [e["code"] for e in again["declineChildTransfer"]["userErrors"]] == ["INVALID_STATE"]
@@ -220,7 +229,8 @@ async def test_enrolling_another_schools_child_makes_a_record_of_ones_own(
         "sex": "FEMALE",
         "snils": "112-233-445 95",
     }
-    i = {"classId": b.class_gid, "child": child, "startsOn": dt.date.today().isoformat()}
+    # (from the first day of the year: B cannot cut A's record short by its own start date)
+    i = {"classId": b.class_gid, "child": child, "startsOn": "2026-09-01"}
     # when B enrols "them", and, for comparison, a child no school knows
     known = (await gql.data(ENROLL, {"i": i}, token=b.admin.token))["enrollChild"]
     fresh = {**child, "snils": "123-456-789 64", "lastName": "Смирнова"}
@@ -250,6 +260,10 @@ async def test_enrolling_another_schools_child_makes_a_record_of_ones_own(
     enrolments = """query($id: ID!) { node(id: $id) { ... on Child { enrollments { schoolClass { id } } } } }"""
     got = await gql.data(enrolments, {"id": to_base64("Child", a.child_id)}, token=b.admin.token)
     assert got["node"]["enrollments"] == [{"schoolClass": {"id": to_base64("SchoolClass", b_class_id)}}]
+    # and A's enrolment ended the day before the confirmation, not on the start B chose
+    session.expire_all()
+    ends = await session.scalar(select(Enrollment.ends_on).where(Enrollment.class_id == a.class_id))
+    assert ends == today_in("Europe/Moscow") - dt.timedelta(days=1)
     # while the child's guardian still reads the whole diary
     days = (await gql.data(DIARY, variables, token=a.guardian.token))["diary"]
     assert to_base64("Lesson", a.lesson_id) in {lesson["lesson"]["id"] for d in days for lesson in d["lessons"]}
@@ -279,6 +293,8 @@ async def test_a_certificate_under_another_name_is_answered_as_for_a_new_child(
     session.expire_all()
     held = await session.get_one(Child, a.child_id)
     assert (held.school_id, held.last_name) == (a.school_id, "Иванова-Петрова")
+    # and a document alone, under another name, does not trouble A or the family
+    assert (await gql.data(TRANSFERS, {}, token=a.admin.token))["childTransfers"]["totalCount"] == 0
 
 
 async def test_declining_keeps_the_records_apart(gql: GraphQLClient, session: AsyncSession) -> None:

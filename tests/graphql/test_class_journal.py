@@ -8,8 +8,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.enums import StaffRole
-from tests.diary_support import School1, build_school, gid, login_user, token
-from tests.factories import make_period, make_staff_membership, make_subject, make_teaching_assignment
+from tests.diary_support import PASSWORD, School1, build_school, gid, token
+from tests.factories import (
+    make_operator,
+    make_period,
+    make_staff_membership,
+    make_subject,
+    make_teaching_assignment,
+    make_user,
+)
 from tests.support import GraphQLClient, StatementCounter
 
 JOURNAL = """
@@ -61,7 +68,7 @@ async def test_teacher_reads_the_journal_of_their_class(gql: GraphQLClient, sess
 
 async def test_school_admin_reads_any_journal_of_the_school(gql: GraphQLClient, session: AsyncSession) -> None:
     world = await build_school(session, children=1, weeks=1)
-    admin = await login_user(session)
+    admin = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=admin, school=world.school, role=StaffRole.SCHOOL_ADMIN)
     await session.commit()
 
@@ -73,12 +80,12 @@ async def test_school_admin_reads_any_journal_of_the_school(gql: GraphQLClient, 
 async def test_others_are_refused_the_journal(gql: GraphQLClient, session: AsyncSession) -> None:
     # given a teacher of another subject in the class, a parent, an operator
     world = await build_school(session, children=1, weeks=1)
-    other_teacher = await login_user(session)
+    other_teacher = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=other_teacher, school=world.school, role=StaffRole.TEACHER)
     await make_teaching_assignment(
         session, teacher=other_teacher, school_class=world.school_class, subject=world.other_subject
     )
-    operator = await login_user(session, is_operator=True)
+    operator = await make_operator(session, password=PASSWORD)
     await session.commit()
 
     for user in (other_teacher, world.parent, operator):
@@ -100,7 +107,7 @@ async def test_journal_of_a_subject_or_period_of_elsewhere_is_not_found(
     body = await gql.post(JOURNAL, variables, token=await token(gql, world.teacher))
 
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # not assigned to that subject either
-    admin = await login_user(session)
+    admin = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=admin, school=world.school, role=StaffRole.SCHOOL_ADMIN)
     await session.commit()
     body = await gql.post(JOURNAL, variables, token=await token(gql, admin))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.enums import StaffRole
-from tests.diary_support import MONDAY, build_school, gid, login_user, token
+from tests.diary_support import MONDAY, PASSWORD, build_school, gid, token
 from tests.factories import (
     make_enrolled_child,
     make_guardianship,
@@ -17,6 +17,7 @@ from tests.factories import (
     make_school_class,
     make_staff_membership,
     make_teaching_assignment,
+    make_user,
 )
 from tests.support import GraphQLClient, StatementCounter
 
@@ -102,9 +103,9 @@ async def test_the_student_teachers_of_the_class_and_admins_read_the_diary(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:
     world = await build_school(session, weeks=1)
-    student = await login_user(session)
+    student = await make_user(session, password=PASSWORD)
     world.children[0].user_id = student.id
-    admin = await login_user(session)
+    admin = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=admin, school=world.school, role=StaffRole.SCHOOL_ADMIN)
     await session.commit()
     variables = {"c": gid("Child", world.children[0].id), **_week()}
@@ -117,13 +118,13 @@ async def test_the_student_teachers_of_the_class_and_admins_read_the_diary(
 async def test_others_are_refused_the_diary(gql: GraphQLClient, session: AsyncSession) -> None:
     # given a child, and people with no business in their diary
     world = await build_school(session, weeks=1)
-    other_parent = await login_user(session)
+    other_parent = await make_user(session, password=PASSWORD)
     await make_guardianship(session, parent=other_parent, child=world.children[1])
     other_class = await make_school_class(session, school=world.school)
-    other_teacher = await login_user(session)
+    other_teacher = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=other_teacher, school=world.school, role=StaffRole.TEACHER)
     await make_teaching_assignment(session, teacher=other_teacher, school_class=other_class, subject=world.subject)
-    operator = await login_user(session, is_operator=True)
+    operator = await make_operator(session, password=PASSWORD)
     await session.commit()
     variables = {"c": gid("Child", world.children[0].id), **_week()}
 
@@ -210,9 +211,9 @@ async def test_my_children_and_child(gql: GraphQLClient, session: AsyncSession) 
     world = await build_school(session, weeks=0)
     second = await make_enrolled_child(session, class_id=world.school_class.id, last_name="Яковлев")
     await make_guardianship(session, parent=world.parent, child=second)
-    student = await login_user(session)
+    student = await make_user(session, password=PASSWORD)
     world.children[1].user_id = student.id
-    stranger = await login_user(session)
+    stranger = await make_user(session, password=PASSWORD)
     await session.commit()
 
     parent = await token(gql, world.parent)

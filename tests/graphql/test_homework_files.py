@@ -10,13 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.settings import Settings
@@ -52,11 +50,6 @@ class _Bytes:
         return chunk
 
 
-async def _person(session: AsyncSession, maker: Any = make_user, **kw: Any) -> User:
-    user: User = await maker(session, password_hash=hash_password(PASSWORD), **kw)
-    return user
-
-
 @dataclass
 class Cast:
     """Beyond the world's people: the class's other teachers and families at its edges."""
@@ -78,17 +71,17 @@ class HomeworkFile:
 @pytest.fixture
 async def cast(session: AsyncSession, world: World) -> Cast:
     school_id = world.school.id
-    homeroom = await _person(session, make_teacher, school_id=school_id)
+    homeroom = await make_teacher(session, password=PASSWORD, school_id=school_id)
     world.school_class.homeroom_teacher_id = homeroom.id
-    class_teacher = await _person(session, make_teacher, school_id=school_id)
+    class_teacher = await make_teacher(session, password=PASSWORD, school_id=school_id)
     russian = await make_subject(session, school_id=school_id, name="Русский язык")
     await make_teaching_assignment(
         session, teacher_id=class_teacher.id, class_id=world.school_class.id, subject_id=russian.id
     )
-    substitute = await _person(session, make_teacher, school_id=school_id)
+    substitute = await make_teacher(session, password=PASSWORD, school_id=school_id)
 
     async def family(**enrolment: object) -> User:
-        parent = await _person(session)
+        parent = await make_user(session, password=PASSWORD)
         child = await make_child(session)
         await make_enrollment(session, child_id=child.id, **enrolment)
         await make_guardianship(session, parent_id=parent.id, child_id=child.id)

@@ -6,10 +6,8 @@ import base64
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
-from ediary_gql.db.models.enums import NotificationKind, UserStatus
-from ediary_gql.db.models.notifications import Notification
-from tests.factories import make_user
+from ediary_gql.db.models.enums import UserStatus
+from tests.factories import make_notification, make_user
 from tests.support import GraphQLClient
 
 PASSWORD = "correct horse battery"
@@ -26,18 +24,17 @@ async def _people(session: AsyncSession) -> tuple[int, int, int]:
         session,
         email="anna@example.ru",
         phone="+79160000001",
-        password_hash=hash_password(PASSWORD),
+        password=PASSWORD,
         status=UserStatus.CONFIRMED,
     )
     boris = await make_user(
         session,
         email="boris@example.ru",
         phone="+79160000002",
-        password_hash=hash_password(PASSWORD),
+        password=PASSWORD,
         status=UserStatus.CONFIRMED,
     )
-    note = Notification(user_id=anna.id, kind=NotificationKind.SYSTEM, title="Привет", body="Текст", payload={})
-    session.add(note)
+    note = await make_notification(session, user_id=anna.id, title="Привет", body="Текст")
     await session.commit()
     return anna.id, boris.id, note.id
 
@@ -76,7 +73,7 @@ async def test_operator_sees_users_with_contacts(gql: GraphQLClient, session: As
     await make_user(
         session,
         email="op@example.ru",
-        password_hash=hash_password(PASSWORD),
+        password=PASSWORD,
         status=UserStatus.CONFIRMED,
         is_operator=True,
     )

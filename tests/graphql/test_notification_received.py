@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-import websockets
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.context import AppServices
-from ediary_gql.db.models.enums import NotificationKind, UserStatus
+from ediary_gql.db.models.enums import NotificationKind
 from ediary_gql.db.models.users import User
 from ediary_gql.events import channels
 from ediary_gql.events.publish import unit_of_work
 from ediary_gql.services.notifications import notify
 from tests.factories import make_user
-from tests.support import GraphQLClient, ws_connect
+from tests.support import GraphQLClient, data_of, error_code, wait_subscribed, ws_connect
 
 PASSWORD = "correct horse battery"
 SUBSCRIPTION = "subscription { notificationReceived { id kind title body isRead } }"
@@ -30,18 +26,9 @@ class Boom(Exception):
 async def _signed_in_user(
     session: AsyncSession, gql: GraphQLClient, email: str = "anna@example.ru"
 ) -> tuple[User, str]:
-    user = await make_user(session, email=email, password_hash=hash_password(PASSWORD), status=UserStatus.CONFIRMED)
+    user = await make_user(session, email=email, password=PASSWORD)
     await session.commit()
     return user, await gql.sign_in(email, PASSWORD)
-
-
-async def _wait_subscribed(services: AppServices, user_id: int) -> None:
-    channel = channels.user_notifications(user_id)
-    for _ in range(200):
-        if services.bus.subscriber_count(channel) > 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("subscription never reached the event bus")
 
 
 async def _notify(services: AppServices, user: User, title: str, *, fail: bool = False) -> None:
@@ -49,27 +36,6 @@ async def _notify(services: AppServices, user: User, title: str, *, fail: bool =
         await notify(session, user=user, kind=NotificationKind.SYSTEM, title=title, body="Текст")
         if fail:
             raise Boom
-
-
-def _errors(message: dict[str, object]) -> list[dict[str, object]]:
-    """GraphQL errors of a message: an `error` message, or a result carrying errors."""
-    if message["type"] == "error":
-        payload = message["payload"]
-        return payload if isinstance(payload, list) else [payload]  # type: ignore[list-item]
-    assert message["type"] in ("next", "data"), message
-    errors = message["payload"]["errors"]  # type: ignore[index]
-    assert isinstance(errors, list)
-    return errors
-
-
-def _payload(message: dict[str, object]) -> dict[str, object]:
-    assert message["type"] in ("next", "data"), message
-    payload = message["payload"]
-    assert isinstance(payload, dict)
-    assert "errors" not in payload, payload
-    data = payload["data"]
-    assert isinstance(data, dict)
-    return data
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -80,7 +46,7 @@ async def test_event_arrives_after_commit_never_after_rollback(
     async with ws_connect(ws_url, protocol) as ws:
         assert (await ws.init(token))["type"] == "connection_ack"
         await ws.subscribe(SUBSCRIPTION)
-        await _wait_subscribed(app_services, user.id)
+        await wait_subscribed(app_services, channels.user_notifications(user.id))
 
         # when a transaction that created a notification rolls back
         with pytest.raises(Boom):
@@ -91,9 +57,9 @@ async def test_event_arrives_after_commit_never_after_rollback(
         # when one commits
         await _notify(app_services, user, "Новая оценка")
         # then it arrives, read back from the database
-        data = _payload(await ws.receive())
-        assert data["notificationReceived"]["title"] == "Новая оценка"  # type: ignore[index]
-        assert data["notificationReceived"]["isRead"] is False  # type: ignore[index]
+        data = data_of(await ws.receive())
+        assert data["title"] == "Новая оценка"
+        assert data["isRead"] is False
 
     # the rolled-back one was never stored
     inbox = await gql.data("{ notifications { totalCount edges { node { title } } } }", token=token)
@@ -108,11 +74,11 @@ async def test_each_user_hears_only_their_own(
     async with ws_connect(ws_url) as ws:
         await ws.init(anna_token)
         await ws.subscribe(SUBSCRIPTION)
-        await _wait_subscribed(app_services, anna.id)
+        await wait_subscribed(app_services, channels.user_notifications(anna.id))
         await _notify(app_services, boris, "Для Бориса")
         assert await ws.no_message(within=0.3)
         await _notify(app_services, anna, "Для Анны")
-        assert _payload(await ws.receive())["notificationReceived"]["title"] == "Для Анны"  # type: ignore[index]
+        assert data_of(await ws.receive())["title"] == "Для Анны"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -120,17 +86,13 @@ async def test_anonymous_subscription_is_refused(protocol: str, ws_url: str, ser
     async with ws_connect(ws_url, protocol) as ws:
         assert (await ws.init())["type"] == "connection_ack"
         await ws.subscribe(SUBSCRIPTION)
-        errors = _errors(await ws.receive())
-        assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"  # type: ignore[index]
+        assert error_code(await ws.receive()) == "UNAUTHENTICATED"
 
 
 async def test_bad_token_rejects_the_connection(ws_url: str, server: str) -> None:
     async with ws_connect(ws_url) as ws:
         await ws.send({"type": "connection_init", "payload": {"authorization": "Bearer garbage"}})
-        with pytest.raises(websockets.ConnectionClosed) as closed:
-            await ws.receive()
-        assert closed.value.rcvd is not None
-        assert closed.value.rcvd.code == 4403
+        assert await ws.close_code() == 4403
 
 
 async def test_legacy_protocol_bad_token_gets_connection_error(ws_url: str, server: str) -> None:
@@ -148,8 +110,7 @@ async def test_signed_out_session_hears_no_more(
     async with ws_connect(ws_url) as ws:
         await ws.init(token)
         await ws.subscribe(SUBSCRIPTION)
-        await _wait_subscribed(app_services, user.id)
+        await wait_subscribed(app_services, channels.user_notifications(user.id))
         await gql.data("mutation { signOut { revokedSessions } }", token=token)
         await _notify(app_services, user, "После выхода")
-        errors = _errors(await ws.receive())
-        assert errors[0]["extensions"]["code"] == "TOKEN_REVOKED"  # type: ignore[index]
+        assert error_code(await ws.receive()) == "TOKEN_REVOKED"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
-from ediary_gql.db.models.enums import NotificationKind, UserStatus
-from ediary_gql.db.models.notifications import Notification
-from tests.factories import make_user
+from ediary_gql.db.models.enums import UserStatus
+from tests.factories import make_notification, make_user
 from tests.support import GraphQLClient, StatementCounter
 
 PASSWORD = "correct horse battery"
@@ -21,15 +19,11 @@ INBOX = """query($first: Int, $after: String, $last: Int, $before: String, $unre
 
 
 async def _inbox(session: AsyncSession, count: int) -> None:
-    anna = await make_user(
-        session, email="anna@example.ru", password_hash=hash_password(PASSWORD), status=UserStatus.CONFIRMED
-    )
-    boris = await make_user(
-        session, email="boris@example.ru", password_hash=hash_password(PASSWORD), status=UserStatus.CONFIRMED
-    )
+    anna = await make_user(session, email="anna@example.ru", password=PASSWORD, status=UserStatus.CONFIRMED)
+    boris = await make_user(session, email="boris@example.ru", password=PASSWORD, status=UserStatus.CONFIRMED)
     for i in range(count):
-        session.add(Notification(user_id=anna.id, kind=NotificationKind.SYSTEM, title=f"n{i}", body="", payload={}))
-    session.add(Notification(user_id=boris.id, kind=NotificationKind.SYSTEM, title="чужое", body="", payload={}))
+        await make_notification(session, user_id=anna.id, title=f"n{i}", body="")
+    await make_notification(session, user_id=boris.id, title="чужое", body="")
     await session.commit()
 
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import LaunchMode, SchoolStatus
 from ediary_gql.db.models.schools import School
@@ -37,15 +36,11 @@ async def _test_launch(session: AsyncSession, **kw: Any) -> School:
     return await make_school(session, launch_mode=LaunchMode.TEST, short_name="Школа № 1234 «Созвездие»", **kw)
 
 
-async def _user(session: AsyncSession, maker: Any, email: str, **kw: Any) -> None:
-    await maker(session, email=email, password_hash=hash_password(PASSWORD), **kw)
-
-
 async def test_the_admin_opens_the_school_to_parents(gql: GraphQLClient, session: AsyncSession) -> None:
     # given an active school in test launch, with its admin, and a parent-to-be
     school = await _test_launch(session)
-    await _user(session, make_school_admin, "admin@example.ru", school=school)
-    await _user(session, make_user, "parent@example.ru")
+    await make_school_admin(session, email="admin@example.ru", password=PASSWORD, school=school)
+    await make_user(session, email="parent@example.ru", password=PASSWORD)
     await session.commit()
     admin = await gql.sign_in("admin@example.ru", PASSWORD)
     parent = await gql.sign_in("parent@example.ru", PASSWORD)
@@ -75,7 +70,7 @@ async def test_an_operator_may_open_a_school(gql: GraphQLClient, session: AsyncS
 
 async def test_an_open_school_cannot_be_opened_again(gql: GraphQLClient, session: AsyncSession) -> None:
     school = await make_school(session)  # active and open
-    await _user(session, make_school_admin, "admin@example.ru", school=school)
+    await make_school_admin(session, email="admin@example.ru", password=PASSWORD, school=school)
     await session.commit()
     admin = await gql.sign_in("admin@example.ru", PASSWORD)
     assert result(await open_school(gql, admin, school))["userErrors"] == [
@@ -93,7 +88,7 @@ async def test_a_pending_school_cannot_be_opened(gql: GraphQLClient, session: As
 
 async def test_a_teacher_of_the_school_may_not_open_it(gql: GraphQLClient, session: AsyncSession) -> None:
     school = await _test_launch(session)
-    await _user(session, make_teacher, "teacher@example.ru", school=school)
+    await make_teacher(session, email="teacher@example.ru", password=PASSWORD, school=school)
     await session.commit()
     teacher = await gql.sign_in("teacher@example.ru", PASSWORD)
     body = await open_school(gql, teacher, school)
@@ -104,7 +99,7 @@ async def test_a_teacher_of_the_school_may_not_open_it(gql: GraphQLClient, sessi
 
 async def test_another_schools_admin_does_not_even_find_it(gql: GraphQLClient, session: AsyncSession) -> None:
     school = await _test_launch(session)
-    await _user(session, make_school_admin, "admin@example.ru")  # of a school of their own
+    await make_school_admin(session, email="admin@example.ru", password=PASSWORD)  # of a school of their own
     await session.commit()
     other_admin = await gql.sign_in("admin@example.ru", PASSWORD)
     assert result(await open_school(gql, other_admin, school))["userErrors"] == [

@@ -23,8 +23,8 @@ from ediary_gql.schema.cost import CostBudget, RequestBounds, operation_cost
 from ediary_gql.schema.documents import PreparedDocuments
 from ediary_gql.schema.root import build_schema
 from ediary_gql.settings import Settings, load_settings
-from tests.diary_support import build_school, gid, login_user, token
-from tests.factories import make_staff_membership
+from tests.diary_support import PASSWORD, build_school, gid, token
+from tests.factories import make_staff_membership, make_user
 from tests.support import GraphQLClient, StatementCounter, server_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,7 +223,7 @@ async def small_budget(settings: Settings, app_services: Any) -> Any:
 
 
 async def test_a_budget_runs_out_and_says_what_is_left(small_budget: str, session: AsyncSession) -> None:
-    user = await login_user(session)
+    user = await make_user(session, password=PASSWORD)
     await session.commit()
     async with httpx.AsyncClient(base_url=small_budget, timeout=10) as http:
         gql = GraphQLClient(http)
@@ -350,7 +350,7 @@ async def test_a_real_query_over_the_time_limit_answers_timeout_not_500(settings
 async def test_staff_read_the_school_in_one_ordinary_query(gql: GraphQLClient, session: AsyncSession) -> None:
     # the nesting a school's dashboard asks for is well within the limit
     world = await build_school(session, children=2, weeks=0)
-    admin = await login_user(session)
+    admin = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=admin, school=world.school, role=StaffRole.SCHOOL_ADMIN)
     await session.commit()
     query = "query($s: ID!) { school(id: $s) { classes { name children { id enrollments { startsOn } } } } }"

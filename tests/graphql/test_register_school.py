@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.attachments import Attachment
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import SchoolStatus, StaffBindingStatus, StaffRole, UserStatus
@@ -97,9 +96,7 @@ def payload(response: httpx.Response) -> dict[str, Any]:
 async def signed_in_user(
     session: AsyncSession, gql: GraphQLClient, email: str = "director@example.ru", **kw: Any
 ) -> tuple[int, str]:
-    user = await make_user(
-        session, email=email, password_hash=hash_password(PASSWORD), last_name="Сергеева", first_name="Анна", **kw
-    )
+    user = await make_user(session, email=email, password=PASSWORD, last_name="Сергеева", first_name="Анна", **kw)
     await session.commit()
     return user.id, await gql.sign_in(email, PASSWORD)
 

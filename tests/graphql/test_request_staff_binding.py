@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.attachments import Attachment
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import SchoolStatus, StaffBindingStatus, StaffRole, UserStatus
@@ -61,7 +60,7 @@ def payload(response: httpx.Response) -> dict[str, Any]:
 
 async def _teacher_to_be(session: AsyncSession, gql: GraphQLClient, **kw: Any) -> tuple[School, str]:
     school = await make_school(session)
-    await make_user(session, email="olga@example.ru", password_hash=hash_password(PASSWORD), **kw)
+    await make_user(session, email="olga@example.ru", password=PASSWORD, **kw)
     await session.commit()
     return school, await gql.sign_in("olga@example.ru", PASSWORD)
 

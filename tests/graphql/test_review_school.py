@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import LaunchMode, NotificationKind, SchoolStatus, StaffBindingStatus
 from ediary_gql.db.models.notifications import Notification
@@ -44,7 +43,7 @@ def result(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def operator_token(session: AsyncSession, gql: GraphQLClient, email: str = "operator@example.ru") -> str:
-    await make_operator(session, email=email, password_hash=hash_password(PASSWORD))
+    await make_operator(session, email=email, password=PASSWORD)
     await session.commit()
     return await gql.sign_in(email, PASSWORD)
 
@@ -176,8 +175,8 @@ async def test_only_operators_review(gql: GraphQLClient, session: AsyncSession) 
     # given a pending registration, another school's admin and a teacher
     _, registrant, school_gid = await registered(session, gql)
     other = await make_school(session)
-    await make_school_admin(session, school=other, email="admin@example.ru", password_hash=hash_password(PASSWORD))
-    await make_teacher(session, school=other, email="teacher@example.ru", password_hash=hash_password(PASSWORD))
+    await make_school_admin(session, school=other, email="admin@example.ru", password=PASSWORD)
+    await make_teacher(session, school=other, email="teacher@example.ru", password=PASSWORD)
     await session.commit()
     tokens = [
         registrant,
@@ -218,7 +217,7 @@ async def test_the_operator_sees_the_appointment_document_others_do_not(
     assert result(await review(gql, operator, school_gid, "APPROVE"))["userErrors"] == []
     school = (await session.scalars(select(School))).one()
     school.launch_mode = LaunchMode.OPEN
-    await make_teacher(session, school=school, email="teacher@example.ru", password_hash=hash_password(PASSWORD))
+    await make_teacher(session, school=school, email="teacher@example.ru", password=PASSWORD)
     await session.commit()
     teacher = await gql.sign_in("teacher@example.ru", PASSWORD)
     query = """query($id: ID!) { school(id: $id) {

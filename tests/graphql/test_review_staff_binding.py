@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import NotificationKind, StaffBindingStatus, StaffRole
 from ediary_gql.db.models.notifications import Notification
@@ -38,10 +37,6 @@ ME = "{ me { memberships { schoolId role } } }"
 QUEUE = "{ staffBindings { totalCount nodes { id status } } }"
 
 
-def _hash() -> str:
-    return hash_password(PASSWORD)
-
-
 async def review(
     gql: GraphQLClient, token: str | None, binding_id: int, decision: str, reason: str | None = None
 ) -> dict[str, Any]:
@@ -57,14 +52,14 @@ def result(body: dict[str, Any]) -> dict[str, Any]:
 
 async def _school_with_admin(session: AsyncSession, email: str = "admin@example.ru") -> tuple[School, User]:
     school = await make_school(session)
-    admin = await make_school_admin(session, school=school, email=email, password_hash=_hash())
+    admin = await make_school_admin(session, school=school, email=email, password=PASSWORD)
     return school, admin
 
 
 async def _pending(
     session: AsyncSession, school: School, role: StaffRole = StaffRole.TEACHER, email: str = "olga@example.ru"
 ) -> tuple[User, StaffBinding]:
-    requester = await make_user(session, email=email, password_hash=_hash())
+    requester = await make_user(session, email=email, password=PASSWORD)
     binding = await make_staff_binding(session, user_id=requester.id, school_id=school.id, role=role)
     return requester, binding
 
@@ -77,7 +72,7 @@ async def _inbox(session: AsyncSession, user_id: int) -> list[Notification]:
 async def test_a_teacher_request_goes_from_pdf_to_active_membership(gql: GraphQLClient, session: AsyncSession) -> None:
     # given an active school with its admin, and a confirmed user
     school, _ = await _school_with_admin(session)
-    olga = await make_user(session, email="olga@example.ru", password_hash=_hash())
+    olga = await make_user(session, email="olga@example.ru", password=PASSWORD)
     await session.commit()
     olga_token = await gql.sign_in("olga@example.ru", PASSWORD)
     admin_token = await gql.sign_in("admin@example.ru", PASSWORD)
@@ -118,7 +113,7 @@ async def test_a_first_school_admin_is_decided_by_an_operator(gql: GraphQLClient
     # given a school with no admin yet and a request to become its admin
     school = await make_school(session)
     _, binding = await _pending(session, school, StaffRole.SCHOOL_ADMIN)
-    await make_operator(session, email="operator@example.ru", password_hash=_hash())
+    await make_operator(session, email="operator@example.ru", password=PASSWORD)
     await session.commit()
     requester_token = await gql.sign_in("olga@example.ru", PASSWORD)
     operator_token = await gql.sign_in("operator@example.ru", PASSWORD)
@@ -181,7 +176,7 @@ async def test_deciding_twice_is_refused_naming_the_status(gql: GraphQLClient, s
 async def test_two_reviewers_at_once_exactly_one_wins(gql: GraphQLClient, session: AsyncSession) -> None:
     # given two admins of the same school and one pending teacher request
     school, _ = await _school_with_admin(session, "admin1@example.ru")
-    await make_school_admin(session, school=school, email="admin2@example.ru", password_hash=_hash())
+    await make_school_admin(session, school=school, email="admin2@example.ru", password=PASSWORD)
     olga, binding = await _pending(session, school)
     await session.commit()
     first = await gql.sign_in("admin1@example.ru", PASSWORD)
@@ -228,8 +223,8 @@ async def test_who_may_not_decide(gql: GraphQLClient, session: AsyncSession) -> 
     school, _ = await _school_with_admin(session)
     _, binding = await _pending(session, school)
     await _school_with_admin(session, "other-admin@example.ru")
-    await make_teacher(session, school=school, email="teacher@example.ru", password_hash=_hash())
-    await make_operator(session, email="operator@example.ru", password_hash=_hash())
+    await make_teacher(session, school=school, email="teacher@example.ru", password=PASSWORD)
+    await make_operator(session, email="operator@example.ru", password=PASSWORD)
     await session.commit()
     tokens = {
         email: await gql.sign_in(email, PASSWORD)

@@ -17,9 +17,17 @@ from ediary_gql.db.models.enums import Sex
 from ediary_gql.db.models.grades import ControlType
 from ediary_gql.db.models.notifications import Notification, OutboxMessage
 from ediary_gql.db.models.school_setup import TeacherInvitation
-from tests.factories import make_child, make_enrolled_child, make_school_class, make_staff_binding, make_subject
+from tests.factories import (
+    make_child,
+    make_enrolled_child,
+    make_school_class,
+    make_staff_binding,
+    make_subject,
+    make_teaching_assignment,
+    make_user,
+)
 from tests.factories._base import snils11
-from tests.school_setup_support import World, build_world, gid, login_user, token
+from tests.school_setup_support import PASSWORD, World, build_world, gid, token
 from tests.support import GraphQLClient
 
 ERR = "userErrors { field code message }"
@@ -267,7 +275,7 @@ async def test_invite_an_existing_user_notifies_them_and_marks_their_binding(
 ) -> None:
     # given a user with an account and a pending TEACHER request they will file
     w = await build_world(session)
-    olga = await login_user(session, "olga@example.ru", phone="+79161112233")
+    olga = await make_user(session, email="olga@example.ru", password=PASSWORD, phone="+79161112233")
     olga_id = olga.id
     await session.commit()
     admin = await token(gql, w.admin)
@@ -440,8 +448,9 @@ async def _inputs(session: AsyncSession, w: World) -> dict[str, tuple[str, dict[
     await session.commit()
     taught = await make_subject(session, school=w.school)
     await session.commit()
-    assignment = TeachingAssignment(teacher_id=w.teacher.id, class_id=klass.id, subject_id=taught.id)
-    session.add(assignment)
+    assignment = await make_teaching_assignment(
+        session, teacher_id=w.teacher.id, class_id=klass.id, subject_id=taught.id
+    )
     await session.commit()
     c = gid("SchoolClass", klass.id)
     return {

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.enums import StaffRole
 from tests.factories import (
@@ -41,7 +40,7 @@ async def _with_child(session: AsyncSession) -> tuple[World, int, int, str]:
     klass = await make_school_class(session, academic_year_id=w.year.id, level=5, letter="А")
     await make_subject(session, school=w.school, name="Математика")
     await make_control_type(session, school=w.school, code="TEST", name="Контрольная")
-    student = await make_user(session, email="student@example.ru", password_hash=hash_password(PASSWORD))
+    student = await make_user(session, email="student@example.ru", password=PASSWORD)
     child = await make_enrolled_child(session, class_id=klass.id, user_id=student.id)
     await make_guardianship(session, parent=w.parent, child=child)
     await session.commit()
@@ -50,7 +49,7 @@ async def _with_child(session: AsyncSession) -> tuple[World, int, int, str]:
 
 async def test_school_structure_is_seen_by_its_people_only(gql: GraphQLClient, session: AsyncSession) -> None:
     w, _, _, student_login = await _with_child(session)
-    stranger = await make_user(session, email="stranger@example.ru", password_hash=hash_password(PASSWORD))
+    stranger = await make_user(session, email="stranger@example.ru", password=PASSWORD)
     await session.commit()
     expected = {
         "academicYears": [{"name": "2026/2027"}],
@@ -128,7 +127,7 @@ async def test_child_documents_are_for_the_child_guardians_and_school_admins(
 
 async def test_child_is_hidden_from_other_schools_and_strangers(gql: GraphQLClient, session: AsyncSession) -> None:
     w, _, child_id, _ = await _with_child(session)
-    other_parent = await make_user(session, email="other-parent@example.ru", password_hash=hash_password(PASSWORD))
+    other_parent = await make_user(session, email="other-parent@example.ru", password=PASSWORD)
     await make_guardianship(session, parent=other_parent, child=await make_child(session))
     await session.commit()
     for tok in (

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.enums import LaunchMode, SchoolStatus, SchoolType
 from ediary_gql.db.models.geo import Settlement
 from ediary_gql.db.models.schools import School
@@ -102,13 +101,13 @@ async def test_filters_by_region_settlement_type_and_status(gql: GraphQLClient, 
 
 async def test_the_public_sees_only_schools_open_to_parents(gql: GraphQLClient, session: AsyncSession) -> None:
     # given an open school, one in test launch, a pending and a rejected registration
-    registrant = await make_user(session, email="registrant@example.ru", password_hash=hash_password(PASSWORD))
+    registrant = await make_user(session, email="registrant@example.ru", password=PASSWORD)
     await _school(session, "Школа А", "Школа А")
     in_test = await _school(session, "Школа Б", "Школа Б", launch_mode=LaunchMode.TEST)
     await _school(session, "Школа В", "Школа В", status=SchoolStatus.PENDING, registered_by_id=registrant.id)
     await _school(session, "Школа Г", "Школа Г", status=SchoolStatus.REJECTED, registered_by_id=registrant.id)
-    await make_teacher(session, school=in_test, email="teacher@example.ru", password_hash=hash_password(PASSWORD))
-    await make_user(session, email="parent@example.ru", password_hash=hash_password(PASSWORD))
+    await make_teacher(session, school=in_test, email="teacher@example.ru", password=PASSWORD)
+    await make_user(session, email="parent@example.ru", password=PASSWORD)
     await session.commit()
     operator = await operator_token(session, gql)
     parent = await gql.sign_in("parent@example.ru", PASSWORD)
@@ -129,7 +128,7 @@ async def test_the_public_sees_only_schools_open_to_parents(gql: GraphQLClient, 
 
 async def test_school_by_id_follows_the_same_rules(gql: GraphQLClient, session: AsyncSession) -> None:
     in_test = await _school(session, "Школа Б", "Школа Б", launch_mode=LaunchMode.TEST)
-    await make_teacher(session, school=in_test, email="teacher@example.ru", password_hash=hash_password(PASSWORD))
+    await make_teacher(session, school=in_test, email="teacher@example.ru", password=PASSWORD)
     await session.commit()
     teacher = await gql.sign_in("teacher@example.ru", PASSWORD)
     query = "query($id: ID!) { school(id: $id) { shortName launchMode diaryUid region { code } } }"

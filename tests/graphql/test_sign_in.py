@@ -8,7 +8,6 @@ import datetime as dt
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.enums import UserStatus
 from tests.factories import make_user
 from tests.support import GraphQLClient
@@ -34,7 +33,7 @@ async def _user(session: AsyncSession, **kw: object) -> int:
         session,
         phone="+79161234567",
         email="ivan@example.ru",
-        password_hash=hash_password(PASSWORD),
+        password=PASSWORD,
         status=UserStatus.CONFIRMED,
         **kw,
     )
@@ -79,7 +78,7 @@ async def test_blocked_account_cannot_sign_in(gql: GraphQLClient, session: Async
 
 
 async def _blocked(session: AsyncSession) -> None:
-    await make_user(session, email="ivan@example.ru", password_hash=hash_password(PASSWORD), status=UserStatus.BLOCKED)
+    await make_user(session, email="ivan@example.ru", password=PASSWORD, status=UserStatus.BLOCKED)
     await session.commit()
 
 

@@ -4,11 +4,9 @@ on both WebSocket protocols; other sessions' subscriptions go on."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.context import AppServices
@@ -20,21 +18,19 @@ from ediary_gql.services.notifications import notify
 from ediary_gql.settings import Settings
 from tests.graphql.test_two_processes import second_server  # noqa: F401 - the second process, a fixture
 from tests.registration_support import EMAIL, PASSWORD, PHONE, confirmed_user, latest_code
-from tests.support import GraphQLClient, WsClient, ws_connect
+from tests.support import (
+    GraphQLClient,
+    WsClient,
+    error_code,
+    wait_subscribed,
+    wait_subscribed_on_redis,
+    ws_connect,
+)
 
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
 SUBSCRIPTION = "subscription { notificationReceived { title } }"
 SIGN_OUT = "mutation($all: Boolean!) { signOut(input: {allDevices: $all}) { revokedSessions } }"
 AT_ONCE = 2.0  # seconds: well above a local round trip, far below "the next event"
-
-
-async def _subscribed(services: AppServices, user_id: int) -> None:
-    """Wait until the subscription listens (it joins the sessions channel before the notifications one)."""
-    for _ in range(200):
-        if services.bus.subscriber_count(channels.user_notifications(user_id)) > 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("subscription never reached the event bus")
 
 
 async def _released(services: AppServices, user_id: int) -> bool:
@@ -48,26 +44,15 @@ async def _released(services: AppServices, user_id: int) -> bool:
     return False
 
 
-def _error_code(message: dict[str, Any]) -> str:
-    if message["type"] == "error":
-        payload = message["payload"]
-        errors = payload if isinstance(payload, list) else [payload]
-    else:
-        assert message["type"] in ("next", "data"), message
-        errors = message["payload"]["errors"]
-    code: str = errors[0]["extensions"]["code"]
-    return code
-
-
 async def _notify(services: AppServices, user: User, title: str) -> None:
     async with unit_of_work(services.session_factory, services.bus) as session:
         await notify(session, user=user, kind=NotificationKind.SYSTEM, title=title, body="Текст")
 
 
 async def _listening(ws: WsClient, token: str, services: AppServices, user_id: int) -> None:
-    assert (await ws.init(token))["type"] == "connection_ack"
-    await ws.subscribe(SUBSCRIPTION)
-    await _subscribed(services, user_id)
+    await ws.start(SUBSCRIPTION, token=token)
+    # it listens once on the notifications channel (it joins the sessions one before)
+    await wait_subscribed(services, channels.user_notifications(user_id))
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -82,7 +67,7 @@ async def test_sign_out_ends_the_open_subscription_at_once(
         # when it signs out (over HTTP), with no event on the subscription's own channel
         await gql.data(SIGN_OUT, {"all": False}, token=token)
         # then the subscription ends at once with TOKEN_REVOKED
-        assert _error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
+        assert error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
         # and lets go of the event bus
         assert await _released(app_services, user.id)
 
@@ -113,7 +98,7 @@ async def test_sign_out_everywhere_from_another_device_ends_it(
     async with ws_connect(ws_url, protocol) as ws:
         await _listening(ws, listening_token, app_services, user.id)
         await gql.data(SIGN_OUT, {"all": True}, token=other_token)
-        assert _error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
+        assert error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
 
 
 async def test_a_password_reset_ends_open_subscriptions(
@@ -133,7 +118,7 @@ async def test_a_password_reset_ends_open_subscriptions(
             {"i": {"login": EMAIL, "code": code, "newPassword": "Зелёный-паровоз-1917"}},
         )
         assert reset["resetPassword"]["passwordChanged"] is True
-        assert _error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
+        assert error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -149,7 +134,7 @@ async def test_a_subscription_started_after_sign_out_is_refused(
         # when it subscribes
         await ws.subscribe(SUBSCRIPTION)
         # then it is refused at once
-        assert _error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
+        assert error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
 
 
 @pytest.mark.redis_only
@@ -163,28 +148,13 @@ async def test_sign_out_in_one_process_ends_the_subscription_in_another(
     second = second_server
     user = await confirmed_user(session)
     token = await gql.sign_in(EMAIL, PASSWORD)
-    redis = aioredis.from_url(settings.broadcast_url)
-    try:
-        async with ws_connect(second.replace("http://", "ws://")) as ws:
-            assert (await ws.init(token))["type"] == "connection_ack"
-            await ws.subscribe(SUBSCRIPTION)
-            wanted = [
-                settings.broadcast_namespace + name
-                for name in (channels.user_sessions(user.id), channels.user_notifications(user.id))
-            ]
-            for _ in range(300):
-                counts = dict(await redis.pubsub_numsub(*wanted))
-                if all(counts.get(c.encode(), 0) > 0 for c in wanted):
-                    break
-                await asyncio.sleep(0.01)
-            else:
-                raise AssertionError("the second process never subscribed")
-            # when it signs out through this process
-            await gql.data(SIGN_OUT, {"all": False}, token=token)
-            # then the other process ends the subscription at once
-            assert _error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
-    finally:
-        await redis.aclose()
+    async with ws_connect(second.replace("http://", "ws://")) as ws:
+        await ws.start(SUBSCRIPTION, token=token)
+        await wait_subscribed_on_redis(settings, channels.user_sessions(user.id), channels.user_notifications(user.id))
+        # when it signs out through this process
+        await gql.data(SIGN_OUT, {"all": False}, token=token)
+        # then the other process ends the subscription at once
+        assert error_code(await ws.receive(within=AT_ONCE)) == "TOKEN_REVOKED"
 
 
 @pytest.mark.redis_only

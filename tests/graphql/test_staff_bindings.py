@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.models.enums import StaffBindingStatus, StaffRole
 from ediary_gql.db.models.schools import School
 from tests.factories import (
@@ -35,10 +34,10 @@ async def _two_schools(session: AsyncSession) -> tuple[School, School, list[int]
     A's teacher; the requester of A's first request."""
     a = await make_school(session)
     b = await make_school(session)
-    await make_operator(session, email="operator@example.ru", password_hash=hash_password(PASSWORD))
-    await make_school_admin(session, school=a, email="admin-a@example.ru", password_hash=hash_password(PASSWORD))
-    await make_teacher(session, school=a, email="teacher-a@example.ru", password_hash=hash_password(PASSWORD))
-    olga = await make_user(session, email="olga@example.ru", password_hash=hash_password(PASSWORD))
+    await make_operator(session, email="operator@example.ru", password=PASSWORD)
+    await make_school_admin(session, school=a, email="admin-a@example.ru", password=PASSWORD)
+    await make_teacher(session, school=a, email="teacher-a@example.ru", password=PASSWORD)
+    olga = await make_user(session, email="olga@example.ru", password=PASSWORD)
     ids = [
         (await make_staff_binding(session, user_id=olga.id, school_id=a.id)).id,
         (await make_staff_binding(session, school_id=a.id, role=StaffRole.INTEGRATOR)).id,
@@ -151,7 +150,7 @@ async def test_statement_count_does_not_grow_with_rows(
 async def test_the_comment_is_shown_to_whoever_may_see_the_request(gql: GraphQLClient, session: AsyncSession) -> None:
     # given a request at school A with a note for the reviewer, and one without
     a, _, ids = await _two_schools(session)
-    olga = await make_user(session, email="olga-2@example.ru", password_hash=hash_password(PASSWORD))
+    olga = await make_user(session, email="olga-2@example.ru", password=PASSWORD)
     noted = await make_staff_binding(session, user_id=olga.id, school_id=a.id, comment="Учитель физики, приказ № 7")
     await session.commit()
     comments = "query($id: ID!) { node(id: $id) { ... on StaffBinding { comment } } }"

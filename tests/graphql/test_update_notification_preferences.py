@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.auth.passwords import hash_password
 from ediary_gql.context import AppServices
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import Channel, NotificationKind, UserStatus
@@ -34,9 +33,7 @@ CONFIGURABLE = [k.value for k in NotificationKind if k != NotificationKind.VERIF
 
 
 async def _signed_in(session: AsyncSession, gql: GraphQLClient, email: str, **overrides: Any) -> tuple[int, str]:
-    user = await make_user(
-        session, email=email, password_hash=hash_password(PASSWORD), status=UserStatus.CONFIRMED, **overrides
-    )
+    user = await make_user(session, email=email, password=PASSWORD, status=UserStatus.CONFIRMED, **overrides)
     await session.commit()
     return user.id, await gql.sign_in(email, PASSWORD)
 
@@ -145,7 +142,7 @@ async def test_every_problem_is_reported_at_once_and_nothing_is_saved(
 
 async def test_email_cannot_be_chosen_without_an_address(gql: GraphQLClient, session: AsyncSession) -> None:
     # given a user who signs in by phone and has no email
-    await make_user(session, phone="+79031112233", email=None, password_hash=hash_password(PASSWORD))
+    await make_user(session, phone="+79031112233", email=None, password=PASSWORD)
     await session.commit()
     token = await gql.sign_in("+79031112233", PASSWORD)
 
@@ -167,7 +164,7 @@ async def test_anonymous_cannot_change_preferences(gql: GraphQLClient, server: s
 async def test_preferences_are_seen_only_by_the_user_themself(gql: GraphQLClient, session: AsyncSession) -> None:
     # given a parent who changed a preference, a portal operator and another parent
     anna_id, anna = await _signed_in(session, gql, "anna@example.ru")
-    await make_operator(session, email="operator@example.ru", password_hash=hash_password(PASSWORD))
+    await make_operator(session, email="operator@example.ru", password=PASSWORD)
     await session.commit()
     operator = await gql.sign_in("operator@example.ru", PASSWORD)
     _, boris = await _signed_in(session, gql, "boris@example.ru")

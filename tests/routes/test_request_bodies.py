@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
 
 from ediary_gql.settings import Settings
-from tests.diary_support import PASSWORD, login_user
+from tests.diary_support import PASSWORD
+from tests.factories import make_user
 from tests.support import GraphQLClient
 
 QUERY = "{ __typename }"
@@ -73,7 +74,7 @@ async def test_a_streamed_body_without_content_length_is_cut_off(gql: GraphQLCli
 
 @pytest.mark.parametrize("raw", ["99999999999999999999", "9223372036854775808", "٣"])
 async def test_a_file_number_beyond_any_id_is_404(gql: GraphQLClient, session: AsyncSession, raw: str) -> None:
-    user = await login_user(session)
+    user = await make_user(session, password=PASSWORD)
     await session.commit()
     assert user.email is not None
     token = await gql.sign_in(user.email, PASSWORD)

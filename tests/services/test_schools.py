@@ -17,9 +17,9 @@ from ediary_gql.db.migrate import upgrade
 from ediary_gql.db.models.enums import StaffRole, UserStatus
 from ediary_gql.db.models.geo import Region, Settlement
 from ediary_gql.db.models.schools import School
+from ediary_gql.demo.common import ensure_moscow
 from ediary_gql.services import schools as service
 from ediary_gql.services.directory import load_directory, shipped_regions, shipped_settlements
-from ediary_gql.demo.common import ensure_moscow
 
 
 def actor(user_id: int = 5, **kw: object) -> Actor:

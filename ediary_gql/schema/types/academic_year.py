@@ -12,7 +12,7 @@ from ediary_gql.db.models import enums
 from ediary_gql.db.models.calendar import AcademicYear as AcademicYearRow
 from ediary_gql.db.models.calendar import Holiday as HolidayRow
 from ediary_gql.db.models.calendar import Period as PeriodRow
-from ediary_gql.resolvers import school_setup_fields as fields
+from ediary_gql.resolvers import school_structure
 from ediary_gql.schema.node import EntityNode
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Period(EntityNode):
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
         year = await context.loaders.by_id(AcademicYearRow).load(row.academic_year_id)
-        return year is not None and await fields.may_view_school_structure(context, year.school_id)
+        return year is not None and await school_structure.may_view_school_structure(context, year.school_id)
 
 
 @strawberry.type(name="Holiday", description="School holidays (каникулы) or a day off: no lessons")
@@ -64,7 +64,7 @@ class Holiday(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return await fields.may_view_school_structure(context, row.school_id)
+        return await school_structure.may_view_school_structure(context, row.school_id)
 
 
 @strawberry.type(name="AcademicYear", description="A school's academic year, e.g. 2026/2027")
@@ -91,12 +91,12 @@ class AcademicYear(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return await fields.may_view_school_structure(context, row.school_id)
+        return await school_structure.may_view_school_structure(context, row.school_id)
 
     @strawberry.field(description="Periods in order")
     async def periods(self, info: strawberry.Info[Context, None]) -> list[Period]:
-        return [Period.from_row(r) for r in await fields.periods(info.context, self.id)]
+        return [Period.from_row(r) for r in await school_structure.periods(info.context, self.id)]
 
     @strawberry.field(description="The school's holidays inside this year, by date")
     async def holidays(self, info: strawberry.Info[Context, None]) -> list[Holiday]:
-        return [Holiday.from_row(r) for r in await fields.holidays(info.context, self.id)]
+        return [Holiday.from_row(r) for r in await school_structure.holidays(info.context, self.id)]

@@ -18,7 +18,10 @@ from ediary_gql.db.models.classes import SchoolClass as SchoolClassRow
 from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import application_fields as fields
+from ediary_gql.resolvers import applications
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.child import Sex
@@ -137,7 +140,7 @@ class Application(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return policy.can_view_application(context.actor, applicant_id=row.applicant_id, school_id=row.school_id)
+        return applications.may_view(context.actor, row)
 
     @strawberry.field(
         description="The child as described; SNILS and the birth certificate only for the applicant and the "
@@ -260,34 +263,34 @@ class ApplicationFileInput:
 class CreateApplicationInput:
     child: ApplicationChildInput | None = None
     region_code: str | None = None
-    settlement_id: relay.GlobalID | None = None
-    school_id: relay.GlobalID | None = None
-    class_id: relay.GlobalID | None = None
+    settlement_id: relay.GlobalID | None = node_id("Settlement", default=None)
+    school_id: relay.GlobalID | None = node_id("School", default=None)
+    class_id: relay.GlobalID | None = node_id("SchoolClass", default=None)
     attachments: list[ApplicationFileInput] | None = None
 
 
 @strawberry.input(description="The whole form again (fields left out are cleared); files are added and removed")
 class UpdateApplicationInput:
-    application_id: relay.GlobalID
+    application_id: relay.GlobalID = node_id("Application")
     child: ApplicationChildInput | None = None
     region_code: str | None = None
-    settlement_id: relay.GlobalID | None = None
-    school_id: relay.GlobalID | None = None
-    class_id: relay.GlobalID | None = None
+    settlement_id: relay.GlobalID | None = node_id("Settlement", default=None)
+    school_id: relay.GlobalID | None = node_id("School", default=None)
+    class_id: relay.GlobalID | None = node_id("SchoolClass", default=None)
     attachments: list[ApplicationFileInput] | None = strawberry.field(default=None, description="Files to add")
-    remove_attachments: list[relay.GlobalID] | None = strawberry.field(
-        default=None, description="Attachment IDs to take out of the application"
+    remove_attachments: list[relay.GlobalID] | None = node_id(
+        "Attachment", default=None, description="Attachment IDs to take out of the application"
     )
 
 
 @strawberry.input
 class SubmitApplicationInput:
-    application_id: relay.GlobalID
+    application_id: relay.GlobalID = node_id("Application")
 
 
 @strawberry.input(description="One review action; a comment is required to reject or to ask for corrections")
 class ReviewApplicationInput:
-    application_id: relay.GlobalID
+    application_id: relay.GlobalID = node_id("Application")
     action: ReviewAction
     comment: str | None = None
 
@@ -301,6 +304,6 @@ class ApplicationFilter:
 
 
 @strawberry.type
-class ApplicationPayload:
+class ApplicationPayload(Payload):
     application: Application | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

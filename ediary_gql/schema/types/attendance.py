@@ -14,10 +14,13 @@ from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers.attendance import DaySummary, LessonMarks
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
-from ediary_gql.schema.types.child import Child
 from ediary_gql.schema.types.lesson import Lesson
+from ediary_gql.schema.types.school_class import Child
 from ediary_gql.schema.types.user import User
 
 if TYPE_CHECKING:
@@ -84,7 +87,7 @@ class Attendance(EntityNode):
 
 @strawberry.input(description="One child's mark")
 class AttendanceMarkInput:
-    child_id: relay.GlobalID
+    child_id: relay.GlobalID = node_id("Child")
     status: AttendanceStatus  # type: ignore[valid-type]
     minutes_late: int | None = strawberry.field(default=None, description="Required for LATE: 1 to 300")
     reason: str | None = None
@@ -92,7 +95,7 @@ class AttendanceMarkInput:
 
 @strawberry.input(description="Marks for a lesson in one call; children left out keep what they had")
 class MarkAttendanceInput:
-    lesson_id: relay.GlobalID
+    lesson_id: relay.GlobalID = node_id("Lesson")
     marks: list[AttendanceMarkInput]
 
 
@@ -101,12 +104,20 @@ class LessonAttendance:
     lesson: Lesson
     marks: list[Attendance]
 
+    @classmethod
+    def of(cls, found: LessonMarks) -> Self:
+        return cls(lesson=Lesson.from_row(found.lesson), marks=[Attendance.from_row(m) for m in found.marks])
+
 
 @strawberry.type
-class MarkAttendancePayload:
+class MarkAttendancePayload(Payload):
     lesson: Lesson | None = None
     marks: list[Attendance] = strawberry.field(default_factory=list, description="Every mark of the lesson")
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: LessonMarks) -> Self:
+        return cls(lesson=Lesson.from_row(result.lesson), marks=[Attendance.from_row(m) for m in result.marks])
 
 
 @strawberry.type(description="Counts by status; unmarked = children × lessons of the day − marks")
@@ -127,3 +138,23 @@ class AttendanceSummary:
     lessons: int = strawberry.field(description="Scheduled lessons of the class that day")
     children: int = strawberry.field(description="Children enrolled that day")
     updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, day: DaySummary) -> Self:
+        found = day.summary
+        counts = found.counts
+        return cls(
+            class_id=relay.GlobalID("SchoolClass", str(found.class_id)),
+            date=found.date,
+            counts=AttendanceCounts(
+                present=counts.get(enums.AttendanceStatus.PRESENT, 0),
+                absent=counts.get(enums.AttendanceStatus.ABSENT, 0),
+                late=counts.get(enums.AttendanceStatus.LATE, 0),
+                excused=counts.get(enums.AttendanceStatus.EXCUSED, 0),
+                sick=counts.get(enums.AttendanceStatus.SICK, 0),
+                unmarked=counts.get("unmarked", 0),
+            ),
+            lessons=found.lessons,
+            children=found.children,
+            updated_at=day.updated_at,
+        )

@@ -13,7 +13,10 @@ from ediary_gql.db.models import enums
 from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.db.models.children import ChildTransfer as ChildTransferRow
 from ediary_gql.db.models.schools import School as SchoolRow
+from ediary_gql.resolvers import child_transfers
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.child import Child
 from ediary_gql.schema.types.school import School
@@ -24,6 +27,14 @@ if TYPE_CHECKING:
 ChildTransferStatus = strawberry.enum(
     enums.ChildTransferStatus, description="PENDING until decided; then CONFIRMED (the record moved) or DECLINED"
 )
+
+
+@strawberry.type(description="A child as a school described them")
+class TransferredChild:
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
 
 
 @strawberry.type(
@@ -40,6 +51,7 @@ class ChildTransfer(EntityNode):
     created_at: dt.datetime
     decided_at: dt.datetime | None
     _child_id: strawberry.Private[int]
+    _record_id: strawberry.Private[int | None]
     _from_school_id: strawberry.Private[int]
     _to_school_id: strawberry.Private[int]
 
@@ -52,6 +64,7 @@ class ChildTransfer(EntityNode):
             created_at=row.created_at,
             decided_at=row.decided_at,
             _child_id=row.child_id,
+            _record_id=row.record_id,
             _from_school_id=row.from_school_id,
             _to_school_id=row.to_school_id,
         )
@@ -67,6 +80,27 @@ class ChildTransfer(EntityNode):
             return None
         return Child.from_row(row)
 
+    @strawberry.field(
+        description="The child as the asking school gave them (null once merged): compare before confirming"
+    )
+    async def requested_child(self, info: strawberry.Info[Context, None]) -> TransferredChild | None:
+        if self._record_id is None:
+            return None
+        row = await info.context.loaders.by_id(ChildRow).load(self._record_id)
+        if row is None:
+            return None
+        return TransferredChild(
+            last_name=row.last_name, first_name=row.first_name, middle_name=row.middle_name, birth_date=row.birth_date
+        )
+
+    @strawberry.field(
+        description="Who would become the child's guardians too, by name: the asking school's guardians "
+        "of its record (they read the whole diary once the transfer is confirmed)"
+    )
+    async def incoming_guardians(self, info: strawberry.Info[Context, None]) -> list[str]:
+        users = await child_transfers.incoming_guardians(info.context, self.id)
+        return [u.full_name for u in users]
+
     @strawberry.field(description="The school that holds the record")
     async def from_school(self, info: strawberry.Info[Context, None]) -> School | None:
         row = await info.context.loaders.by_id(SchoolRow).load(self._from_school_id)
@@ -80,16 +114,16 @@ class ChildTransfer(EntityNode):
 
 @strawberry.input(description="Confirm a transfer: the asking school's record merges into the held one, which moves")
 class ConfirmChildTransferInput:
-    transfer_id: relay.GlobalID
+    transfer_id: relay.GlobalID = node_id("ChildTransfer")
 
 
 @strawberry.input(description="Decline a transfer: the two schools keep records of their own")
 class DeclineChildTransferInput:
-    transfer_id: relay.GlobalID
+    transfer_id: relay.GlobalID = node_id("ChildTransfer")
     reason: str | None = strawberry.field(default=None, description="Kept with the decision")
 
 
 @strawberry.type
-class ChildTransferPayload:
+class ChildTransferPayload(Payload):
     child_transfer: ChildTransfer | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

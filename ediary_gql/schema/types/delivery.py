@@ -10,6 +10,7 @@ from ediary_gql.db.models.enums import Channel as ChannelEnum
 from ediary_gql.db.models.enums import NotificationKind as KindEnum
 from ediary_gql.schema.enums import Channel, NotificationKind
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.services.delivery import Preference
 
 
@@ -22,7 +23,7 @@ class NotificationPreference:
     is_default: bool = strawberry.field(description="True while the user has not chosen: the defaults apply")
 
     @classmethod
-    def from_preference(cls, preference: Preference) -> Self:
+    def from_row(cls, preference: Preference) -> Self:
         return cls(
             kind=KindEnum(preference.kind),
             channels=[ChannelEnum(c) for c in preference.channels],
@@ -46,7 +47,7 @@ class UpdateNotificationPreferencesInput:
 
 
 @strawberry.type
-class UpdateNotificationPreferencesPayload:
+class UpdateNotificationPreferencesPayload(Payload):
     preferences: list[NotificationPreference] | None = strawberry.field(
         default=None, description="Every kind's channels after the change"
     )

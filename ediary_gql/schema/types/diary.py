@@ -14,12 +14,12 @@ import strawberry
 from strawberry import relay
 
 from ediary_gql.schema.types.attendance import Attendance
-from ediary_gql.schema.types.child import Child
+from ediary_gql.schema.types.averages import SubjectAverage
 from ediary_gql.schema.types.grade import Grade
 from ediary_gql.schema.types.homework import Homework
 from ediary_gql.schema.types.lesson import Lesson
+from ediary_gql.schema.types.school_class import Child
 from ediary_gql.schema.types.subject import Subject
-from ediary_gql.services import averages as averages_service
 from ediary_gql.services import diary as service
 
 
@@ -86,29 +86,6 @@ class DiaryDay:
     @classmethod
     def build(cls, day: service.DiaryDay) -> Self:
         return cls(date=day.date, lessons=[DiaryLesson.build(lesson) for lesson in day.lessons])
-
-
-@strawberry.type(description="A child's averages in a subject over a period (numeric regular grades only)")
-class SubjectAverage:
-    subject: Subject
-    average: float = strawberry.field(description="Arithmetic mean, 2 decimals")
-    weighted_average: float = strawberry.field(description="Mean weighted by the control types' weights, 2 decimals")
-    count: int = strawberry.field(description="Grades counted")
-
-    @classmethod
-    def build(cls, found: averages_service.SubjectAverage) -> Self:
-        return cls(
-            subject=Subject(
-                id=found.subject_id,
-                name=found.subject_name,
-                short_name=found.subject_short_name,
-                sourced_id=found.subject_external_id,
-                _school_id=found.subject_school_id,
-            ),
-            average=float(found.average),
-            weighted_average=float(found.weighted_average),
-            count=found.count,
-        )
 
 
 @strawberry.type(description="One child × one lesson of a class journal")

@@ -11,7 +11,7 @@ from strawberry import relay
 
 from ediary_gql.db.models.geo import Region as RegionRow
 from ediary_gql.db.models.geo import Settlement as SettlementRow
-from ediary_gql.resolvers import directory as fields
+from ediary_gql.resolvers import directory
 from ediary_gql.schema.node import EntityNode
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class Region(EntityNode):
     ) -> list[Self | None]:
         # a code is digits: anything else (a NUL, which PostgreSQL refuses in text) is no region's
         codes = [code if code.isascii() and code.isdigit() else "" for code in map(str, node_ids)]
-        rows = await fields.regions_by_code(info.context, codes)
+        rows = await directory.regions_by_code(info.context, codes)
         return [cls.from_row(row) if row is not None else None for row in rows]
 
 
@@ -68,6 +68,6 @@ class Settlement(EntityNode):
 
     @strawberry.field(description="The region the settlement is in")
     async def region(self, info: strawberry.Info[Context, None]) -> Region:
-        [row] = await fields.regions_by_code(info.context, [self._region_code])
+        [row] = await directory.regions_by_code(info.context, [self._region_code])
         assert row is not None  # noqa: S101 - a foreign key
         return Region.from_row(row)

@@ -19,11 +19,14 @@ from ediary_gql.db.models.grades import Grade as GradeRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers.grades import GradeChange
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.academic_year import Period
-from ediary_gql.schema.types.child import Child
 from ediary_gql.schema.types.lesson import Lesson
+from ediary_gql.schema.types.school_class import Child
 from ediary_gql.schema.types.subject import ControlType, Subject
 from ediary_gql.schema.types.user import User
 from ediary_gql.services import grades as service
@@ -170,34 +173,34 @@ class GradeRevision:
     description="A grade: REGULAR needs lessonId; PERIOD_FINAL subjectId and periodId; YEAR_FINAL subjectId and classId"
 )
 class EnterGradeInput:
-    child_id: relay.GlobalID
+    child_id: relay.GlobalID = node_id("Child")
     value: str = strawberry.field(description='"1" … "5", or "PASS" / "FAIL"')
     kind: GradeKind = enums.GradeKind.REGULAR  # type: ignore[valid-type]
-    lesson_id: relay.GlobalID | None = None
-    subject_id: relay.GlobalID | None = None
-    period_id: relay.GlobalID | None = None
-    class_id: relay.GlobalID | None = None
-    control_type_id: relay.GlobalID | None = None
+    lesson_id: relay.GlobalID | None = node_id("Lesson", default=None)
+    subject_id: relay.GlobalID | None = node_id("Subject", default=None)
+    period_id: relay.GlobalID | None = node_id("Period", default=None)
+    class_id: relay.GlobalID | None = node_id("SchoolClass", default=None)
+    control_type_id: relay.GlobalID | None = node_id("ControlType", default=None)
     comment: str | None = None
 
 
 @strawberry.input(description="Correct a grade; the reason is required and the old value is kept in its history")
 class CorrectGradeInput:
-    grade_id: relay.GlobalID
+    grade_id: relay.GlobalID = node_id("Grade")
     reason: str
     value: str | None = strawberry.field(default=None, description="Omit to keep the value")
     comment: str | None = strawberry.field(default=None, description='Omit to keep; "" clears it')
-    control_type_id: relay.GlobalID | None = strawberry.field(default=None, description="Omit to keep")
+    control_type_id: relay.GlobalID | None = node_id("ControlType", default=None, description="Omit to keep")
 
 
 @strawberry.input(description="Delete a grade (it stays in history, out of every average)")
 class DeleteGradeInput:
-    grade_id: relay.GlobalID
+    grade_id: relay.GlobalID = node_id("Grade")
     reason: str
 
 
 @strawberry.type
-class GradePayload:
+class GradePayload(Payload):
     grade: Grade | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -206,3 +209,7 @@ class GradePayload:
 class GradeEvent:
     action: GradeAction  # type: ignore[valid-type]
     grade: Grade
+
+    @classmethod
+    def of(cls, change: GradeChange) -> Self:
+        return cls(action=change.action, grade=Grade.from_row(change.grade))

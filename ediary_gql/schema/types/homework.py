@@ -13,7 +13,10 @@ from ediary_gql.auth import policy
 from ediary_gql.db.models.homework import Homework as HomeworkRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers.homework import HomeworkMarked
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.lesson import Lesson
@@ -93,12 +96,14 @@ class Homework(EntityNode):
 
 @strawberry.input(description="Homework for a lesson (class and subject are the lesson's)")
 class AssignHomeworkInput:
-    lesson_id: relay.GlobalID
+    lesson_id: relay.GlobalID = node_id("Lesson")
     text: str
     due_on: dt.date = strawberry.field(description="Not before the lesson's date")
     expected_minutes: int | None = strawberry.field(default=None, description="Expected volume, 1 to 600 minutes")
-    attachment_ids: list[relay.GlobalID] = strawberry.field(
-        default_factory=list, description="Files you uploaded before (e.g. with an earlier homework), by ID"
+    attachment_ids: list[relay.GlobalID] = node_id(
+        "Attachment",
+        default_factory=list,
+        description="Files you uploaded before (e.g. with an earlier homework), by ID",
     )
     files: list[Upload] = strawberry.field(
         default_factory=list,
@@ -109,19 +114,23 @@ class AssignHomeworkInput:
 
 @strawberry.input(description="Mark a homework done (or not) for a child: by the child or their guardian")
 class MarkHomeworkDoneInput:
-    homework_id: relay.GlobalID
-    child_id: relay.GlobalID
+    homework_id: relay.GlobalID = node_id("Homework")
+    child_id: relay.GlobalID = node_id("Child")
     done: bool = True
 
 
 @strawberry.type
-class HomeworkPayload:
+class HomeworkPayload(Payload):
     homework: Homework | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class MarkHomeworkDonePayload:
+class MarkHomeworkDonePayload(Payload):
     homework: Homework | None = None
     done: bool | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: HomeworkMarked) -> Self:
+        return cls(homework=Homework.from_row(result.homework), done=result.done)

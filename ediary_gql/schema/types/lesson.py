@@ -20,12 +20,15 @@ from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import diary_access
 from ediary_gql.schema.errors import UserError, UserErrorCode
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.academic_year import Period
 from ediary_gql.schema.types.school_class import SchoolClass
 from ediary_gql.schema.types.subject import Subject
 from ediary_gql.schema.types.user import User
 from ediary_gql.services import lessons as service
+from ediary_gql.services.lessons import data as lesson_data
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -204,12 +207,12 @@ class TimetableTemplate(EntityNode):
 
 @strawberry.input(description="A lesson made by hand")
 class CreateLessonInput:
-    class_id: relay.GlobalID
-    subject_id: relay.GlobalID
+    class_id: relay.GlobalID = node_id("SchoolClass")
+    subject_id: relay.GlobalID = node_id("Subject")
     date: dt.date
     start_time: dt.time
     end_time: dt.time
-    teacher_id: relay.GlobalID | None = strawberry.field(default=None, description="Default: you")
+    teacher_id: relay.GlobalID | None = node_id("User", default=None, description="Default: you")
     lesson_number: int | None = None
     room: str | None = None
     topic: str | None = None
@@ -217,7 +220,7 @@ class CreateLessonInput:
 
 @strawberry.input(description="Change a lesson: give only the fields to change; null clears an optional one")
 class UpdateLessonInput:
-    lesson_id: relay.GlobalID
+    lesson_id: relay.GlobalID = node_id("Lesson")
     date: dt.date | None = strawberry.UNSET
     start_time: dt.time | None = strawberry.UNSET
     end_time: dt.time | None = strawberry.UNSET
@@ -225,13 +228,13 @@ class UpdateLessonInput:
     room: str | None = strawberry.UNSET
     topic: str | None = strawberry.UNSET
     status: LessonStatus | None = strawberry.UNSET  # type: ignore[valid-type]
-    substitute_teacher_id: relay.GlobalID | None = strawberry.field(
-        default=strawberry.UNSET, description="A teacher standing in; null removes the substitute"
+    substitute_teacher_id: relay.GlobalID | None = node_id(
+        "User", default=strawberry.UNSET, description="A teacher standing in; null removes the substitute"
     )
 
 
 @strawberry.type
-class LessonPayload:
+class LessonPayload(Payload):
     lesson: Lesson | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -241,29 +244,29 @@ class TimetableSlotInput:
     weekday: int = strawberry.field(description="ISO weekday: 1 = Monday … 7 = Sunday")
     start_time: dt.time
     end_time: dt.time
-    subject_id: relay.GlobalID
-    teacher_id: relay.GlobalID
+    subject_id: relay.GlobalID = node_id("Subject")
+    teacher_id: relay.GlobalID = node_id("User")
     lesson_number: int = 0
     room: str | None = None
 
 
 @strawberry.input(description="A class's weekly timetable for a period")
 class CreateTimetableTemplateInput:
-    class_id: relay.GlobalID
-    period_id: relay.GlobalID
+    class_id: relay.GlobalID = node_id("SchoolClass")
+    period_id: relay.GlobalID = node_id("Period")
     name: str
     slots: list[TimetableSlotInput]
 
 
 @strawberry.type
-class TimetableTemplatePayload:
+class TimetableTemplatePayload(Payload):
     template: TimetableTemplate | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="Make the lessons of a template's weekly slots over a date range of its period")
 class GenerateLessonsInput:
-    template_id: relay.GlobalID
+    template_id: relay.GlobalID = node_id("TimetableTemplate")
     from_: dt.date = strawberry.field(name="from")
     to: dt.date
 
@@ -276,6 +279,16 @@ class SkippedLesson:
     message: str
     _conflicting_lesson_id: strawberry.Private[int | None]
 
+    @classmethod
+    def of(cls, skipped: lesson_data.SkippedLesson) -> Self:
+        return cls(
+            date=skipped.date,
+            start_time=skipped.start_time,
+            code=skipped.code,
+            message=skipped.message,
+            _conflicting_lesson_id=skipped.conflicting_lesson_id,
+        )
+
     @strawberry.field(description="The lesson in the way")
     async def conflicting_lesson(self, info: Info) -> Lesson | None:
         if self._conflicting_lesson_id is None:
@@ -285,8 +298,16 @@ class SkippedLesson:
 
 
 @strawberry.type
-class GenerateLessonsPayload:
+class GenerateLessonsPayload(Payload):
     lessons: list[Lesson] = strawberry.field(default_factory=list, description="The lessons made now")
     already_present_count: int = strawberry.field(default=0, description="Slots whose lesson was made before")
     skipped: list[SkippedLesson] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: lesson_data.GenerationResult) -> Self:
+        return cls(
+            lessons=[Lesson.from_row(row) for row in result.created],
+            already_present_count=result.already_present,
+            skipped=[SkippedLesson.of(s) for s in result.skipped],
+        )

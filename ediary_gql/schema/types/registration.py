@@ -4,16 +4,37 @@ and the password reset."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 import strawberry
 
-from ediary_gql.schema.errors import UserError
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.errors import DomainError, retry_after_seconds
+from ediary_gql.schema.errors import UserError, user_errors
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.types.user import User
+from ediary_gql.services import verification
+from ediary_gql.services.registration import Registered
+from ediary_gql.services.two_factor import TwoFactorSetup
 from ediary_gql.services.verification import ContactChannel as ContactChannelEnum
 
 ContactChannel = strawberry.enum(
     ContactChannelEnum, name="ContactChannel", description="A contact a code is sent to: SMS (phone) or EMAIL"
 )
+
+RESET_ACCEPTED = (
+    "Если учётная запись с таким телефоном или адресом есть, на него отправлен код для смены пароля. "
+    f"Код действует {int(verification.CODE_TTL.total_seconds() // 60)} минут; новый можно запросить "
+    f"не раньше чем через {int(verification.RESEND_INTERVAL.total_seconds())} секунд."
+)
+
+
+class RateLimitedPayload(Payload):
+    """A payload whose refusals say, for a RATE_LIMITED one, how long to wait (`retry_after_seconds`)."""
+
+    @classmethod
+    def refused(cls, error: DomainError) -> Self:
+        return cls(user_errors=user_errors(error), retry_after_seconds=retry_after_seconds(error))  # type: ignore[call-arg]  # a strawberry type
 
 
 @strawberry.input(description="A new person's account")
@@ -29,7 +50,7 @@ class RegisterInput:
 
 
 @strawberry.type(description="The new (TEMPORARY) account, signed in; codes went to its phone and email")
-class RegisterPayload:
+class RegisterPayload(RateLimitedPayload):
     user: User | None = None
     access_token: str | None = None
     access_token_expires_at: dt.datetime | None = None
@@ -43,6 +64,18 @@ class RegisterPayload:
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
+    @classmethod
+    def of(cls, result: Registered) -> Self:
+        tokens = result.tokens
+        return cls(
+            user=User.from_row(result.user),
+            access_token=tokens.access_token,
+            access_token_expires_at=tokens.access_expires_at,
+            refresh_token=tokens.refresh_token,
+            refresh_token_expires_at=tokens.refresh_expires_at,
+            codes_sent_to=list(result.codes_sent),
+        )
+
 
 @strawberry.input(description="A confirmation code received by SMS or email")
 class ConfirmContactInput:
@@ -51,7 +84,7 @@ class ConfirmContactInput:
 
 
 @strawberry.type
-class ConfirmContactPayload:
+class ConfirmContactPayload(Payload):
     user: User | None = strawberry.field(
         default=None, description="The account; CONFIRMED once both phone and email are confirmed"
     )
@@ -64,13 +97,17 @@ class ResendConfirmationCodeInput:
 
 
 @strawberry.type
-class ResendConfirmationCodePayload:
+class ResendConfirmationCodePayload(RateLimitedPayload):
     sent: bool = False
     code_expires_at: dt.datetime | None = None
     retry_after_seconds: int | None = strawberry.field(
         default=None, description="With a RATE_LIMITED error: seconds to wait before asking again"
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: verification.SentCode) -> Self:
+        return cls(sent=True, code_expires_at=result.expires_at)
 
 
 @strawberry.input(description="Start connecting an authenticator app; the current password is asked again")
@@ -79,11 +116,15 @@ class EnableTwoFactorInput:
 
 
 @strawberry.type(description="The secret to put into the authenticator app (as the URI's QR code or by hand)")
-class EnableTwoFactorPayload:
+class EnableTwoFactorPayload(RateLimitedPayload):
     secret: str | None = strawberry.field(default=None, description="Base32 secret, for typing in by hand")
     otpauth_uri: str | None = strawberry.field(default=None, description="otpauth:// URI, to show as a QR code")
     retry_after_seconds: int | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: TwoFactorSetup) -> Self:
+        return cls(secret=result.secret, otpauth_uri=result.otpauth_uri)
 
 
 @strawberry.input(description="The first code from the app: turns the second factor on")
@@ -98,10 +139,14 @@ class DisableTwoFactorInput:
 
 
 @strawberry.type
-class TwoFactorPayload:
+class TwoFactorPayload(RateLimitedPayload):
     two_factor_enabled: bool | None = None
     retry_after_seconds: int | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: UserRow) -> Self:
+        return cls(two_factor_enabled=result.totp_enabled)
 
 
 @strawberry.input
@@ -110,13 +155,17 @@ class RequestPasswordResetInput:
 
 
 @strawberry.type(description="The same answer whether or not such an account exists")
-class RequestPasswordResetPayload:
+class RequestPasswordResetPayload(RateLimitedPayload):
     accepted: bool = False
     message: str | None = None
     retry_after_seconds: int | None = strawberry.field(
         default=None, description="With a RATE_LIMITED error: seconds to wait before asking again"
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: None) -> Self:
+        return cls(accepted=True, message=RESET_ACCEPTED)
 
 
 @strawberry.input
@@ -127,6 +176,10 @@ class ResetPasswordInput:
 
 
 @strawberry.type(description="The password is changed and every session of the account has ended: sign in again")
-class ResetPasswordPayload:
+class ResetPasswordPayload(Payload):
     password_changed: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: UserRow) -> Self:
+        return cls(password_changed=True)

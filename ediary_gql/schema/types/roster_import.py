@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
+from ediary_gql.errors import DomainError
+from ediary_gql.resolvers.roster_import import RosterNotApplied
 from ediary_gql.schema.errors import UserError, UserErrorCode
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
+from ediary_gql.services.roster_import.run import ImportResult
 
 
 @strawberry.input(description="Roster files of one school; a dry run (the default) only checks them")
 class ImportRosterInput:
-    school_id: relay.GlobalID
+    school_id: relay.GlobalID = node_id("School")
     files: list[Upload] = strawberry.field(
         description="CSV or XLSX, one per entity, named subjects, teachers, classes, children, guardians, timetable"
     )
@@ -36,10 +43,31 @@ class ImportProblem:
 
 
 @strawberry.type
-class ImportRosterPayload:
+class ImportRosterPayload(Payload):
     applied: bool = strawberry.field(
         default=False, description="True only when the real run wrote everything (there were no problems)"
     )
     summary: list[ImportSummary] = strawberry.field(default_factory=list)
     problems: list[ImportProblem] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: ImportResult) -> Self:
+        return cls(
+            applied=result.applied,
+            summary=[
+                ImportSummary(entity=t.entity, created=t.created, updated=t.updated, unchanged=t.unchanged)
+                for t in result.summary
+            ],
+            problems=[
+                ImportProblem(file=p.file, line=p.line, column=p.column, code=p.code, message=p.message)
+                for p in result.problems
+            ],
+        )
+
+    @classmethod
+    def refused(cls, error: DomainError) -> Self:
+        """A run not applied (a dry run, or problems) rolled back, and is reported as run."""
+        if isinstance(error, RosterNotApplied):
+            return cls.of(error.result)
+        return super().refused(error)

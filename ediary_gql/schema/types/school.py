@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING, Any, Self
 import strawberry
 from strawberry import relay
 
-from ediary_gql.auth import policy
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.schools import School as SchoolRow
-from ediary_gql.resolvers import school_fields
-from ediary_gql.resolvers import school_setup_fields as setup_fields
+from ediary_gql.resolvers import school_fields, school_structure
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.academic_year import AcademicYear
 from ediary_gql.schema.types.attachments import Attachment
@@ -82,13 +80,7 @@ class School(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return policy.can_view_school(
-            context.actor,
-            row.id,
-            is_active=row.status == enums.SchoolStatus.ACTIVE,
-            is_open=row.launch_mode == enums.LaunchMode.OPEN,
-            registered_by_id=row.registered_by_id,
-        )
+        return school_fields.may_view(context, row)
 
     # --- schools area: place, review details -----------------------------------
 
@@ -124,24 +116,24 @@ class School(EntityNode):
 
     @strawberry.field(description="Academic years, newest first; null unless you are of the school (staff, families)")
     async def academic_years(self, info: strawberry.Info[Context, None]) -> list[AcademicYear] | None:
-        if not await setup_fields.may_view_school_structure(info.context, self.id):
+        if not await school_structure.may_view_school_structure(info.context, self.id):
             return None
-        return [AcademicYear.from_row(r) for r in await setup_fields.academic_years(info.context, self.id)]
+        return [AcademicYear.from_row(r) for r in await school_structure.academic_years(info.context, self.id)]
 
     @strawberry.field(description="Subjects by name; null unless you are of the school (staff, families)")
     async def subjects(self, info: strawberry.Info[Context, None]) -> list[Subject] | None:
-        if not await setup_fields.may_view_school_structure(info.context, self.id):
+        if not await school_structure.may_view_school_structure(info.context, self.id):
             return None
-        return [Subject.from_row(r) for r in await setup_fields.subjects(info.context, self.id)]
+        return [Subject.from_row(r) for r in await school_structure.subjects(info.context, self.id)]
 
     @strawberry.field(description="Control types with weights: the school's own and the defaults it keeps")
     async def control_types(self, info: strawberry.Info[Context, None]) -> list[ControlType] | None:
-        if not await setup_fields.may_view_school_structure(info.context, self.id):
+        if not await school_structure.may_view_school_structure(info.context, self.id):
             return None
-        return [ControlType.from_row(r) for r in await setup_fields.control_types(info.context, self.id)]
+        return [ControlType.from_row(r) for r in await school_structure.control_types(info.context, self.id)]
 
     @strawberry.field(description="Classes, newest year first; null unless you are of the school (staff, families)")
     async def classes(self, info: strawberry.Info[Context, None]) -> list[SchoolClass] | None:
-        if not await setup_fields.may_view_school_structure(info.context, self.id):
+        if not await school_structure.may_view_school_structure(info.context, self.id):
             return None
-        return [SchoolClass.from_row(r) for r in await setup_fields.classes(info.context, self.id)]
+        return [SchoolClass.from_row(r) for r in await school_structure.classes(info.context, self.id)]

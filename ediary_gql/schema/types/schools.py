@@ -7,6 +7,8 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from ediary_gql.schema.errors import UserError
+from ediary_gql.schema.ids import node_id
+from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.types.school import School, SchoolStatus, SchoolType
 from ediary_gql.services.schools import Decision
 
@@ -23,7 +25,7 @@ class RegisterSchoolInput:
     inn: str = strawberry.field(description="INN of the organisation: 10 digits with a check digit")
     okpo: str = strawberry.field(description="OKPO: 8 digits with a check digit")
     address: str
-    settlement_id: relay.GlobalID = strawberry.field(description="A Settlement of the directory")
+    settlement_id: relay.GlobalID = node_id("Settlement", description="A Settlement of the directory")
     appointment_document: Upload = strawberry.field(
         description="The registrant's appointment order (приказ о назначении): PDF, JPG or PNG, at most 5 MB"
     )
@@ -35,14 +37,14 @@ class RegisterSchoolInput:
 
 @strawberry.input(description="An operator's decision on a pending registration")
 class ReviewSchoolInput:
-    school_id: relay.GlobalID
+    school_id: relay.GlobalID = node_id("School")
     decision: SchoolReviewDecision  # type: ignore[valid-type]
     reason: str | None = strawberry.field(default=None, description="Required when rejecting; shown to the registrant")
 
 
 @strawberry.input(description="End a school's test launch: offer it to parents")
 class OpenSchoolInput:
-    school_id: relay.GlobalID
+    school_id: relay.GlobalID = node_id("School")
 
 
 @strawberry.input(description="Search schools")
@@ -57,18 +59,18 @@ class SchoolFilter:
 
 
 @strawberry.type
-class RegisterSchoolPayload:
+class RegisterSchoolPayload(Payload):
     school: School | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ReviewSchoolPayload:
+class ReviewSchoolPayload(Payload):
     school: School | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class OpenSchoolPayload:
+class OpenSchoolPayload(Payload):
     school: School | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -9,7 +9,7 @@ from strawberry import relay
 
 from ediary_gql.db.models.classes import Subject as SubjectRow
 from ediary_gql.db.models.grades import ControlType as ControlTypeRow
-from ediary_gql.resolvers import school_setup_fields as fields
+from ediary_gql.resolvers import school_structure
 from ediary_gql.schema.node import EntityNode
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class Subject(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return await fields.may_view_school_structure(context, row.school_id)
+        return await school_structure.may_view_school_structure(context, row.school_id)
 
 
 @strawberry.type(name="ControlType", description="A kind of graded work, with its weight in weighted averages")
@@ -67,4 +67,4 @@ class ControlType(EntityNode):
     async def visible(cls, context: Context, row: Any) -> bool:
         if row.school_id is None:
             return context.actor is not None
-        return await fields.may_view_school_structure(context, row.school_id)
+        return await school_structure.may_view_school_structure(context, row.school_id)

@@ -111,4 +111,5 @@ class User(EntityNode):
     async def notification_preferences(
         self, info: strawberry.Info[Context, None]
     ) -> list[NotificationPreference] | None:
-        return await delivery.notification_preferences(info.context, self.id)
+        found = await delivery.notification_preferences(info.context, self.id)
+        return None if found is None else [NotificationPreference.from_row(p) for p in found]
