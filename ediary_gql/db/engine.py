@@ -46,12 +46,16 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20, max_over
     burst beyond them opens (and then closes) up to `max_overflow` more, each a new
     backend with its statements to prepare again, so the pool should cover the usual
     number of requests in flight."""
+    # The statements' values stay out of error messages (and so out of the ERROR log): a
+    # fault's text must not carry a child's name or SNILS. SQL_ECHO shows them, for debugging.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=not echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_async_engine(
+        url, echo=echo, hide_parameters=not echo, pool_size=pool_size, max_overflow=max_overflow
+    )
     event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
     event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine

@@ -8,13 +8,15 @@ DataError) as an internal error.
 
 from __future__ import annotations
 
+from ediary_gql.text import is_digits
+
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _MAX_DIGITS = len(str(INT64_MAX))  # 19
 
 
 def parse_id(text: str) -> int | None:
     """The id written in `text` (ASCII digits only); None for anything else or out of range."""
-    if not 0 < len(text) <= _MAX_DIGITS or not text.isascii() or not text.isdigit():
+    if not 0 < len(text) <= _MAX_DIGITS or not is_digits(text):
         return None
     value = int(text)
     return value if value <= INT64_MAX else None

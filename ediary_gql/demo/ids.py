@@ -6,13 +6,15 @@ import random
 
 from stdnum.ru import inn as stdnum_inn
 
+from ediary_gql.text import is_digits
+
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 _CERT_LETTERS = "АБВГДЕЖИКЛМНОПРСТУФХЦЧШЭЮЯ"
 
 
 def company_inn(first_nine: str) -> str:
     """A legal entity's INN: nine digits and the check digit (python-stdnum computes it)."""
-    if len(first_nine) != 9 or not first_nine.isdigit():
+    if len(first_nine) != 9 or not is_digits(first_nine):
         raise ValueError("an organisation's INN starts with nine digits")
     number = first_nine + str(stdnum_inn.calc_company_check_digit(first_nine))
     if not stdnum_inn.is_valid(number):  # pragma: no cover - the library computed the digit
@@ -22,7 +24,7 @@ def company_inn(first_nine: str) -> str:
 
 def okpo(first_seven: str) -> str:
     """An 8-digit OKPO code: weights 1…7 modulo 11; on 10, weights 3…9; on 10 again, 0."""
-    if len(first_seven) != 7 or not first_seven.isdigit():
+    if len(first_seven) != 7 or not is_digits(first_seven):
         raise ValueError("an organisation's OKPO starts with seven digits")
     digits = [int(d) for d in first_seven]
     check = sum(d * w for d, w in zip(digits, range(1, 8), strict=True)) % 11
@@ -33,7 +35,7 @@ def okpo(first_seven: str) -> str:
 
 
 def okpo_is_valid(number: str) -> bool:
-    return len(number) == 8 and number.isdigit() and okpo(number[:7]) == number
+    return len(number) == 8 and is_digits(number) and okpo(number[:7]) == number
 
 
 def snils(n: int) -> str:
@@ -51,7 +53,7 @@ def snils(n: int) -> str:
 
 
 def snils_is_valid(number: str) -> bool:
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not is_digits(number):
         return False
     total = sum(int(d) * w for d, w in zip(number[:9], range(9, 0, -1), strict=True))
     if total > 101:

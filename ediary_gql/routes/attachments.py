@@ -31,11 +31,12 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.ids import parse_id
 from ediary_gql.errors import DomainError, unauthenticated
 from ediary_gql.resolvers.attachments import DOWNLOAD_ROUTE
-from ediary_gql.schema.node import node_pk
+from ediary_gql.schema.ids import pk_or_none
 from ediary_gql.services import attachments as service
 from ediary_gql.services import sessions
 from ediary_gql.settings import Settings
 from ediary_gql.storage import StorageKeyError, storage_for
+from ediary_gql.text import is_digits
 
 __all__ = ["DOWNLOAD_ROUTE", "MultipartGuard", "close_uploads_after", "download"]
 
@@ -54,13 +55,13 @@ def _not_found() -> Response:
 def attachment_pk(raw: str) -> int | None:
     """The attachment number in a path segment: digits, or a global ID of an Attachment;
     None for anything else, a number beyond every id (db/ids.py) included."""
-    if raw.isdigit():
+    if is_digits(raw):
         return parse_id(raw)
     try:
         global_id = relay.GlobalID.from_id(raw)
     except Exception:  # any malformed id is simply "no such file"
         return None
-    return node_pk(global_id, "Attachment")
+    return pk_or_none(global_id, "Attachment")
 
 
 async def _actor(services: AppServices, authorization: str | None) -> Actor:
@@ -190,7 +191,7 @@ class MultipartGuard:
         """The request passed on with its body capped at `max_bytes`: refused (`too_large`)
         if its Content-Length says more, or once more than that has arrived."""
         length = headers.get("content-length", "")
-        if length.isdigit():
+        if is_digits(length):
             if int(length) > max_bytes:
                 await too_large()(scope, receive, send)
                 return

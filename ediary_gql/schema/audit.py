@@ -11,6 +11,7 @@ from ediary_gql.resolvers import audit
 from ediary_gql.schema.connection import Connection, to_connection
 from ediary_gql.schema.ids import optional_pk
 from ediary_gql.schema.types.audit import AuditEntry, AuditLogFilter
+from ediary_gql.text import is_digits
 
 Info = strawberry.Info[Context, None]
 
@@ -18,7 +19,7 @@ Info = strawberry.Info[Context, None]
 def _entity_pk(entity: relay.GlobalID | None) -> int | None:
     """The entity filter's id, of whatever type it names: None for the type alone (no digits),
     -1 (matches nothing) for an id beyond every row's."""
-    if entity is None or not entity.node_id.isdigit():
+    if entity is None or not is_digits(entity.node_id):
         return None
     pk = parse_id(entity.node_id)
     return -1 if pk is None else pk

@@ -7,8 +7,7 @@ import strawberry
 from ediary_gql.resolvers import school_setup
 from ediary_gql.schema.mutations import mutation
 from ediary_gql.schema.types.academic_year import AcademicYear, Holiday, Period
-from ediary_gql.schema.types.child import Child, Enrollment
-from ediary_gql.schema.types.school_class import SchoolClass, TeachingAssignment
+from ediary_gql.schema.types.school_class import Child, Enrollment, SchoolClass, TeachingAssignment
 from ediary_gql.schema.types.school_setup import (
     AssignTeacherInput,
     AssignTeacherPayload,
@@ -93,7 +92,8 @@ class SchoolSetupMutation:
         school_setup.enroll_child,
         EnrollChildInput,
         EnrollChildPayload,
-        description="Enrol a child (found by SNILS or birth certificate, else created) in a class" + _ADMIN,
+        description="Enrol a child (the school's own record with that SNILS or birth certificate, else a new one) "
+        "in a class" + _ADMIN,
     )
     move_child: MoveChildPayload = mutation(
         school_setup.move_child,

@@ -36,6 +36,7 @@ from ediary_gql.errors import DomainError, ErrorCode, forbidden
 from ediary_gql.services import audit
 from ediary_gql.services.diary import readable_children
 from ediary_gql.services.sessions import load_actor
+from ediary_gql.text import is_digits
 
 # What a feed holds: from a month back to a school term ahead.
 FEED_PAST = dt.timedelta(days=30)
@@ -55,7 +56,7 @@ class FeedScope:
     def decode(cls, text: str) -> FeedScope | None:
         if text == TEACHER_SCOPE:
             return cls(child_id=None)
-        if text.startswith("c") and text[1:].isdigit() and len(text) < 20:
+        if text.startswith("c") and is_digits(text[1:]) and len(text) < 20:
             return cls(child_id=int(text[1:]))
         return None
 

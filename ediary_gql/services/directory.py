@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ediary_gql.db.models.geo import Region, Settlement, normalize_name
 from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.text import is_digits
 
 MAX_QUERY_LENGTH = 100
 
@@ -153,7 +154,7 @@ def word_prefix_match(column: ColumnElement[str] | InstrumentedAttribute[str], q
 
 
 async def require_region(session: AsyncSession, code: str, *, field: str = "regionCode") -> Region:
-    region = await session.get(Region, code.strip()) if code.strip().isdigit() else None
+    region = await session.get(Region, code.strip()) if is_digits(code.strip()) else None
     if region is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Регион с таким кодом не найден", field=field)
     return region

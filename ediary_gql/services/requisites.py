@@ -15,6 +15,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.ru import inn as stdnum_inn
 
 from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.text import is_digits
 
 Field = Sequence[str] | str
 
@@ -35,7 +36,7 @@ def _invalid(field: Field, message: str) -> DomainError:
 
 def company_inn_is_valid(value: str) -> bool:
     number = _compact(value)
-    return len(number) == 10 and number.isdigit() and bool(stdnum_inn.is_valid(number))
+    return len(number) == 10 and is_digits(number) and bool(stdnum_inn.is_valid(number))
 
 
 def normalize_company_inn(raw: str, *, field: Field = "inn", empty_code: ErrorCode = ErrorCode.REQUIRED) -> str:
@@ -43,7 +44,7 @@ def normalize_company_inn(raw: str, *, field: Field = "inn", empty_code: ErrorCo
     number = _compact(raw)
     if not number:
         raise DomainError(empty_code, "Укажите ИНН организации", field=field)
-    if len(number) != 10 or not number.isdigit():
+    if len(number) != 10 or not is_digits(number):
         raise _invalid(field, "ИНН организации — 10 цифр")
     try:
         return str(stdnum_inn.validate(number))
@@ -68,14 +69,14 @@ def okpo_check_digit(first_seven: str) -> int:
 
 def okpo_is_valid(value: str) -> bool:
     number = _compact(value)
-    return len(number) == 8 and number.isdigit() and okpo_check_digit(number[:7]) == int(number[7])
+    return len(number) == 8 and is_digits(number) and okpo_check_digit(number[:7]) == int(number[7])
 
 
 def normalize_okpo(raw: str, *, field: Field = "okpo") -> str:
     number = _compact(raw)
     if not number:
         raise DomainError(ErrorCode.REQUIRED, "Укажите код ОКПО", field=field)
-    if len(number) != 8 or not number.isdigit():
+    if len(number) != 8 or not is_digits(number):
         raise _invalid(field, "Код ОКПО организации — 8 цифр")
     if not okpo_is_valid(number):
         raise _invalid(field, "Код ОКПО указан с ошибкой: не сходится контрольная цифра")
@@ -112,7 +113,7 @@ def snils_checksum(first_nine: str) -> int:
 
 def snils_is_valid(value: str) -> bool:
     number = _compact(value)
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not is_digits(number):
         return False
     if int(number[:9]) <= SNILS_CHECKED_FROM:
         return True
@@ -124,7 +125,7 @@ def normalize_snils(raw: str, *, field: Field = "snils") -> str:
     number = _compact(raw)
     if not number:
         raise DomainError(ErrorCode.REQUIRED, "Укажите СНИЛС", field=field)
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not is_digits(number):
         raise _invalid(field, "СНИЛС — 11 цифр, например 112-233-445 95")
     if not snils_is_valid(number):
         raise _invalid(field, "СНИЛС указан с ошибкой: не сходится контрольное число")

@@ -30,6 +30,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.services import audit, sign_in_guard
 from ediary_gql.services.notifications import notify
+from ediary_gql.text import is_digits
 
 ISSUER = "Электронный дневник"
 VALID_WINDOW = 1  # steps either side of now
@@ -45,7 +46,7 @@ class TwoFactorSetup:
 def accept_code(user: User, code: str, now: dt.datetime) -> bool:
     """True if `code` is the user's TOTP for a step near `now` not used before; that step is then used up."""
     code = "".join(code.split())
-    if not user.totp_secret or len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
+    if not user.totp_secret or len(code) != CODE_DIGITS or not is_digits(code):
         return False
     totp = pyotp.TOTP(user.totp_secret)
     current = totp.timecode(now)

@@ -33,6 +33,7 @@ from ediary_gql.services import audit
 from ediary_gql.services.notifications import notify
 from ediary_gql.services.rate_limits import seconds_until, wait_text
 from ediary_gql.settings import Settings
+from ediary_gql.text import is_digits
 
 CODE_LENGTH = 6
 CODE_TTL = dt.timedelta(minutes=10)
@@ -84,7 +85,7 @@ def _hash(settings: Settings, purpose: Purpose, target: str, code: str) -> str:
 def normalize_code(raw: str, *, field: str = "code") -> str:
     """The code as typed, spaces and dashes removed; INVALID unless it is 6 digits."""
     code = "".join(ch for ch in raw if ch not in " -\t")
-    if len(code) != CODE_LENGTH or not code.isascii() or not code.isdigit():
+    if len(code) != CODE_LENGTH or not is_digits(code):
         raise DomainError(ErrorCode.INVALID, f"Код состоит из {CODE_LENGTH} цифр", field=field)
     return code
 

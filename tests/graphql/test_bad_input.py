@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
 
 from tests.diary_support import PASSWORD, build_school, gid, token
-from tests.factories import make_user
+from tests.factories import make_staff_membership, make_user
 from tests.support import GraphQLClient, StatementCounter
 
 HUGE = 99999999999999999999  # beyond 2**63 - 1
@@ -142,3 +142,27 @@ def test_structlog_is_what_the_server_logs_with() -> None:
     with capture_logs() as logs:
         structlog.get_logger("ediary_gql.schema.errors").error("unexpected_error")
     assert logs[0]["log_level"] == "error"
+
+
+# --- digits that are not ASCII -----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_fault_logged")
+@pytest.mark.parametrize("snils", ["²²²²²²²²²²²", "١١٢٢٣٣٤٤٥٩٥"])
+async def test_a_snils_of_other_digits_is_a_user_error(gql: GraphQLClient, session: AsyncSession, snils: str) -> None:
+    # "²" and Arabic-Indic digits pass str.isdigit(), and int() or the database refused them
+    world = await build_school(session, children=1, weeks=0)
+    admin = await make_user(session, email="admin-digits@example.ru", password=PASSWORD)
+    await make_staff_membership(session, user_id=admin.id, school_id=world.school.id, role="SCHOOL_ADMIN")
+    await session.commit()
+    child = {"lastName": "Иванов", "firstName": "Пётр", "birthDate": "2015-03-14", "sex": "MALE", "snils": snils}
+    query = """mutation($i: EnrollChildInput!) { enrollChild(input: $i) { userErrors { field code } } }"""
+    variables = {"i": {"classId": gid("SchoolClass", world.school_class.id), "child": child, "startsOn": "2026-09-01"}}
+    data = await gql.data(query, variables, token=await token(gql, admin))
+    assert data["enrollChild"]["userErrors"] == [{"field": ["child", "snils"], "code": "INVALID"}]
+
+
+@pytest.mark.usefixtures("no_fault_logged")
+async def test_a_calendar_feed_name_of_other_digits_is_not_found(gql: GraphQLClient) -> None:
+    response = await gql.http.get("/calendar/c²²²²²²²²².abcdef.ics")
+    assert response.status_code == 404

@@ -75,6 +75,7 @@ class SchoolA:
     school_id: int
     class_id: int
     lesson_id: int
+    grade_id: int
 
 
 async def _school_a(session: AsyncSession, gql: GraphQLClient) -> SchoolA:
@@ -97,12 +98,12 @@ async def _school_a(session: AsyncSession, gql: GraphQLClient) -> SchoolA:
         birth_cert_number=CERT[1],
     )
     lesson = await make_lesson(session, class_id=klass.id, date=BEFORE_B)
-    await make_grade(session, lesson_id=lesson.id, child_id=child.id)
+    grade = await make_grade(session, lesson_id=lesson.id, child_id=child.id)
     await session.commit()
     admin = await staff(session, gql, "admin-a@school.example.ru", school)
     guardian = await person(session, gql, "papa-a@example.ru")
     await make_guardianship(session, parent_id=guardian.user_id, child_id=child.id)
-    ids = (child.id, school.id, klass.id, lesson.id)
+    ids = (child.id, school.id, klass.id, lesson.id, grade.id)
     await session.commit()
     return SchoolA(admin, guardian, *ids)
 
@@ -210,6 +211,10 @@ async def test_a_confirmed_transfer_merges_the_records_and_tells_the_guardians(
     assert "Новый законный представитель" in await _notices(session, a.guardian.user_id)
     assert "Личное дело переведено" in await _notices(session, b.parent.user_id)
     assert "Личное дело переведено" in await _notices(session, a.admin.user_id)
+    # and school A, reading its own grade of the child, does not see where the child went
+    where = "query($id: ID!) { node(id: $id) { ... on Grade { child { id currentClass { id } } } } }"
+    seen = (await gql.data(where, {"id": to_base64("Grade", a.grade_id)}, token=a.admin.token))["node"]
+    assert seen["child"] is None or seen["child"]["currentClass"] is None
     # and deciding again is refused
     again = await gql.data(DECLINE, {"i": {"transferId": transfer["node"]["id"]}}, token=a.admin.token)
     assert [e["code"] for e in again["declineChildTransfer"]["userErrors"]] == ["INVALID_STATE"]

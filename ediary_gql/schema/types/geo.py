@@ -13,6 +13,7 @@ from ediary_gql.db.models.geo import Region as RegionRow
 from ediary_gql.db.models.geo import Settlement as SettlementRow
 from ediary_gql.resolvers import directory
 from ediary_gql.schema.node import EntityNode
+from ediary_gql.text import is_digits
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -40,7 +41,7 @@ class Region(EntityNode):
         cls, *, info: Any, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         # a code is digits: anything else (a NUL, which PostgreSQL refuses in text) is no region's
-        codes = [code if code.isascii() and code.isdigit() else "" for code in map(str, node_ids)]
+        codes = [code if is_digits(code) else "" for code in map(str, node_ids)]
         rows = await directory.regions_by_code(info.context, codes)
         return [cls.from_row(row) if row is not None else None for row in rows]
 

@@ -15,8 +15,7 @@ from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
 from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.types.academic_year import AcademicYear, PeriodKind
-from ediary_gql.schema.types.child import Child, Enrollment, Sex
-from ediary_gql.schema.types.school_class import SchoolClass, TeachingAssignment
+from ediary_gql.schema.types.school_class import Child, Enrollment, SchoolClass, Sex, TeachingAssignment
 from ediary_gql.schema.types.subject import ControlType, Subject
 from ediary_gql.services.school_setup.enrolment import Move
 from ediary_gql.services.school_setup.teachers import Invitation
@@ -160,7 +159,10 @@ class BirthCertificateInput:
     issued_on: dt.date | None = None
 
 
-@strawberry.input(description="A child's data; an existing child is found by SNILS or birth certificate")
+@strawberry.input(
+    description="A child's data; the school's own record with this SNILS or birth certificate is found, "
+    "else one is made"
+)
 class ChildInput:
     last_name: str
     first_name: str

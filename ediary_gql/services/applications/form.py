@@ -24,6 +24,7 @@ from ediary_gql.services import oksm, requisites
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
+from ediary_gql.text import is_digits
 
 MAX_NAME_LENGTH = 100
 MAX_ATTACHMENTS = 10
@@ -78,7 +79,7 @@ def normalize_birth_cert_series(raw: str, *, field: Sequence[str] = ("child", "b
 
 def normalize_birth_cert_number(raw: str, *, field: Sequence[str] = ("child", "birthCertificate", "number")) -> str:
     value = "".join(raw.split())
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not is_digits(value):
         raise DomainError(ErrorCode.INVALID, "Номер свидетельства: 6 цифр", field=field)
     return value
 
@@ -86,7 +87,7 @@ def normalize_birth_cert_number(raw: str, *, field: Sequence[str] = ("child", "b
 def normalize_citizenship(raw: str, *, field: Sequence[str] = ("child", "citizenship")) -> str:
     """A country by its OKSM digital code ("643" is Russia)."""
     value = raw.strip()
-    if not (len(value) == 3 and value.isdigit() and oksm.is_code(value)):
+    if not (len(value) == 3 and is_digits(value) and oksm.is_code(value)):
         raise DomainError(ErrorCode.INVALID, "Гражданство: трёхзначный код страны по ОКСМ, например 643", field=field)
     return value
 

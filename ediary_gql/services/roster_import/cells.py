@@ -8,6 +8,7 @@ import re
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.services.roster_import.run import Row, Run
+from ediary_gql.text import is_digits
 
 SOURCED_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
@@ -51,7 +52,7 @@ def int_value(run: Run, row: Row, column: str, low: int, high: int) -> int | Non
     if not value:
         run.bad(row, column, ErrorCode.REQUIRED, "Заполните ячейку")
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_digits(value) or not low <= int(value) <= high:
         run.bad(row, column, ErrorCode.INVALID, f"Целое число от {low} до {high}")
         return None
     return int(value)

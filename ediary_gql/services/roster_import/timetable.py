@@ -20,6 +20,7 @@ from ediary_gql.errors import ErrorCode
 from ediary_gql.services.roster_import.cells import int_value, optional_text, sourced_ids, sourced_ids_quiet, time_value
 from ediary_gql.services.roster_import.lookup import assign, by_external_id, by_ids, chunks, roster_links
 from ediary_gql.services.roster_import.run import Row, Run
+from ediary_gql.text import is_digits
 
 WEEKDAYS = {"пн": 1, "вт": 2, "ср": 3, "чт": 4, "пт": 5, "сб": 6, "вс": 7}
 
@@ -71,7 +72,7 @@ async def import_timetable(
         if klass is not None and number is not None and period is None:
             run.bad(row, "period", ErrorCode.NOT_FOUND, "В учебном году класса нет такого периода")
         weekday_text = row.get("weekday").lower()[:2]
-        weekday = WEEKDAYS.get(weekday_text) or (int(weekday_text) if weekday_text.isdigit() else None)
+        weekday = WEEKDAYS.get(weekday_text) or (int(weekday_text) if is_digits(weekday_text) else None)
         if weekday is None or not 1 <= weekday <= 7:
             run.bad(row, "weekday", ErrorCode.INVALID, "День недели: 1–7 или Пн…Вс")
         lesson_number = int_value(run, row, "lessonNumber", 0, 20)

@@ -16,6 +16,7 @@ from ediary_gql.db.models.enums import LaunchMode, SchoolStatus, SchoolType
 from ediary_gql.db.models.geo import Settlement
 from ediary_gql.db.models.schools import School
 from ediary_gql.services.directory import WORD_SEPARATORS, escape_like, normalize_query, word_prefix_match
+from ediary_gql.text import is_digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class SchoolSearch:
 
 def _inn_of(query: str) -> str | None:
     digits = query.replace(" ", "")
-    return digits if digits.isdigit() else None
+    return digits if is_digits(digits) else None
 
 
 def relevance_of(school: School, query: str) -> int:
