@@ -288,7 +288,19 @@ def audit_scope(actor: Actor | None) -> frozenset[int] | None:
 
 # Audit entries whose before/after hold diary content (grades, attendance, homework).
 DIARY_AUDIT_ACTIONS = frozenset(
-    {"enterGrade", "correctGrade", "deleteGrade", "markAttendance", "assignHomework", "markHomeworkDone"}
+    {
+        "enterGrade",
+        "correctGrade",
+        "deleteGrade",
+        "markAttendance",
+        "assignHomework",
+        "markHomeworkDone",
+        # lessons carry their topics
+        "createLesson",
+        "updateLesson",
+        "generateLessons",
+        "createTimetableTemplate",
+    }
 )
 
 
@@ -461,6 +473,16 @@ def reads_whole_diary(actor: Actor, *, child_id: int) -> bool:
     """The child's family (and the system) read the diary of every school the child was
     in; staff read only the part their own school recorded (services.diary)."""
     return actor.is_system or child_id in actor.guardian_of or actor.student_child_id == child_id
+
+
+def can_view_enrollment(actor: Actor | None, child_id: int, school_id: int) -> bool:
+    """One of a child's enrolments: the family and operators see every school's; staff
+    only their own school's (where the child went before, or after, is not theirs)."""
+    if actor is None:
+        return False
+    if reads_whole_diary(actor, child_id=child_id) or actor.is_operator:
+        return True
+    return any(school == school_id for school, _ in actor.memberships)
 
 
 def can_read_class_journal(actor: Actor | None, *, school_id: int, assigned: bool) -> bool:

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 
 
 async def history(context: Context, application_id: int) -> list[ApplicationEvent]:
-    loader = context.loaders.grouped("application.history", queries.history_of)
+    loader = context.loaders.grouped(queries.history_of)
     return list(await loader.load(application_id))
 
 
 async def attachments(context: Context, application_id: int) -> list[ApplicationAttachment]:
-    loader = context.loaders.grouped("application.attachments", queries.attachments_of)
+    loader = context.loaders.grouped(queries.attachments_of)
     return list(await loader.load(application_id))
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from strawberry import relay
 
 from ediary_gql.auth import policy
-from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers import diary_visibility
 from ediary_gql.services import attachments as service
 
 if TYPE_CHECKING:
@@ -18,13 +18,13 @@ DOWNLOAD_ROUTE = "download_attachment"
 
 async def staff_binding_schools(context: Context, attachment_id: int) -> frozenset[int]:
     """Schools of the staff bindings this attachment is the document of."""
-    loader = context.loaders.grouped("attachment.staff_binding_schools", service.staff_binding_schools)
+    loader = context.loaders.grouped(service.staff_binding_schools)
     return frozenset(await loader.load(attachment_id))
 
 
 async def application_schools(context: Context, attachment_id: int) -> frozenset[int]:
     """Schools of the submitted applications this attachment is a file of."""
-    loader = context.loaders.grouped("attachment.application_schools", service.application_schools)
+    loader = context.loaders.grouped(service.application_schools)
     return frozenset(await loader.load(attachment_id))
 
 
@@ -33,15 +33,17 @@ async def homework_facts(context: Context, attachment_id: int) -> list[policy.Ho
     actor = context.actor
     if actor is None:
         return []
-    loader = context.loaders.grouped("attachment.homework_lessons", service.homework_lessons)
+    loader = context.loaders.grouped(service.homework_lessons)
     lessons: list[service.HomeworkLesson] = await loader.load(attachment_id)
     family = service.family_of(actor)
     facts = []
     for lesson in lessons:
         children = (
-            await diary_access.class_children(context.loaders, lesson.class_id, lesson.date) if family else frozenset()
+            await diary_visibility.class_children(context.loaders, lesson.class_id, lesson.date)
+            if family
+            else frozenset()
         )
-        teaches = actor.user_id in lesson.teacher_ids or await diary_access.teaches(
+        teaches = actor.user_id in lesson.teacher_ids or await diary_visibility.teaches(
             context, context.loaders, lesson.class_id, None
         )
         facts.append(

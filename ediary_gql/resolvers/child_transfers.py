@@ -51,5 +51,5 @@ async def decline_child_transfer(
 
 async def incoming_guardians(ctx: Context, transfer_id: int) -> list[User]:
     """The guardians the asking school's record would bring to the child."""
-    loader = ctx.loaders.grouped("child_transfers.incoming_guardians", service.incoming_guardians)
+    loader = ctx.loaders.grouped(service.incoming_guardians)
     return await loader.load(transfer_id)

@@ -36,7 +36,7 @@ async def _class_children(session: AsyncSession, class_ids: list[int]) -> list[t
 
 async def class_children(context: Context, class_id: int) -> list[Child]:
     """Children enrolled in the class today, by name."""
-    return await context.loaders.grouped("class.children", _class_children).load(class_id)
+    return await context.loaders.grouped(_class_children).load(class_id)
 
 
 async def _class_assignments(session: AsyncSession, class_ids: list[int]) -> list[tuple[int, TeachingAssignment]]:
@@ -47,4 +47,4 @@ async def _class_assignments(session: AsyncSession, class_ids: list[int]) -> lis
 
 
 async def class_assignments(context: Context, class_id: int) -> list[TeachingAssignment]:
-    return await context.loaders.grouped("class.assignments", _class_assignments).load(class_id)
+    return await context.loaders.grouped(_class_assignments).load(class_id)

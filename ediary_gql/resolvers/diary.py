@@ -21,6 +21,7 @@ from ediary_gql.db.json_shapes import SqlNested
 from ediary_gql.db.models.children import Child
 from ediary_gql.errors import DomainError
 from ediary_gql.resolvers import enrolments
+from ediary_gql.resolvers.loaders import LoaderKey
 from ediary_gql.services import diary as service
 from ediary_gql.services import diary_document
 from ediary_gql.services.averages import SubjectAverage
@@ -93,6 +94,9 @@ def _root(ctx: Context, root: SqlNested) -> SqlNested | None:
     return None if ctx.settings.is_sqlite else root
 
 
+CHILD_AVERAGES: LoaderKey[tuple[int, int], list[SubjectAverage]] = LoaderKey("diary.child_averages")
+
+
 async def child_averages(ctx: Context, *, child_id: int, period_id: int) -> list[SubjectAverage]:
     """Child.averages: batched over every child of the response by one loader."""
     actor = policy.require_actor(ctx.actor)
@@ -102,7 +106,7 @@ async def child_averages(ctx: Context, *, child_id: int, period_id: int) -> list
             return await service.averages_for(session, actor=actor, keys=keys)
 
     loader: DataLoader[tuple[int, int], list[SubjectAverage]] = ctx.loaders.get(
-        "diary.child_averages",
+        CHILD_AVERAGES,
         batch,  # type: ignore[arg-type]  # a DomainError in place of a value is raised by load()
     )
     return await loader.load((child_id, period_id))

@@ -10,10 +10,14 @@ from sqlalchemy import select
 
 from ediary_gql.db.models.geo import Region
 from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.resolvers.loaders import LoaderKey
 from ediary_gql.services import directory as service
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
+
+
+REGIONS_BY_CODE: LoaderKey[str, Region | None] = LoaderKey("directory.regions_by_code")
 
 
 async def regions_by_code(context: Context, codes: Sequence[str]) -> list[Region | None]:
@@ -25,7 +29,7 @@ async def regions_by_code(context: Context, codes: Sequence[str]) -> list[Region
             found = {row.code: row for row in rows}
         return [found.get(k) for k in keys]
 
-    loader = context.loaders.get("directory.region_by_code", batch)
+    loader = context.loaders.get(REGIONS_BY_CODE, batch)
     return list(await loader.load_many(list(codes)))
 
 

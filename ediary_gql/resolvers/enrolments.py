@@ -42,7 +42,7 @@ async def _child_schools(session: AsyncSession, child_ids: list[int]) -> list[tu
 
 async def child_school_ids(context: Context, child_id: int) -> frozenset[int]:
     """Schools where the child is enrolled now (or from a date ahead)."""
-    return frozenset(await context.loaders.grouped("child.schools", _child_schools).load(child_id))
+    return frozenset(await context.loaders.grouped(_child_schools).load(child_id))
 
 
 async def family_school_ids(context: Context) -> frozenset[int]:
@@ -55,7 +55,7 @@ async def family_school_ids(context: Context) -> frozenset[int]:
         children.add(actor.student_child_id)
     if not children:
         return frozenset()
-    loader = context.loaders.grouped("child.schools", _child_schools)
+    loader = context.loaders.grouped(_child_schools)
     groups = await loader.load_many(sorted(children))
     return frozenset(s for group in groups for s in group)
 
@@ -83,7 +83,7 @@ async def _current_enrollments(session: AsyncSession, child_ids: list[int]) -> l
 
 async def current_enrollment(context: Context, child_id: int) -> Enrollment | None:
     """The enrolment in force: the earliest one not yet ended (a move ahead keeps the old one until then)."""
-    rows = await context.loaders.grouped("child.current_enrollment", _current_enrollments).load(child_id)
+    rows = await context.loaders.grouped(_current_enrollments).load(child_id)
     return rows[0] if rows else None
 
 
@@ -99,12 +99,6 @@ async def _child_enrollments(session: AsyncSession, child_ids: list[int]) -> lis
 
 async def child_enrollments(context: Context, child_id: int) -> list[Enrollment]:
     """The child's enrolments: all of them for the family, those at the viewer's own
-    schools for staff (policy.reads_whole_diary)."""
-    rows = await context.loaders.grouped("child.enrollments", _child_enrollments).load(child_id)
-    actor = context.actor
-    if actor is None:
-        return []
-    if policy.reads_whole_diary(actor, child_id=child_id) or actor.is_operator:
-        return [row for row, _ in rows]
-    own = {school for school, _ in actor.memberships}
-    return [row for row, school_id in rows if school_id in own]
+    schools for staff (policy.can_view_enrollment)."""
+    rows = await context.loaders.grouped(_child_enrollments).load(child_id)
+    return [row for row, school_id in rows if policy.can_view_enrollment(context.actor, child_id, school_id)]

@@ -16,7 +16,7 @@ from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.enums import GradeAction, GradeKind
 from ediary_gql.db.models.grades import Grade
 from ediary_gql.events import channels
-from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers import diary_visibility
 from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services import grades as service
 
@@ -104,10 +104,10 @@ async def _may_follow(ctx: Context, *, child_id: int) -> bool:
     loaders = ctx.loaders
     if await loaders.by_id(Child).load(child_id) is None:
         return False
-    school_id, class_ids = await diary_access.current_school_of_child(loaders, child_id)
+    school_id, class_ids = await diary_visibility.current_school_of_child(loaders, child_id)
     teaches = False
     for class_id in class_ids:
-        teaches = teaches or await diary_access.teaches(ctx, loaders, class_id, None)
+        teaches = teaches or await diary_visibility.teaches(ctx, loaders, class_id, None)
     return policy.can_view_child_record(ctx.actor, child_id=child_id, school_id=school_id, teaches=teaches)
 
 
@@ -118,7 +118,7 @@ async def _changed(ctx: Context, heard: Heard, *, child_id: int) -> GradeChange 
     row = await ctx.loaders.by_id(Grade).load(grade_id)
     if row is None or row.child_id != child_id:
         return None
-    if not await diary_access.may_view_child_record(
+    if not await diary_visibility.may_view_child_record(
         ctx, child_id=row.child_id, class_id=row.class_id, subject_id=row.subject_id
     ):
         return None

@@ -4,7 +4,7 @@ AsyncSession must not be shared by the concurrently resolved fields."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +17,19 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class LoaderKey(Generic[K, V]):
+    """The typed name of a loader whose batch is made per request (`Loaders.get`): a
+    module-level constant, so two loaders never share a key by accident."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"LoaderKey({self.name!r})"
+
+
 class Loaders:
     """A registry of loaders for one request (or one subscription event)."""
 
@@ -24,13 +37,10 @@ class Loaders:
         self.session_factory = session_factory
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 
-    def get(self, key: Hashable, batch: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
-        """The loader registered under `key`, made from `batch` on first use."""
-        loader = self._loaders.get(key)
-        if loader is None:
-            loader = DataLoader(load_fn=batch)
-            self._loaders[key] = loader
-        return cast(DataLoader[K, V], loader)
+    def get(self, key: LoaderKey[K, V], batch: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+        """The loader registered under `key`, made from `batch` on first use (for a batch
+        that closes over the request, e.g. its actor)."""
+        return self._registered(key, batch)
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         """Rows of `model` by primary key; None for ids that do not exist."""
@@ -41,14 +51,13 @@ class Loaders:
                 found = {row.id: row for row in rows}  # type: ignore[attr-defined]
             return [found.get(i) for i in ids]
 
-        return self.get(("by_id", model), batch)
+        return self._registered(("by_id", model), batch)
 
     def grouped(
-        self,
-        key: Hashable,
-        query: Callable[[AsyncSession, list[K]], Awaitable[Sequence[tuple[K, V]]]],
+        self, query: Callable[[AsyncSession, list[K]], Awaitable[Sequence[tuple[K, V]]]]
     ) -> DataLoader[K, list[V]]:
-        """One-to-many: `query` returns (parent key, value) pairs for all keys at once."""
+        """One-to-many: `query` returns (parent key, value) pairs for all keys at once. The
+        query itself is the loader's key: one loader per query function and request."""
 
         async def batch(keys: list[K]) -> list[list[V]]:
             async with self.session_factory() as session:
@@ -58,4 +67,11 @@ class Loaders:
                 groups.setdefault(parent, []).append(value)
             return [groups[k] for k in keys]
 
-        return self.get(key, batch)
+        return self._registered(("grouped", query), batch)
+
+    def _registered(self, key: Hashable, batch: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = DataLoader(load_fn=batch)
+            self._loaders[key] = loader
+        return cast(DataLoader[K, V], loader)

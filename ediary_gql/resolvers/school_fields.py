@@ -68,7 +68,7 @@ async def _registration_documents(session: AsyncSession, school_ids: list[int]) 
 async def appointment_document(context: Context, school_id: int, registered_by_id: int | None) -> Attachment | None:
     if not may_view_review(context, registered_by_id):
         return None
-    loader = context.loaders.grouped("school.appointment_documents", _registration_documents)
+    loader = context.loaders.grouped(_registration_documents)
     documents = await loader.load(school_id)
     if not documents or not await attachments.may_view(context, documents[0].id, documents[0].owner_id):
         return None

@@ -117,7 +117,7 @@ async def _invited(session: AsyncSession, binding_ids: list[int]) -> list[tuple[
 
 async def binding_invited(context: Context, binding_id: int) -> bool:
     """Was the requester of this staff binding invited (inviteTeacher) to teach at its school?"""
-    return bool(await context.loaders.grouped("staff_binding.invited", _invited).load(binding_id))
+    return bool(await context.loaders.grouped(_invited).load(binding_id))
 
 
 async def assign_teacher(

@@ -33,7 +33,7 @@ async def _years(session: AsyncSession, school_ids: list[int]) -> list[tuple[int
 
 
 async def academic_years(context: Context, school_id: int) -> list[AcademicYear]:
-    return await context.loaders.grouped("school.academic_years", _years).load(school_id)
+    return await context.loaders.grouped(_years).load(school_id)
 
 
 async def _periods(session: AsyncSession, year_ids: list[int]) -> list[tuple[int, Period]]:
@@ -42,7 +42,7 @@ async def _periods(session: AsyncSession, year_ids: list[int]) -> list[tuple[int
 
 
 async def periods(context: Context, year_id: int) -> list[Period]:
-    return await context.loaders.grouped("year.periods", _periods).load(year_id)
+    return await context.loaders.grouped(_periods).load(year_id)
 
 
 async def _holidays(session: AsyncSession, year_ids: list[int]) -> list[tuple[int, Holiday]]:
@@ -61,7 +61,7 @@ async def _holidays(session: AsyncSession, year_ids: list[int]) -> list[tuple[in
 
 async def holidays(context: Context, year_id: int) -> list[Holiday]:
     """The school's holidays that fall inside the year."""
-    return await context.loaders.grouped("year.holidays", _holidays).load(year_id)
+    return await context.loaders.grouped(_holidays).load(year_id)
 
 
 async def _subjects(session: AsyncSession, school_ids: list[int]) -> list[tuple[int, Subject]]:
@@ -72,7 +72,7 @@ async def _subjects(session: AsyncSession, school_ids: list[int]) -> list[tuple[
 
 
 async def subjects(context: Context, school_id: int) -> list[Subject]:
-    return await context.loaders.grouped("school.subjects", _subjects).load(school_id)
+    return await context.loaders.grouped(_subjects).load(school_id)
 
 
 async def _control_types(session: AsyncSession, school_ids: list[int]) -> list[tuple[int, ControlType]]:
@@ -93,7 +93,7 @@ async def _control_types(session: AsyncSession, school_ids: list[int]) -> list[t
 
 async def control_types(context: Context, school_id: int) -> list[ControlType]:
     """The school's own control types, and the defaults it has not redefined."""
-    return await context.loaders.grouped("school.control_types", _control_types).load(school_id)
+    return await context.loaders.grouped(_control_types).load(school_id)
 
 
 async def _classes(session: AsyncSession, school_ids: list[int]) -> list[tuple[int, SchoolClass]]:
@@ -107,4 +107,4 @@ async def _classes(session: AsyncSession, school_ids: list[int]) -> list[tuple[i
 
 
 async def classes(context: Context, school_id: int) -> list[SchoolClass]:
-    return await context.loaders.grouped("school.classes", _classes).load(school_id)
+    return await context.loaders.grouped(_classes).load(school_id)

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ediary_gql.auth.actor import Actor
 from ediary_gql.concurrency.batcher import MicroBatcher
 from ediary_gql.concurrency.single_flight import SingleFlight
-from ediary_gql.services import diary_access, sessions
-from ediary_gql.services.diary_access import ClassStaff
+from ediary_gql.services import diary_facts, sessions
+from ediary_gql.services.diary_facts import ClassStaff
 
 
 class SharedReads:
@@ -55,8 +55,8 @@ class SharedReads:
 
     async def _class_staff(self, ids: Sequence[int]) -> Mapping[int, ClassStaff]:
         async with self._session_factory() as session:
-            return await diary_access.class_staff(session, ids)
+            return await diary_facts.class_staff(session, ids)
 
     async def _existing_schools(self, ids: Sequence[int]) -> Mapping[int, bool]:
         async with self._session_factory() as session:
-            return dict.fromkeys(await diary_access.existing_schools(session, ids), True)
+            return dict.fromkeys(await diary_facts.existing_schools(session, ids), True)

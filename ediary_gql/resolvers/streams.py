@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ediary_gql.auth import policy
+from ediary_gql.auth.actor import Actor
 from ediary_gql.concurrency import single_flight
 from ediary_gql.errors import DomainError, ErrorCode, forbidden
 from ediary_gql.events import channels
@@ -19,7 +20,6 @@ from ediary_gql.events.bus import BusDisconnected, SubscriberOverflow, Subscript
 from ediary_gql.events.types import SessionRevoked, parse
 
 if TYPE_CHECKING:
-    from ediary_gql.auth.actor import Actor
     from ediary_gql.context import Context
 
 R = TypeVar("R")

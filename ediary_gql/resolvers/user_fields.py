@@ -25,7 +25,7 @@ async def _memberships_query(session: AsyncSession, user_ids: list[int]) -> list
 
 
 async def all_memberships(context: Context, user_id: int) -> list[tuple[int, StaffRole]]:
-    loader = context.loaders.grouped("user.memberships", _memberships_query)
+    loader = context.loaders.grouped(_memberships_query)
     return await loader.load(user_id)
 
 

@@ -11,9 +11,8 @@ from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.resolvers import applications
 from ediary_gql.schema.connection import Connection, to_connection
-from ediary_gql.schema.ids import optional_pk
+from ediary_gql.schema.ids import optional_pk, pk_or_none
 from ediary_gql.schema.mutations import mutation
-from ediary_gql.schema.node import node_pk
 from ediary_gql.schema.subscriptions import each
 from ediary_gql.schema.types.application import (
     Application,
@@ -34,7 +33,7 @@ class ApplicationsQuery:
         description="One application: its applicant, the school's admins and operators; null for anyone else"
     )
     async def application(self, info: Info, id: relay.GlobalID) -> Application | None:
-        row = await applications.application(info.context, application_id=node_pk(id, "Application"))
+        row = await applications.application(info.context, application_id=pk_or_none(id, "Application"))
         return Application.from_row(row) if row is not None else None
 
     @strawberry.field(description="The signed-in parent's applications, newest first")

@@ -13,8 +13,7 @@ from ediary_gql.context import Context
 from ediary_gql.resolvers import diary as reads
 from ediary_gql.resolvers.diary import TwoWays
 from ediary_gql.schema.execution import Prebuilt
-from ediary_gql.schema.ids import optional_pk, pk
-from ediary_gql.schema.node import node_pk
+from ediary_gql.schema.ids import optional_pk, pk, pk_or_none
 from ediary_gql.schema.types.diary import ClassJournal, DiaryDay
 from ediary_gql.schema.types.school_class import Child
 
@@ -48,7 +47,7 @@ class DiaryQuery:
 
     @strawberry.field(description="A child by ID; null if absent or not yours to see")
     async def child(self, info: Info, id: relay.GlobalID) -> Child | None:
-        child_id = node_pk(id, "Child")
+        child_id = pk_or_none(id, "Child")
         row = None if child_id is None else await reads.child(info.context, child_id=child_id)
         return None if row is None else Child.from_row(row)
 

@@ -39,9 +39,16 @@ def node_id(
     return strawberry.field(description=description, default=default, metadata=metadata)
 
 
+def pk_or_none(global_id: relay.GlobalID, type_name: str) -> int | None:
+    """The database id inside a global ID of `type_name`; None for another type, or for an
+    id that is no row's (not digits, beyond the signed 64-bit range: db/ids.py). For reads
+    that answer null for what does not exist."""
+    return parse_id(global_id.node_id) if global_id.type_name == type_name else None
+
+
 def pk(global_id: relay.GlobalID, type_name: str, *, field: str | tuple[str, ...]) -> int:
     """The database id inside one global ID (an argument rather than an input field)."""
-    found = parse_id(global_id.node_id) if global_id.type_name == type_name else None
+    found = pk_or_none(global_id, type_name)
     if found is None:
         path = (field,) if isinstance(field, str) else field
         raise DomainError(ErrorCode.INVALID, f"Ожидается идентификатор типа {type_name}", field=path)
@@ -108,7 +115,7 @@ def _value(value: Any, node_type: str | None, path: tuple[str, ...], errors: lis
     if isinstance(value, list):
         return [_value(item, node_type, (*path, str(i)), errors) for i, item in enumerate(value)]
     if node_type is not None:
-        found = parse_id(value.node_id) if isinstance(value, relay.GlobalID) and value.type_name == node_type else None
+        found = pk_or_none(value, node_type) if isinstance(value, relay.GlobalID) else None
         if found is None:
             errors.append(FieldError(ErrorCode.INVALID, f"Ожидается идентификатор типа {node_type}", path))
             return -1

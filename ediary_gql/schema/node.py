@@ -46,19 +46,3 @@ class EntityNode(relay.Node):
             else:
                 result.append(None)
         return result
-
-
-def node_pk(global_id: relay.GlobalID, type_name: str) -> int | None:
-    """The database id inside a global ID of `type_name`; None for another type, or for an
-    id that is no row's (not digits, beyond the signed 64-bit range: db/ids.py)."""
-    return parse_id(global_id.node_id) if global_id.type_name == type_name else None
-
-
-def pk_of(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
-    """The database id inside a global ID, refusing IDs of another type or out of range."""
-    from ediary_gql.errors import DomainError, ErrorCode
-
-    pk = node_pk(global_id, type_name)
-    if pk is None:
-        raise DomainError(ErrorCode.INVALID, f"Ожидается идентификатор типа {type_name}", field=field)
-    return pk

@@ -9,9 +9,8 @@ from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.resolvers import schools
 from ediary_gql.schema.connection import Connection, to_connection
-from ediary_gql.schema.ids import optional_pk
+from ediary_gql.schema.ids import optional_pk, pk_or_none
 from ediary_gql.schema.mutations import mutation
-from ediary_gql.schema.node import node_pk
 from ediary_gql.schema.types.school import School
 from ediary_gql.schema.types.schools import (
     OpenSchoolInput,
@@ -52,7 +51,7 @@ class SchoolsQuery:
 
     @strawberry.field(description="A school by ID; null if absent or not yours to see")
     async def school(self, info: Info, id: relay.GlobalID) -> School | None:
-        row = await schools.school(info.context, node_pk(id, "School"))
+        row = await schools.school(info.context, pk_or_none(id, "School"))
         return School.from_row(row) if row is not None else None
 
 

@@ -32,7 +32,7 @@ from ediary_gql.db.models.homework import Homework, HomeworkAttachment
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
-from ediary_gql.services import audit, diary_access
+from ediary_gql.services import audit, diary_facts
 from ediary_gql.settings import Settings
 from ediary_gql.storage import CHUNK_SIZE, AsyncReader, Storage
 
@@ -316,7 +316,7 @@ async def _homework_facts(
     facts = []
     for lesson in lessons:
         children = (
-            await diary_access.enrolled(session, class_id=lesson.class_id, date=lesson.date, child_ids=family)
+            await diary_facts.enrolled(session, class_id=lesson.class_id, date=lesson.date, child_ids=family)
             if family
             else frozenset()
         )

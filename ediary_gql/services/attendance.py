@@ -22,7 +22,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import AttendanceChanged
-from ediary_gql.services import audit, diary_access
+from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.notifications import notify
 
 REASON_MAX = 500
@@ -59,7 +59,7 @@ async def mark_attendance(
         raise not_found("lessonId", "Урок не найден")
     school_class = await session.get(SchoolClass, lesson.class_id)
     assert school_class is not None  # noqa: S101 - a foreign key
-    await diary_access.require_may_write(
+    await diary_facts.require_may_write(
         session,
         actor=actor,
         school_class=school_class,
@@ -72,7 +72,7 @@ async def mark_attendance(
         errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: посещаемость не отмечается")
     if not marks:
         errors.add("marks", ErrorCode.REQUIRED, "Отметьте хотя бы одного ученика")
-    enrolled = await diary_access.enrolled(
+    enrolled = await diary_facts.enrolled(
         session, class_id=lesson.class_id, date=lesson.date, child_ids={m.child_id for m in marks}
     )
     seen: set[int] = set()
@@ -210,7 +210,7 @@ async def summary(session: AsyncSession, *, class_id: int, date: dt.date) -> Sum
             )
         ).all()
     )
-    children = await diary_access.roster(session, class_id=class_id, date=date)
+    children = await diary_facts.roster(session, class_id=class_id, date=date)
     counts: Counter[str] = Counter({str(s): 0 for s in AttendanceStatus})
     marked = 0
     if lesson_ids and children:

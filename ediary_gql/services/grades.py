@@ -22,7 +22,7 @@ from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import GradeChanged
-from ediary_gql.services import audit, diary_access
+from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.school_time import school_today
 
 COMMENT_MAX = 1000
@@ -105,7 +105,7 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     if graded_on is None:
         graded_on = await school_today(session, school_class.school_id)
     if subject_id is not None:
-        await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=subject_id)
+        await diary_facts.require_may_write(session, actor=actor, school_class=school_class, subject_id=subject_id)
         subject = await session.get(Subject, subject_id)
         if subject is None or subject.school_id != school_class.school_id:
             errors.add("subjectId", ErrorCode.NOT_FOUND, "Предмет не найден в школе")
@@ -113,7 +113,7 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     assert subject_id is not None  # noqa: S101 - checked above
 
     if lesson is not None:
-        if data.child_id not in await diary_access.enrolled(
+        if data.child_id not in await diary_facts.enrolled(
             session, class_id=lesson.class_id, date=lesson.date, child_ids=[data.child_id]
         ):
             errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
@@ -235,7 +235,7 @@ async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple
         raise not_found("gradeId", "Оценка не найдена")
     school_class = await session.get(SchoolClass, grade.class_id)
     assert school_class is not None  # noqa: S101 - a foreign key
-    await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=grade.subject_id)
+    await diary_facts.require_may_write(session, actor=actor, school_class=school_class, subject_id=grade.subject_id)
     if grade.deleted_at is not None:
         raise DomainError(ErrorCode.INVALID_STATE, "Оценка удалена", field="gradeId")
     return grade, school_class
@@ -318,7 +318,7 @@ async def _refuse_second_final(
     if existing is not None:
         raise DomainError(
             ErrorCode.DUPLICATE,
-            f"Итоговая оценка уже выставлена (id {diary_access.global_id('Grade', existing)}): исправьте её",
+            f"Итоговая оценка уже выставлена (id {diary_facts.global_id('Grade', existing)}): исправьте её",
             field="kind",
         )
 

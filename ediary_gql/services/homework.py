@@ -17,7 +17,7 @@ from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.homework import Homework, HomeworkAttachment, HomeworkCompletion
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
-from ediary_gql.services import audit, diary_access
+from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
@@ -51,7 +51,7 @@ async def assign_homework(
     """Homework for a lesson, by its teacher (or substitute) or a school admin: the files
     attached are the actor's earlier uploads (`attachment_ids`) and those sent with it
     (`files`), all checked with the other fields; a refused homework keeps no new file."""
-    lesson, _ = await diary_access.lesson_to_write(
+    lesson, _ = await diary_facts.lesson_to_write(
         session, actor=actor, lesson_id=data.lesson_id, substitute_may_write=True
     )
     errors = ErrorCollector()
@@ -138,7 +138,7 @@ async def mark_homework_done(
     )
     lesson = await session.get(Lesson, homework.lesson_id)
     assert lesson is not None  # noqa: S101 - a foreign key
-    if child_id not in await diary_access.enrolled(
+    if child_id not in await diary_facts.enrolled(
         session, class_id=homework.class_id, date=lesson.date, child_ids=[child_id]
     ):
         raise not_found("childId", "Это задание не задавалось ученику")
@@ -176,7 +176,7 @@ async def completions(session: AsyncSession, homework_ids: list[int]) -> list[Co
         .join(Lesson, Lesson.id == Homework.lesson_id)
         .outerjoin(
             Enrollment,
-            and_(Enrollment.class_id == Homework.class_id, *diary_access.enrolled_on_column(Lesson.date)),
+            and_(Enrollment.class_id == Homework.class_id, *diary_facts.enrolled_on_column(Lesson.date)),
         )
         .outerjoin(
             HomeworkCompletion,

@@ -24,9 +24,8 @@ from ediary_gql.schema.ids import node_id
 from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
-from ediary_gql.schema.types.child import Sex
 from ediary_gql.schema.types.school import School
-from ediary_gql.schema.types.school_class import SchoolClass
+from ediary_gql.schema.types.school_class import SchoolClass, Sex
 from ediary_gql.schema.types.user import User
 
 if TYPE_CHECKING:

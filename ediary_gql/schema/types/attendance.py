@@ -13,7 +13,7 @@ from ediary_gql.db.models.attendance import Attendance as AttendanceRow
 from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers import diary_visibility
 from ediary_gql.resolvers.attendance import DaySummary, LessonMarks
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
@@ -65,7 +65,7 @@ class Attendance(EntityNode):
         lesson = await context.loaders.by_id(LessonRow).load(row.lesson_id)
         if lesson is None:
             return False
-        return await diary_access.may_view_child_record(
+        return await diary_visibility.may_view_child_record(
             context, child_id=row.child_id, class_id=lesson.class_id, subject_id=None
         )
 

@@ -18,8 +18,8 @@ from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
 from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
-from ediary_gql.schema.types.child import Child
 from ediary_gql.schema.types.school import School
+from ediary_gql.schema.types.school_class import Child
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context

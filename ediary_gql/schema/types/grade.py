@@ -18,7 +18,7 @@ from ediary_gql.db.models.grades import ControlType as ControlTypeRow
 from ediary_gql.db.models.grades import Grade as GradeRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers import diary_visibility
 from ediary_gql.resolvers.grades import GradeChange
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
@@ -92,7 +92,7 @@ class Grade(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return await diary_access.may_view_child_record(
+        return await diary_visibility.may_view_child_record(
             context, child_id=row.child_id, class_id=row.class_id, subject_id=row.subject_id
         )
 
@@ -133,7 +133,7 @@ class Grade(EntityNode):
 
     @strawberry.field(description="Every change, oldest first")
     async def history(self, info: Info) -> list[GradeRevision]:
-        loader = info.context.loaders.grouped("grades.revisions", service.revisions)
+        loader = info.context.loaders.grouped(service.revisions)
         return [GradeRevision.from_row(r) for r in await loader.load(self.id)]
 
 

@@ -12,7 +12,7 @@ from strawberry.file_uploads import Upload
 from ediary_gql.auth import policy
 from ediary_gql.db.models.homework import Homework as HomeworkRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
-from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers import diary_visibility
 from ediary_gql.resolvers.homework import HomeworkMarked
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
@@ -70,7 +70,7 @@ class Homework(EntityNode):
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
         lesson = await context.loaders.by_id(LessonRow).load(row.lesson_id)
-        return lesson is not None and await diary_access.may_view_lesson(context, lesson)
+        return lesson is not None and await diary_visibility.may_view_lesson(context, lesson)
 
     @strawberry.field(description="The lesson it was given at")
     async def lesson(self, info: Info) -> Lesson | None:
@@ -79,17 +79,17 @@ class Homework(EntityNode):
 
     @strawberry.field(description="Files attached to the homework")
     async def attachments(self, info: Info) -> list[Attachment]:
-        loader = info.context.loaders.grouped("homework.attachments", service.attachments)
+        loader = info.context.loaders.grouped(service.attachments)
         return [Attachment.from_row(r) for r in await loader.load(self.id)]
 
     @strawberry.field(description="Done / enrolled, for the class's teacher and the school's admins; null for others")
     async def completion(self, info: Info) -> HomeworkCompletion | None:
         ctx = info.context
-        school_id = await diary_access.school_of_class(ctx.loaders, self._class_id)
-        teaches = await diary_access.teaches(ctx, ctx.loaders, self._class_id, self._subject_id)
+        school_id = await diary_visibility.school_of_class(ctx.loaders, self._class_id)
+        teaches = await diary_visibility.teaches(ctx, ctx.loaders, self._class_id, self._subject_id)
         if not policy.can_write_diary(ctx.actor, school_id=school_id, assigned=teaches):
             return None
-        loader = ctx.loaders.grouped("homework.completion", _completions)
+        loader = ctx.loaders.grouped(_completions)
         found = await loader.load(self.id)
         return HomeworkCompletion(done=found[0].done, total=found[0].total) if found else None
 

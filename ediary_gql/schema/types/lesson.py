@@ -18,7 +18,7 @@ from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.lessons import TimetableTemplate as TemplateRow
 from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import diary_access
+from ediary_gql.resolvers import diary_visibility
 from ediary_gql.schema.errors import UserError, UserErrorCode
 from ediary_gql.schema.ids import node_id
 from ediary_gql.schema.mutations import Payload
@@ -103,7 +103,7 @@ class Lesson(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        return await diary_access.may_view_lesson(context, row)
+        return await diary_visibility.may_view_lesson(context, row)
 
     @strawberry.field(description="The class")
     async def school_class(self, info: Info) -> SchoolClass | None:
@@ -187,7 +187,7 @@ class TimetableTemplate(EntityNode):
 
     @strawberry.field(description="The weekly slots, Monday first")
     async def slots(self, info: Info) -> list[TimetableSlot]:
-        loader = info.context.loaders.grouped("lessons.template_slots", service.template_slots)
+        loader = info.context.loaders.grouped(service.template_slots)
         return [
             TimetableSlot(
                 weekday=r.weekday,

@@ -207,7 +207,10 @@ class Child(EntityNode):
         if enrollment is None:
             return None
         row = await info.context.loaders.by_id(SchoolClassRow).load(enrollment.class_id)
-        return SchoolClass.from_row(row) if row is not None else None
+        # a school the child left does not see where the child went
+        if row is None or not await SchoolClass.visible(info.context, row):
+            return None
+        return SchoolClass.from_row(row)
 
     @strawberry.field(description="Every class enrolment of the child, oldest first")
     async def enrollments(self, info: strawberry.Info[Context, None]) -> list[Enrollment]:

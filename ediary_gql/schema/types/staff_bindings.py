@@ -15,6 +15,7 @@ from ediary_gql.db.models.attachments import Attachment as AttachmentRow
 from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.db.models.schools import StaffBinding as StaffBindingRow
 from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.resolvers import school_setup
 from ediary_gql.schema.enums import StaffRole
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
@@ -100,9 +101,7 @@ class StaffBinding(EntityNode):
 
     @strawberry.field(description="A TEACHER request from someone the school's admin invited (inviteTeacher)")
     async def invited(self, info: strawberry.Info[Context, None]) -> bool:
-        from ediary_gql.resolvers import school_setup_fields  # school setup builds on this type
-
-        return await school_setup_fields.binding_invited(info.context, self.id)
+        return await school_setup.binding_invited(info.context, self.id)
 
 
 @strawberry.input(description="Ask to act for a school in a role; the document goes as a multipart upload")

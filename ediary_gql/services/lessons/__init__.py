@@ -3,7 +3,7 @@ from a template over a period.
 
 No teacher, class or room is booked twice at overlapping times on a date, and an
 exact duplicate is refused; each refusal names the lesson in the way. The check
-runs under a per-school lock (see `diary_access.lock_school`), so two racing
+runs under a per-school lock (see `diary_facts.lock_school`), so two racing
 requests serialize and the second sees the first's lesson; the unique index
 (class_id, date, start_time) backs exact duplicates.
 

@@ -14,7 +14,7 @@ from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import DomainError, ErrorCode, FieldError
-from ediary_gql.services import diary_access
+from ediary_gql.services import diary_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ async def lesson_labels(session: AsyncSession, lessons: Sequence[Lesson]) -> dic
         x.id: (
             f"«{subjects.get(x.subject_id, '?')}», {classes.get(x.class_id, '?')}, "
             f"{x.date:%d.%m.%Y} {hhmm(x.start_time)}–{hhmm(x.end_time)} "
-            f"(id {diary_access.global_id('Lesson', x.id)})"
+            f"(id {diary_facts.global_id('Lesson', x.id)})"
         )
         for x in lessons
     }

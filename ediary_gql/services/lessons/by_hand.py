@@ -9,7 +9,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector
-from ediary_gql.services import audit, diary_access
+from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.lessons.bookings import Booking, duplicate_slot, hhmm, insert, refuse_conflicts
 from ediary_gql.services.lessons.checks import check_fields, check_in_year, class_and_subject, clean
 from ediary_gql.services.lessons.data import Keep, LessonChanges, LessonData
@@ -17,11 +17,11 @@ from ediary_gql.services.lessons.data import Keep, LessonChanges, LessonData
 
 async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData) -> Lesson:
     school_class, _subject = await class_and_subject(session, data.class_id, data.subject_id)
-    await diary_access.require_may_write(session, actor=actor, school_class=school_class, subject_id=data.subject_id)
+    await diary_facts.require_may_write(session, actor=actor, school_class=school_class, subject_id=data.subject_id)
 
     errors = ErrorCollector()
     teacher_id = data.teacher_id if data.teacher_id is not None else actor.user_id
-    if teacher_id not in await diary_access.staff_of(session, school_id=school_class.school_id, user_ids=[teacher_id]):
+    if teacher_id not in await diary_facts.staff_of(session, school_id=school_class.school_id, user_ids=[teacher_id]):
         errors.add("teacherId", ErrorCode.NOT_FOUND, "Учитель не найден среди сотрудников школы")
     room = clean(data.room)
     topic = clean(data.topic)
@@ -49,7 +49,7 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
         topic=topic,
         status=LessonStatus.SCHEDULED,
     )
-    await diary_access.lock_school(session, school_class.school_id)
+    await diary_facts.lock_school(session, school_class.school_id)
     await refuse_conflicts(session, Booking.of(lesson), exclude_id=None, teacher_field="teacherId")
     await insert(session, [lesson])
     audit.record(
@@ -66,7 +66,7 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
 
 async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, changes: LessonChanges) -> Lesson:
     """Move, cancel or restore a lesson, set a substitute teacher, its topic or room."""
-    lesson, school_class = await diary_access.lesson_to_write(
+    lesson, school_class = await diary_facts.lesson_to_write(
         session, actor=actor, lesson_id=lesson_id, substitute_may_write=False
     )
     before = _snapshot(lesson)
@@ -90,7 +90,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
     if substitute is not None and substitute != lesson.substitute_teacher_id:
         if substitute == lesson.teacher_id:
             errors.add("substituteTeacherId", ErrorCode.INVALID, "Замена не может совпадать с учителем урока")
-        elif substitute not in await diary_access.staff_of(session, school_id=lesson.school_id, user_ids=[substitute]):
+        elif substitute not in await diary_facts.staff_of(session, school_id=lesson.school_id, user_ids=[substitute]):
             errors.add("substituteTeacherId", ErrorCode.NOT_FOUND, "Учитель не найден среди сотрудников школы")
     errors.raise_if_any()
 
@@ -106,7 +106,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
     lesson.lesson_number, lesson.room, lesson.topic = number, room, topic
     lesson.status, lesson.substitute_teacher_id = status, substitute
     if booking_changed and status == LessonStatus.SCHEDULED:
-        await diary_access.lock_school(session, lesson.school_id)
+        await diary_facts.lock_school(session, lesson.school_id)
         teacher_field = "substituteTeacherId" if substitute is not None else "teacherId"
         await refuse_conflicts(session, Booking.of(lesson), exclude_id=lesson.id, teacher_field=teacher_field)
     elif booking_changed:

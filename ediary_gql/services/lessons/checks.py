@@ -13,7 +13,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.calendar import AcademicYear
 from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.errors import ErrorCode, ErrorCollector
-from ediary_gql.services import diary_access
+from ediary_gql.services import diary_facts
 
 ROOM_MAX = 32
 TOPIC_MAX = 500
@@ -45,7 +45,7 @@ async def require_may_write_subjects(
     session: AsyncSession, *, actor: Actor, school_class: SchoolClass, subject_ids: Iterable[int]
 ) -> None:
     """A template covers several subjects: the actor must be allowed each of them."""
-    mine = {pair for _, pair in await diary_access.assignments_of(session, [actor.user_id])}
+    mine = {pair for _, pair in await diary_facts.assignments_of(session, [actor.user_id])}
     for subject_id in set(subject_ids) or {-1}:
         policy.ensure(
             policy.can_write_diary(

@@ -14,7 +14,7 @@ from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
-from ediary_gql.services import audit, diary_access
+from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.lessons.bookings import Booking, booked, conflicts, hhmm, insert, lesson_labels, overlap
 from ediary_gql.services.lessons.checks import check_fields, clean, require_may_write_subjects, subjects_of_school
 from ediary_gql.services.lessons.data import GenerationResult, SkippedLesson, TemplateData
@@ -41,7 +41,7 @@ async def create_timetable_template(session: AsyncSession, *, actor: Actor, data
         errors.add("slots", ErrorCode.REQUIRED, "Добавьте хотя бы один урок в расписание")
 
     subjects = await subjects_of_school(session, school_class.school_id, {s.subject_id for s in data.slots})
-    staff = await diary_access.staff_of(
+    staff = await diary_facts.staff_of(
         session, school_id=school_class.school_id, user_ids={s.teacher_id for s in data.slots}
     )
     await require_may_write_subjects(session, actor=actor, school_class=school_class, subject_ids=subjects)
@@ -174,7 +174,7 @@ async def generate_lessons(
         day += dt.timedelta(days=1)
 
     result = GenerationResult()
-    await diary_access.lock_school(session, template.school_id)
+    await diary_facts.lock_school(session, template.school_id)
     existing = await booked(session, [Booking.of(lesson) for lesson in planned], exclude_id=None)
     labels = await lesson_labels(session, existing)
     taken = list(existing)

@@ -17,7 +17,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
 from ediary_gql.services.contacts import normalize_email, normalize_phone
-from ediary_gql.services.diary_access import is_assigned
+from ediary_gql.services.diary_facts import is_assigned
 from ediary_gql.services.notifications import notify
 from ediary_gql.services.school_setup.checks import clean_text, get_class, is_active_teacher, require_setup
 

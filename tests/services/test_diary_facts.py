@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.services.diary_access import current_classes_of_children
+from ediary_gql.services.diary_facts import current_classes_of_children
 from ediary_gql.services.school_time import today_in
 from tests.factories import make_academic_year, make_child, make_enrollment, make_school, make_school_class
 

@@ -10,7 +10,7 @@ from ediary_gql.auth import policy
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.resolvers.loaders import Loaders
-from ediary_gql.services import diary_access
+from ediary_gql.services import diary_facts
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 async def assignments(loaders: Loaders, teacher_id: int) -> frozenset[tuple[int, int]]:
     """(class id, subject id) pairs the teacher is assigned to."""
-    loader = loaders.grouped("diary.assignments", diary_access.assignments_of)
+    loader = loaders.grouped(diary_facts.assignments_of)
     return frozenset(await loader.load(teacher_id))
 
 
@@ -28,7 +28,7 @@ async def school_of_class(loaders: Loaders, class_id: int) -> int:
 
 
 async def class_children(loaders: Loaders, class_id: int, date: dt.date) -> frozenset[int]:
-    loader = loaders.grouped("diary.class_children", diary_access.children_on)
+    loader = loaders.grouped(diary_facts.children_on)
     return frozenset(await loader.load((class_id, date)))
 
 
@@ -75,7 +75,7 @@ async def may_view_child_record(
 
 async def current_school_of_child(loaders: Loaders, child_id: int) -> tuple[int, frozenset[int]]:
     """(school id or -1, class ids) of the child's enrolments open today at their school."""
-    loader = loaders.grouped("diary.child_classes", diary_access.current_classes_of_children)
+    loader = loaders.grouped(diary_facts.current_classes_of_children)
     pairs: list[tuple[int, int]] = await loader.load(child_id)
     schools = {school for _, school in pairs}
     return (next(iter(schools)) if len(schools) == 1 else -1), frozenset(c for c, _ in pairs)
