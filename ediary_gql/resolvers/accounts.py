@@ -13,9 +13,10 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models.notifications import Notification
 from ediary_gql.db.models.users import User
-from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.db.pagination import Page, PageArgs
 from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.events import channels
+from ediary_gql.resolvers import pages
 from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services import notifications as notification_service
 from ediary_gql.services import sessions
@@ -72,17 +73,12 @@ async def notifications(
     ctx: Context, *, unread: bool, first: int | None, after: str | None, last: int | None, before: str | None
 ) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            notification_service.inbox_query(actor, unread_only=unread),
-            key=[Notification.id],
-            key_of=lambda row: [row.id],
-            args=PageArgs(first=first, after=after, last=last, before=before),
-            page_max=ctx.settings.page_max,
-            descending=True,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(
+        ctx,
+        notification_service.inbox_query(actor, unread_only=unread),
+        PageArgs(first=first, after=after, last=last, before=before),
+        descending=True,
+    )
 
 
 async def mark_notifications_read(ctx: Context, session: AsyncSession, actor: Actor, *, ids: list[int] | None) -> int:

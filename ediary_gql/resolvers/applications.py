@@ -19,6 +19,7 @@ from ediary_gql.db.models.applications import Application
 from ediary_gql.db.pagination import Page, PageArgs, paginate
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events import channels
+from ediary_gql.resolvers import pages
 from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services.applications import drafts, form, queries, review, submission
 from ediary_gql.services.attachments import UploadedFile
@@ -67,7 +68,7 @@ def _files(ctx: Context, add: list[Mapping[str, Any]] | None, remove: list[int] 
         add=[
             form.NewFile(
                 kind=enums.ApplicationAttachmentKind(f["kind"]),
-                file=UploadedFile(name=getattr(f["file"], "filename", None), stream=f["file"]),
+                file=UploadedFile.of(f["file"]),
             )
             for f in add or []
         ],
@@ -162,17 +163,9 @@ async def application(ctx: Context, *, application_id: int | None) -> Applicatio
 
 async def my_applications(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            queries.own_applications_query(actor),
-            key=[Application.id],
-            key_of=lambda row: [row.id],
-            args=PageArgs(first=first, after=after),
-            page_max=ctx.settings.page_max,
-            descending=True,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(
+        ctx, queries.own_applications_query(actor), PageArgs(first=first, after=after), descending=True
+    )
 
 
 async def applications(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from ediary_gql.db.models.audit import AuditEntry
-from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.db.pagination import Page, PageArgs
+from ediary_gql.resolvers import pages
 from ediary_gql.services.audit import AuditFilter, audit_log_query
 
 if TYPE_CHECKING:
@@ -40,14 +40,4 @@ async def audit_log(
             until=until,
         ),
     )
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            stmt,
-            key=[AuditEntry.id],
-            key_of=lambda row: [row.id],
-            args=PageArgs(first=first, after=after, last=last, before=before),
-            page_max=ctx.settings.page_max,
-            descending=True,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(ctx, stmt, PageArgs(first=first, after=after, last=last, before=before), descending=True)

@@ -12,7 +12,8 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.children import ChildTransfer
 from ediary_gql.db.models.users import User
-from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.db.pagination import Page, PageArgs
+from ediary_gql.resolvers import pages
 from ediary_gql.services import child_transfers as service
 
 if TYPE_CHECKING:
@@ -24,17 +25,7 @@ async def child_transfers(
 ) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     stmt = service.visible_query(actor, enums.ChildTransferStatus(status) if status is not None else None)
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            stmt,
-            key=[ChildTransfer.id],
-            key_of=lambda row: [row.id],
-            args=PageArgs(first=first, after=after),
-            page_max=ctx.settings.page_max,
-            descending=True,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(ctx, stmt, PageArgs(first=first, after=after), descending=True)
 
 
 async def confirm_child_transfer(

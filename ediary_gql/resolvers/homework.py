@@ -43,7 +43,7 @@ async def assign_homework(
         due_on=due_on,
         expected_minutes=expected_minutes,
         attachment_ids=attachment_ids,
-        files=[UploadedFile(name=getattr(f, "filename", None), stream=f) for f in files],
+        files=[UploadedFile.of(f) for f in files],
     )
     return await service.assign_homework(
         session, actor=actor, data=data, storage=storage_for(ctx.settings.upload_dir), settings=ctx.settings

@@ -11,8 +11,8 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.schools import School
-from ediary_gql.db.pagination import Page, PageArgs, paginate
-from ediary_gql.resolvers import school_fields
+from ediary_gql.db.pagination import Page, PageArgs
+from ediary_gql.resolvers import pages, school_fields
 from ediary_gql.services import schools as service
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.storage import storage_for
@@ -52,7 +52,7 @@ async def register_school(
             email=email,
             website=website,
         ),
-        document=UploadedFile(name=getattr(appointment_document, "filename", None), stream=appointment_document),
+        document=UploadedFile.of(appointment_document),
         storage=storage_for(ctx.settings.upload_dir),
         settings=ctx.settings,
     )
@@ -93,16 +93,7 @@ async def schools(
             query=query, region_code=region_code, settlement_id=settlement_id, status=status, type=type
         ),
     )
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            search.stmt,
-            key=search.key,
-            key_of=search.key_of,
-            args=PageArgs(first=first, after=after),
-            page_max=ctx.settings.page_max,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(ctx, search.stmt, PageArgs(first=first, after=after), key=search.key, key_of=search.key_of)
 
 
 async def school(ctx: Context, school_id: int | None) -> School | None:

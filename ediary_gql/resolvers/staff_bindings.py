@@ -12,7 +12,8 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.schools import StaffBinding
-from ediary_gql.db.pagination import Page, PageArgs, paginate
+from ediary_gql.db.pagination import Page, PageArgs
+from ediary_gql.resolvers import pages
 from ediary_gql.services import staff_bindings as service
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.storage import storage_for
@@ -33,7 +34,7 @@ async def request_staff_binding(
         session,
         actor=actor,
         data=service.BindingRequest(school_inn=school_inn, role=role, document_kind=document_kind, comment=comment),
-        document=UploadedFile(name=getattr(document, "filename", None), stream=document),
+        document=UploadedFile.of(document),
         storage=storage_for(ctx.settings.upload_dir),
         settings=ctx.settings,
     )
@@ -55,17 +56,7 @@ async def review_staff_binding(
 
 async def my_staff_bindings(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            service.own_bindings_query(actor),
-            key=[StaffBinding.id],
-            key_of=lambda row: [row.id],
-            args=PageArgs(first=first, after=after),
-            page_max=ctx.settings.page_max,
-            descending=True,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(ctx, service.own_bindings_query(actor), PageArgs(first=first, after=after), descending=True)
 
 
 async def staff_bindings(
@@ -78,13 +69,4 @@ async def staff_bindings(
 ) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     stmt = service.review_queue_query(actor, service.BindingFilter(status=status, school_id=school_id))
-    async with ctx.session_factory() as session:
-        return await paginate(
-            session,
-            stmt,
-            key=[StaffBinding.id],
-            key_of=lambda row: [row.id],
-            args=PageArgs(first=first, after=after),
-            page_max=ctx.settings.page_max,
-            count_session=ctx.session_factory,
-        )
+    return await pages.page(ctx, stmt, PageArgs(first=first, after=after))

@@ -50,6 +50,11 @@ class UploadedFile:
     name: str | None
     stream: object  # checked to be an AsyncReader by store_attachment
 
+    @classmethod
+    def of(cls, upload: object) -> UploadedFile:
+        """A multipart upload (Starlette's UploadFile: `filename` and async `read`)."""
+        return cls(name=getattr(upload, "filename", None), stream=upload)
+
 
 def clean_file_name(name: str | None, content_type: str) -> str:
     """The last part of the client's name, printable, at most 255 characters; kept
