@@ -82,7 +82,8 @@ async def _run(
 
 
 async def main(requests: int, concurrency: int) -> None:
-    settings = load_settings(log_level="WARNING")
+    # one user drives thousands of requests a second: no cost budget per viewer
+    settings = load_settings(log_level="WARNING", query_cost_budget=0)
     await asyncio.to_thread(upgrade, settings.database_url)
     app = create_app(settings)
     port = _free_port()

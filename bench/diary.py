@@ -543,12 +543,14 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     _raise_nofile(max(args.subscribers, default=0) * 2 + 1024)
-    # thousands of sockets from this one address, 25 handshakes at a time: no per-address cap
+    # thousands of sockets from this one address, 25 handshakes at a time: no per-address cap;
+    # one user drives thousands of requests a second: no cost budget per viewer
     settings = load_settings(
         log_level="WARNING",
         dispatcher_enabled=False,
         ws_init_timeout_seconds=60,
         ws_max_unauthenticated_per_address=0,
+        query_cost_budget=0,
     )
     if settings.is_sqlite:
         console.print("[yellow]SQLite: the raw-SQL limits need PostgreSQL; set DATABASE_URL for the real numbers")
