@@ -286,6 +286,14 @@ def audit_scope(actor: Actor | None) -> frozenset[int] | None:
     return schools
 
 
+def can_view_audit_entry(actor: Actor | None, *, school_id: int | None) -> bool:
+    """One entry of the audit trail: within the actor's `audit_scope`."""
+    if actor is None or not (actor.is_operator or actor.is_system or actor.schools_with(StaffRole.SCHOOL_ADMIN)):
+        return False
+    scope = audit_scope(actor)
+    return scope is None or school_id in scope
+
+
 # Audit entries whose before/after hold diary content (grades, attendance, homework).
 DIARY_AUDIT_ACTIONS = frozenset(
     {

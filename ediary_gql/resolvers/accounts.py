@@ -18,6 +18,7 @@ from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.events import channels
 from ediary_gql.resolvers import pages
 from ediary_gql.resolvers.streams import Feed, Heard
+from ediary_gql.resolvers.transaction import act_as
 from ediary_gql.services import notifications as notification_service
 from ediary_gql.services import sessions
 
@@ -29,10 +30,12 @@ async def me(ctx: Context) -> User | None:
     return await ctx.loaders.by_id(User).load(actor.user_id)
 
 
-def _signed_in(ctx: Context, pair: sessions.TokenPair) -> sessions.TokenPair:
-    """The rest of this response is read as the person who has just signed in."""
+def _signed_in(ctx: Context, session: AsyncSession, pair: sessions.TokenPair) -> sessions.TokenPair:
+    """The rest of this response is read as the person who has just signed in, once the
+    sign-in has committed."""
     user = pair.user
-    ctx.set_actor(Actor(user_id=user.id, session_id=pair.session_id, status=user.status, is_operator=user.is_operator))
+    actor = Actor(user_id=user.id, session_id=pair.session_id, status=user.status, is_operator=user.is_operator)
+    act_as(ctx, session, actor)
     return pair
 
 
@@ -49,7 +52,7 @@ async def sign_in(
         user_agent=ctx.user_agent,
         ip=ctx.client_ip,
     )
-    return _signed_in(ctx, pair)
+    return _signed_in(ctx, session, pair)
 
 
 async def refresh_token(
@@ -61,7 +64,7 @@ async def refresh_token(
         raise RecordedRefusal(
             DomainError(ErrorCode.TOKEN_REVOKED, "Токен уже использован; сеанс завершён", field="refreshToken")
         )
-    return _signed_in(ctx, pair)
+    return _signed_in(ctx, session, pair)
 
 
 async def sign_out(ctx: Context, session: AsyncSession, actor: Actor, *, all_devices: bool = False) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models.users import User
+from ediary_gql.resolvers.transaction import act_as
 from ediary_gql.services import password_reset, registration, two_factor, verification
 from ediary_gql.services.two_factor import TwoFactorSetup
 from ediary_gql.services.verification import ContactChannel
@@ -49,7 +50,7 @@ async def register(
     )
     # the rest of this response is read as the person who has just registered
     user, pair = done.user, done.tokens
-    ctx.set_actor(Actor(user_id=user.id, session_id=pair.session_id, status=user.status))
+    act_as(ctx, session, Actor(user_id=user.id, session_id=pair.session_id, status=user.status))
     return done
 
 

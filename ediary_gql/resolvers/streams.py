@@ -80,7 +80,11 @@ async def event_context(context: Context, actor: Actor) -> Context | None:
     """The connection's context renewed for one event: fresh loaders and the actor's
     current facts (wards, memberships, status), which nested fields then read too; None
     once the account is gone. Read with every other subscriber of the process asking in
-    the same loop turn."""
+    the same loop turn.
+
+    Every subscription of a connection is its one user's, so another subscription's
+    nested fields still resolving may pick up these loaders and facts: fresher, never
+    someone else's (at worst a loader batch splits in two)."""
     if actor.is_system:
         current: Actor | None = actor
     else:
@@ -117,7 +121,7 @@ async def _merged(streams: list[AsyncIterator[dict[str, Any]]]) -> AsyncGenerato
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # handed to the consumer, which ends the stream with it
-            queue.put_nowait((None, exc))
+            await queue.put((None, exc))  # waits for room: a full queue must not lose the error
             return
         await queue.put((None, None))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.auth.actor import Actor
 from ediary_gql.errors import DomainError, RecordedRefusal
 from ediary_gql.events.publish import unit_of_work
 from ediary_gql.services.audit import RequestMeta, set_request_meta
@@ -23,6 +24,16 @@ def after_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -
     rolls back: for what must not happen inside it (a message to an address outside the
     system, sent through a session of its own)."""
     session.info[_AFTER_COMMIT].append(action)
+
+
+def act_as(context: Context, session: AsyncSession, actor: Actor) -> None:
+    """The rest of the request is read as `actor` (who has just signed in or registered),
+    from the moment the transaction that made them has committed; not at all if it rolls back."""
+
+    async def switch() -> None:
+        context.set_actor(actor)
+
+    after_commit(session, switch)
 
 
 @asynccontextmanager

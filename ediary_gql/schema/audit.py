@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ediary_gql.context import Context
-from ediary_gql.db.ids import parse_id
 from ediary_gql.resolvers import audit
 from ediary_gql.schema.connection import Connection, to_connection
-from ediary_gql.schema.ids import optional_pk
+from ediary_gql.schema.ids import entity_filter_pk, optional_pk
 from ediary_gql.schema.types.audit import AuditEntry, AuditLogFilter
-from ediary_gql.text import is_digits
 
 Info = strawberry.Info[Context, None]
-
-
-def _entity_pk(entity: relay.GlobalID | None) -> int | None:
-    """The entity filter's id, of whatever type it names: None for the type alone (no digits),
-    -1 (matches nothing) for an id beyond every row's."""
-    if entity is None or not is_digits(entity.node_id):
-        return None
-    pk = parse_id(entity.node_id)
-    return -1 if pk is None else pk
 
 
 @strawberry.type
@@ -44,7 +32,7 @@ class AuditQuery:
             school_id=optional_pk(flt.school_id, "School", field="filter.schoolId"),
             actor_user_id=optional_pk(flt.actor_id, "User", field="filter.actorId"),
             entity_type=entity.type_name if entity else None,
-            entity_id=_entity_pk(entity),
+            entity_id=entity_filter_pk(entity),
             action=flt.action,
             since=flt.since,
             until=flt.until,

@@ -15,6 +15,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from ediary_gql.db.ids import parse_id
 from ediary_gql.errors import DomainError, ErrorCode, FieldError
+from ediary_gql.text import is_digits
 
 NODE_TYPE = "ediary.node_type"
 AT_LIST = "ediary.node_list_path"
@@ -57,6 +58,15 @@ def pk(global_id: relay.GlobalID, type_name: str, *, field: str | tuple[str, ...
 
 def optional_pk(global_id: relay.GlobalID | None, type_name: str, *, field: str) -> int | None:
     return None if global_id is None else pk(global_id, type_name, field=field)
+
+
+def entity_filter_pk(entity: relay.GlobalID | None) -> int | None:
+    """The id of a filter's entity, of whatever type it names (the audit trail's): None for
+    the type alone (no digits), -1 (matches nothing) for an id beyond every row's."""
+    if entity is None or not is_digits(entity.node_id):
+        return None
+    found = parse_id(entity.node_id)
+    return -1 if found is None else found
 
 
 class Fields(Mapping[str, Any]):

@@ -12,7 +12,6 @@ from strawberry.scalars import JSON
 from ediary_gql.auth import policy
 from ediary_gql.db.models.audit import AuditEntry as AuditRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.errors import DomainError
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.user import User
 
@@ -84,11 +83,7 @@ class AuditEntry(EntityNode):
 
     @classmethod
     async def visible(cls, context: Context, row: Any) -> bool:
-        try:
-            scope = policy.audit_scope(context.actor)
-        except DomainError:
-            return False
-        return scope is None or row.school_id in scope
+        return policy.can_view_audit_entry(context.actor, school_id=row.school_id)
 
 
 MASK = "***"
