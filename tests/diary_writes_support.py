@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
@@ -134,3 +135,16 @@ def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+def wall_clock(zone: str, shift: dt.timedelta) -> tuple[dt.date, dt.time]:
+    """The date and minute on the clocks of `zone` `shift` from now, kept before 23:00 (so
+    a 45-minute lesson starting then ends the same day): a past shift never lands later than now."""
+    at = (dt.datetime.now(dt.UTC) + shift).astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
+    if at.time() > dt.time(23, 0):
+        at = (
+            at.replace(hour=23, minute=0)
+            if shift < dt.timedelta(0)
+            else at.replace(hour=8, minute=0) + dt.timedelta(days=1)
+        )
+    return at.date(), at.time()

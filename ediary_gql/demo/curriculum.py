@@ -7,6 +7,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ediary_gql.services.school_setup.subjects import DEFAULT_CONTROL_TYPES, ControlTypeDef
+
 
 @dataclass(frozen=True, slots=True)
 class SubjectDef:
@@ -94,23 +96,13 @@ def specialty(subject: str, level: int) -> str:
     return SUBJECT_BY_CODE[subject].specialty
 
 
-@dataclass(frozen=True, slots=True)
-class ControlTypeDef:
-    code: str
-    name: str
-    weight: Decimal
-
-
+# Every school's defaults (made with a registered school too), then the demo's own.
 CONTROL_TYPES: tuple[ControlTypeDef, ...] = (
-    ControlTypeDef("TEST", "Контрольная работа", Decimal("2.00")),
+    *DEFAULT_CONTROL_TYPES,
     ControlTypeDef("DICTATION", "Диктант", Decimal("2.00")),
     ControlTypeDef("ESSAY", "Сочинение", Decimal("2.00")),
-    ControlTypeDef("QUIZ", "Самостоятельная работа", Decimal("1.50")),
-    ControlTypeDef("CHECK", "Проверочная работа", Decimal("1.50")),
     ControlTypeDef("LAB", "Лабораторная работа", Decimal("1.50")),
     ControlTypeDef("PRACTICAL", "Практическая работа", Decimal("1.50")),
-    ControlTypeDef("ORAL", "Устный ответ", Decimal("1.00")),
-    ControlTypeDef("HOMEWORK", "Домашняя работа", Decimal("1.00")),
     ControlTypeDef("CLASSWORK", "Работа на уроке", Decimal("1.00")),
     ControlTypeDef("READING", "Чтение наизусть", Decimal("1.00")),
     ControlTypeDef("STANDARDS", "Сдача нормативов", Decimal("1.00")),

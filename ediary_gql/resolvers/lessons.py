@@ -34,6 +34,7 @@ async def create_lesson(
     lesson_number: int | None,
     room: str | None,
     topic: str | None,
+    allow_on_holiday: bool,
 ) -> Lesson:
     data = service.LessonData(
         class_id=class_id,
@@ -45,6 +46,7 @@ async def create_lesson(
         lesson_number=lesson_number,
         room=room,
         topic=topic,
+        allow_on_holiday=allow_on_holiday,
     )
     return await service.create_lesson(session, actor=actor, data=data)
 
@@ -68,6 +70,7 @@ async def update_lesson(
     topic: str | None,
     status: LessonStatus | None,
     substitute_teacher_id: int | None,
+    allow_on_holiday: bool,
 ) -> Lesson:
     """Fields left out (UNSET) are kept; null clears an optional one, and is refused for the rest."""
     errors = ErrorCollector()
@@ -84,6 +87,7 @@ async def update_lesson(
         topic=_given(topic),
         status=service.KEEP if status in (strawberry.UNSET, None) else LessonStatus(status),
         substitute_teacher_id=_given(substitute_teacher_id),
+        allow_on_holiday=allow_on_holiday,
     )
     return await service.update_lesson(session, actor=actor, lesson_id=lesson_id, changes=changes)
 

@@ -24,6 +24,7 @@ from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import AttendanceChanged
 from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.notifications import notify
+from ediary_gql.services.school_time import lesson_has_started
 
 REASON_MAX = 500
 MINUTES_LATE_MAX = 300
@@ -70,6 +71,13 @@ async def mark_attendance(
     errors = ErrorCollector()
     if lesson.status != LessonStatus.SCHEDULED:
         errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: посещаемость не отмечается")
+    elif not await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time):
+        errors.add(
+            "lessonId",
+            ErrorCode.INVALID_STATE,
+            f"Урок ещё не начался ({lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M}): "
+            "посещаемость отмечается с его начала",
+        )
     if not marks:
         errors.add("marks", ErrorCode.REQUIRED, "Отметьте хотя бы одного ученика")
     enrolled = await diary_facts.enrolled(

@@ -23,7 +23,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import GradeChanged
 from ediary_gql.services import audit, diary_facts
-from ediary_gql.services.school_time import school_today
+from ediary_gql.services.school_time import lesson_has_started, school_today
 
 COMMENT_MAX = 1000
 REASON_MAX = 1000
@@ -81,6 +81,13 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
         subject_id, graded_on = lesson.subject_id, lesson.date
         if lesson.status != LessonStatus.SCHEDULED:
             errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: оценку за него поставить нельзя")
+        elif not await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time):
+            errors.add(
+                "lessonId",
+                ErrorCode.INVALID_STATE,
+                f"Урок ещё не начался ({lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M}): "
+                "оценку за него поставить нельзя",
+            )
         period_id = await _period_on(session, lesson.class_id, lesson.date)
     else:
         if data.subject_id is None:

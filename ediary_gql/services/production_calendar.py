@@ -28,6 +28,17 @@ def _russia(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("RU", years=year)
 
 
+@lru_cache(maxsize=32)
+def _russia_in_russian(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("RU", years=year, language="ru")
+
+
+def holiday_name(day: dt.date) -> str | None:
+    """The public holiday (or the transferred day off) on `day`, named in Russian; None on other days."""
+    name = _russia_in_russian(day.year).get(day)
+    return str(name) if name is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingCalendar:
     """Working days with the stored overrides applied; pure, so it can be tested alone."""

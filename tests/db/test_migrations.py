@@ -21,14 +21,17 @@ from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import downgrade, upgrade
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.classes import SchoolClass
+from ediary_gql.db.models.grades import ControlType
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.settings import Settings
 from tests.factories import (
     make_attendance,
     make_audit_entry,
+    make_control_type,
     make_enrollment,
     make_grade,
     make_guardianship,
+    make_school,
     make_school_class,
     make_staff_binding,
 )
@@ -137,5 +140,44 @@ async def test_child_records_get_their_school_and_keep_their_rows(scratch_url: s
             held = (await conn.execute(text("SELECT school_id FROM children WHERE id = :i"), {"i": ids[0]})).scalar()
         assert counts == [1, 1, 1, 2, 1]
         assert held == ids[1]
+    finally:
+        await engine.dispose()
+
+
+async def test_every_school_gets_the_default_control_types_once(scratch_url: str) -> None:
+    # given schools of the revision before every school had the defaults: one with none,
+    # one with its own TEST (another name and weight) and a type of its own
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            bare = await make_school(session)
+            own = await make_school(session)
+            await make_control_type(session, school_id=own.id, code="TEST", name="Контрольная", weight=3)
+            await make_control_type(session, school_id=own.id, code="PROJECT", name="Проект", weight=2)
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, "37a91b94236b")
+        # when the migration runs, and runs again
+        await asyncio.to_thread(upgrade, scratch_url)
+        await asyncio.to_thread(downgrade, scratch_url, "37a91b94236b")
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then each school has every default once, and keeps what it had as it was
+        async with create_session_factory(engine)() as session:
+            rows = (await session.scalars(sa.select(ControlType).order_by(ControlType.code))).all()
+        found = {(r.school_id, r.code): (r.name, str(r.weight)) for r in rows}
+        defaults = {
+            "CHECK": ("Проверочная работа", "1.50"),
+            "HOMEWORK": ("Домашняя работа", "1.00"),
+            "ORAL": ("Устный ответ", "1.00"),
+            "QUIZ": ("Самостоятельная работа", "1.50"),
+            "TEST": ("Контрольная работа", "2.00"),
+        }
+        assert len(rows) == 5 + 6
+        assert {code: found[(bare.id, code)] for code in defaults} == defaults
+        assert found[(own.id, "TEST")] == ("Контрольная", "3.00")
+        assert found[(own.id, "PROJECT")] == ("Проект", "2.00")
+        assert {code: found[(own.id, code)] for code in defaults if code != "TEST"} == {
+            code: v for code, v in defaults.items() if code != "TEST"
+        }
     finally:
         await engine.dispose()

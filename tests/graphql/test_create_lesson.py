@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import School
 from tests.diary_writes_support import MONDAY, World, codes, error_codes, gid
-from tests.factories import make_school_class, make_subject, make_teaching_assignment
+from tests.factories import make_holiday, make_school_class, make_subject, make_teaching_assignment
 from tests.support import GraphQLClient
 
 CREATE = """
@@ -128,6 +130,10 @@ async def test_class_teacher_and_room_are_never_booked_twice(
     await make_teaching_assignment(
         session, teacher_id=world.other_teacher.id, class_id=world.school_class.id, subject_id=other_subject.id
     )
+    # the maths teacher teaches maths in the other class too
+    await make_teaching_assignment(
+        session, teacher_id=world.teacher.id, class_id=other_class.id, subject_id=world.subject.id
+    )
     await session.commit()
     named = gid("Lesson", existing.id)
 
@@ -172,7 +178,9 @@ async def test_class_teacher_and_room_are_never_booked_twice(
     assert all(named in e["message"] for e in data["createLesson"]["userErrors"])
 
     # when an exact duplicate is asked
-    data = await gql.data(CREATE, {"i": _input(world, room="204")}, token=token)
+    data = await gql.data(
+        CREATE, {"i": _input(world, room="204", teacherId=gid("User", world.teacher.id))}, token=token
+    )
     # then it is a DUPLICATE, naming the lesson
     [error] = data["createLesson"]["userErrors"]
     assert error["code"] == "DUPLICATE"
@@ -364,3 +372,84 @@ async def test_lesson_times_carry_the_school_zone(gql: GraphQLClient, session: A
         "startsAt": f"{MONDAY.isoformat()}T09:00:00+05:00",
         "endsAt": f"{MONDAY.isoformat()}T09:45:00+05:00",
     }
+
+
+async def test_a_lesson_names_only_a_teacher_assigned_to_the_class_and_subject(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given the school's admin, and a teacher of the school not assigned to maths in the class
+    token = await world.token(gql, world.admin)
+    # when the admin makes a maths lesson for that teacher, or for no one named (herself)
+    for teacher in ({"teacherId": gid("User", world.other_teacher.id)}, {}):
+        data = await gql.data(CREATE, {"i": _input(world, **teacher)}, token=token)
+        # then the teacher is refused, and no lesson is made
+        assert codes(data["createLesson"]) == [("INVALID", ["teacherId"])]
+    assert await session.scalar(select(func.count(Lesson.id))) == 0
+    # and the assigned teacher is taken
+    data = await gql.data(CREATE, {"i": _input(world, teacherId=gid("User", world.teacher.id))}, token=token)
+    assert data["createLesson"]["userErrors"] == []
+
+
+HOLIDAY_CASES = [
+    # a school's own holiday (its autumn break, Mon 26 October 2026)
+    ("2026-10-26", "Осенние каникулы"),
+    # a public holiday (Wed 4 November 2026)
+    ("2026-11-04", "День народного единства"),
+    # a day off the government moved (Thu 31 December 2026, from Sunday 4 January)
+    ("2026-12-31", "Выходной (перенесено с 04.01.2026)"),
+]
+
+
+@pytest.mark.parametrize(("day", "holiday"), HOLIDAY_CASES)
+async def test_no_lesson_on_a_holiday_unless_a_make_up_day_is_asked(
+    gql: GraphQLClient, session: AsyncSession, world: World, day: str, holiday: str
+) -> None:
+    # given the school's autumn break
+    await make_holiday(
+        session,
+        school_id=world.school.id,
+        name="Осенние каникулы",
+        starts_on=dt.date(2026, 10, 26),
+        ends_on=dt.date(2026, 11, 3),
+    )
+    await session.commit()
+    token = await world.token(gql, world.teacher)
+    # when a lesson is made on the day
+    data = await gql.data(CREATE, {"i": _input(world, date=day)}, token=token)
+    # then it is refused on its date, naming the holiday
+    assert codes(data["createLesson"]) == [("INVALID", ["date"])]
+    message = data["createLesson"]["userErrors"][0]["message"]
+    assert holiday in message
+    assert "allowOnHoliday" in message
+    assert await session.scalar(select(func.count(Lesson.id))) == 0
+    # and with allowOnHoliday it is made, as a make-up day
+    data = await gql.data(CREATE, {"i": _input(world, date=day, allowOnHoliday=True)}, token=token)
+    assert data["createLesson"]["userErrors"] == []
+    assert data["createLesson"]["lesson"]["date"] == day
+
+
+async def test_a_lesson_is_not_moved_to_or_restored_on_a_holiday_unless_asked(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given a Monday lesson, and a cancelled one on Unity Day, made as a make-up day before
+    lesson = await world.lesson(session, start_time=_t("09:00"), end_time=_t("09:45"))
+    unity = await world.lesson(session, date=dt.date(2026, 11, 4), start_time=_t("09:00"), end_time=_t("09:45"))
+    unity.status = LessonStatus.CANCELLED
+    await session.commit()
+    token = await world.token(gql, world.teacher)
+    move = {"lessonId": gid("Lesson", lesson.id), "date": "2026-11-04", "startTime": "11:00:00", "endTime": "11:45:00"}
+    restore = {"lessonId": gid("Lesson", unity.id), "status": "SCHEDULED"}
+    # when it is moved to Unity Day, or the cancelled one restored
+    for change in (move, restore):
+        data = await gql.data(UPDATE, {"i": change}, token=token)
+        # then it is refused on its date, naming the holiday
+        assert codes(data["updateLesson"]) == [("INVALID", ["date"])]
+        assert "День народного единства" in data["updateLesson"]["userErrors"][0]["message"]
+    # and a change that keeps a lesson off holidays is not asked for anything
+    data = await gql.data(UPDATE, {"i": {"lessonId": gid("Lesson", unity.id), "topic": "Отработка"}}, token=token)
+    assert data["updateLesson"]["userErrors"] == []
+    # and with allowOnHoliday both go through
+    for change in (move, restore):
+        data = await gql.data(UPDATE, {"i": {**change, "allowOnHoliday": True}}, token=token)
+        assert data["updateLesson"]["userErrors"] == []
+        assert data["updateLesson"]["lesson"]["date"] == "2026-11-04"

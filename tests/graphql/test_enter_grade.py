@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.services.school_time import today_in
-from tests.diary_writes_support import World, codes, error_codes, gid
+from tests.diary_writes_support import World, codes, error_codes, gid, wall_clock
 from tests.factories import make_grade
 from tests.support import GraphQLClient
 
@@ -196,3 +197,42 @@ async def test_grade_node_is_seen_by_family_teacher_admin_not_others(
     for who in ("other_parent", "other_teacher", "foreign_teacher", "foreign_admin", "operator"):
         data = await gql.data(query, variables, token=await world.token(gql, getattr(world, who)))
         assert data["node"] is None, who
+
+
+async def test_no_grade_for_a_lesson_that_has_not_started(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given a lesson three days ahead
+    day, _ = wall_clock(world.school.timezone, dt.timedelta(days=3))
+    ahead = await world.lesson(session, date=day, start_time=dt.time(8, 30))
+    await session.commit()
+    # when its teacher grades it
+    data = await gql.data(ENTER, _enter(world, ahead), token=await world.token(gql, world.teacher))
+    # then it is refused on the lesson, and nothing counts
+    assert codes(data["enterGrade"]) == [("INVALID_STATE", ["lessonId"])]
+    assert data["enterGrade"]["userErrors"][0]["message"].startswith(f"Урок ещё не начался ({day:%d.%m.%Y} в 08:30)")
+    assert await session.scalar(select(func.count(Grade.id))) == 0
+    # and a period's final grade keeps its own rule
+    final = await gql.data(ENTER, _period_final(world, "5"), token=await world.token(gql, world.teacher))
+    assert final["enterGrade"]["userErrors"] == []
+
+
+async def test_whether_a_lesson_has_started_is_told_by_the_schools_clock(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given a school in Vladivostok (UTC+10), with a lesson that began half an hour ago by
+    # its clocks (hours ahead by Moscow's) and one that begins in half an hour (hours ago
+    # by Moscow's)
+    world.school.timezone = "Asia/Vladivostok"
+    began = await world.lesson(session, **_at(wall_clock("Asia/Vladivostok", -dt.timedelta(minutes=30))))
+    soon = await world.lesson(session, room="102", **_at(wall_clock("Asia/Vladivostok", dt.timedelta(minutes=30))))
+    await session.commit()
+    token = await world.token(gql, world.teacher)
+    # then the one that began takes a grade, and the other does not yet
+    assert (await gql.data(ENTER, _enter(world, began), token=token))["enterGrade"]["userErrors"] == []
+    refused = await gql.data(ENTER, _enter(world, soon), token=token)
+    assert codes(refused["enterGrade"]) == [("INVALID_STATE", ["lessonId"])]
+
+
+def _at(when: tuple[dt.date, dt.time]) -> dict[str, Any]:
+    return {"date": when[0], "start_time": when[1]}

@@ -178,3 +178,30 @@ async def test_others_may_not_make_or_generate_timetables(
     )
     assert error_codes(body) == ["FORBIDDEN"]
     assert await session.scalar(select(func.count(Lesson.id))) == 0
+
+
+async def test_a_slot_names_only_a_teacher_assigned_to_the_class_and_subject(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given a teacher of the school who is not assigned to maths in the class
+    token = await world.token(gql, world.admin)
+    # when a template names her in its third slot
+    slots = [
+        _slot(world, 1, "08:30:00", "09:15:00"),
+        _slot(world, 2, "08:30:00", "09:15:00"),
+        _slot(world, 3, "08:30:00", "09:15:00", teacherId=gid("User", world.other_teacher.id)),
+    ]
+    data = await gql.data(TEMPLATE, _template(world, *slots), token=token)
+    # then that slot's teacher is refused, and no template is made
+    assert codes(data["createTimetableTemplate"]) == [("INVALID", ["slots", "2", "teacherId"])]
+    assert "не назначен" in data["createTimetableTemplate"]["userErrors"][0]["message"]
+    assert data["createTimetableTemplate"]["template"] is None
+    # and once she is assigned, the same template is made
+    from tests.factories import make_teaching_assignment
+
+    await make_teaching_assignment(
+        session, teacher_id=world.other_teacher.id, class_id=world.school_class.id, subject_id=world.subject.id
+    )
+    await session.commit()
+    data = await gql.data(TEMPLATE, _template(world, *slots), token=token)
+    assert data["createTimetableTemplate"]["userErrors"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.enums import NotificationKind
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.notifications import Notification
-from tests.diary_writes_support import World, codes, error_codes, gid
+from tests.diary_writes_support import World, codes, error_codes, gid, wall_clock
 from tests.factories import make_child
 from tests.support import GraphQLClient, StatementCounter
 
@@ -191,4 +192,32 @@ async def test_two_markings_of_a_lesson_at_once_both_succeed(
         gql.data(MARK, _marks(lesson, {**mark, "status": "LATE", "minutesLate": 3}), token=admin),
     )
     assert [r["markAttendance"]["userErrors"] for r in results] == [[], []]
+    assert await session.scalar(select(func.count(Attendance.id))) == 1
+
+
+async def test_no_attendance_for_a_lesson_that_has_not_started_by_the_schools_clock(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given a school in Vladivostok (UTC+10): a lesson three days ahead, one that begins
+    # in half an hour by its clocks (begun hours ago by Moscow's), and one that began half
+    # an hour ago (hours ahead by Moscow's)
+    world.school.timezone = "Asia/Vladivostok"
+    day, _ = wall_clock("Asia/Vladivostok", dt.timedelta(days=3))
+    ahead = await world.lesson(session, date=day, start_time=dt.time(8, 30))
+    soon_day, soon_time = wall_clock("Asia/Vladivostok", dt.timedelta(minutes=30))
+    soon = await world.lesson(session, date=soon_day, start_time=soon_time)
+    began_day, began_time = wall_clock("Asia/Vladivostok", -dt.timedelta(minutes=30))
+    began = await world.lesson(session, date=began_day, start_time=began_time)
+    await session.commit()
+    token = await world.token(gql, world.teacher)
+    mark = {"childId": gid("Child", world.child.id), "status": "ABSENT"}
+    # then the lessons not begun are refused on the lesson, and no guardian is told
+    for lesson in (ahead, soon):
+        data = await gql.data(MARK, _marks(lesson, mark), token=token)
+        assert codes(data["markAttendance"]) == [("INVALID_STATE", ["lessonId"])]
+    assert await session.scalar(select(func.count(Attendance.id))) == 0
+    assert await _notices(session, world.parent.id) == []
+    # and the one that began is marked
+    data = await gql.data(MARK, _marks(began, mark), token=token)
+    assert data["markAttendance"]["userErrors"] == []
     assert await session.scalar(select(func.count(Attendance.id))) == 1

@@ -239,3 +239,21 @@ async def test_the_operator_sees_the_appointment_document_others_do_not(
             "registeredBy": None,
             "appointmentDocument": None,
         }
+
+
+async def test_a_new_school_starts_with_the_default_control_types(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a registration approved by an operator
+    _, token, school_gid = await registered(session, gql)
+    operator = await operator_token(session, gql)
+    assert result(await review(gql, operator, school_gid, "APPROVE"))["userErrors"] == []
+    # when its new admin reads the school's control types
+    query = "query($id: ID!) { school(id: $id) { controlTypes { code name weight isDefault } } }"
+    found = (await gql.data(query, {"id": school_gid}, token=token))["school"]["controlTypes"]
+    # then they are the defaults, with their weights
+    assert found == [
+        {"code": "CHECK", "name": "Проверочная работа", "weight": 1.5, "isDefault": True},
+        {"code": "HOMEWORK", "name": "Домашняя работа", "weight": 1.0, "isDefault": True},
+        {"code": "ORAL", "name": "Устный ответ", "weight": 1.0, "isDefault": True},
+        {"code": "QUIZ", "name": "Самостоятельная работа", "weight": 1.5, "isDefault": True},
+        {"code": "TEST", "name": "Контрольная работа", "weight": 2.0, "isDefault": True},
+    ]

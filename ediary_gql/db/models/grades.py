@@ -39,7 +39,9 @@ Weight = Numeric(4, 2, asdecimal=True)
 class ControlType(TimestampsMixin, Base):
     """контрольная, самостоятельная, устный ответ, домашняя … with a weight.
 
-    Rows with no school are the defaults every school starts with.
+    Every school gets its own rows of the defaults when it is made
+    (services/school_setup/subjects.py); rows with no school are portal-wide ones
+    every school sees too, unless it has its own of the same code.
     """
 
     __tablename__ = "control_types"

@@ -216,6 +216,9 @@ class CreateLessonInput:
     lesson_number: int | None = None
     room: str | None = None
     topic: str | None = None
+    allow_on_holiday: bool = strawberry.field(
+        default=False, description="Hold it on a school holiday or a public day off (a make-up day)"
+    )
 
 
 @strawberry.input(description="Change a lesson: give only the fields to change; null clears an optional one")
@@ -230,6 +233,9 @@ class UpdateLessonInput:
     status: LessonStatus | None = strawberry.UNSET  # type: ignore[valid-type]
     substitute_teacher_id: relay.GlobalID | None = node_id(
         "User", default=strawberry.UNSET, description="A teacher standing in; null removes the substitute"
+    )
+    allow_on_holiday: bool = strawberry.field(
+        default=False, description="Move it to (or restore it on) a school holiday or a public day off (a make-up day)"
     )
 
 

@@ -11,6 +11,7 @@ from ediary_gql.db.models.classes import Subject as SubjectRow
 from ediary_gql.db.models.grades import ControlType as ControlTypeRow
 from ediary_gql.resolvers import school_structure
 from ediary_gql.schema.node import EntityNode
+from ediary_gql.services.school_setup.subjects import DEFAULT_CONTROL_CODES
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -59,7 +60,8 @@ class ControlType(EntityNode):
             code=row.code,
             name=row.name,
             weight=float(row.weight),
-            is_default=row.school_id is None,
+            # a school holds its own rows of the defaults, made with it
+            is_default=row.school_id is None or row.code in DEFAULT_CONTROL_CODES,
             _school_id=row.school_id,
         )
 

@@ -8,7 +8,8 @@ requests serialize and the second sees the first's lesson; the unique index
 (class_id, date, start_time) backs exact duplicates.
 
 - `data`: the data classes of inputs (a lesson, changes, a template) and of results
-- `checks`: a lesson's fields, its class and subject, the actor's subjects, the year
+- `checks`: a lesson's fields, its class and subject, the actor's subjects, the teacher's
+  assignment, the year, the days off (school holidays, the production calendar)
 - `bookings`: the booking rules (no double booking, no duplicate) and the insert
 - `by_hand`: `create_lesson`, `update_lesson`
 - `timetable`: `create_timetable_template`, `template_slots`, `generate_lessons`

@@ -11,7 +11,15 @@ from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector
 from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.lessons.bookings import Booking, duplicate_slot, hhmm, insert, refuse_conflicts
-from ediary_gql.services.lessons.checks import check_fields, check_in_year, class_and_subject, clean
+from ediary_gql.services.lessons.checks import (
+    NOT_ASSIGNED,
+    assigned_pairs,
+    check_fields,
+    check_in_year,
+    check_not_day_off,
+    class_and_subject,
+    clean,
+)
 from ediary_gql.services.lessons.data import Keep, LessonChanges, LessonData
 
 
@@ -23,6 +31,15 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
     teacher_id = data.teacher_id if data.teacher_id is not None else actor.user_id
     if teacher_id not in await diary_facts.staff_of(session, school_id=school_class.school_id, user_ids=[teacher_id]):
         errors.add("teacherId", ErrorCode.NOT_FOUND, "Учитель не найден среди сотрудников школы")
+    elif (teacher_id, data.subject_id) not in await assigned_pairs(session, school_class.id, [teacher_id]):
+        # the lesson's teacher grades and marks it: only one assigned to the class × subject
+        errors.add(
+            "teacherId",
+            ErrorCode.INVALID,
+            NOT_ASSIGNED
+            if data.teacher_id is not None
+            else "Вы не назначены на этот предмет в этом классе: укажите учителя урока (teacherId)",
+        )
     room = clean(data.room)
     topic = clean(data.topic)
     check_fields(
@@ -34,6 +51,7 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
         topic=topic,
     )
     await check_in_year(session, errors, school_class, data.date)
+    await check_not_day_off(session, errors, school_class.school_id, data.date, allowed=data.allow_on_holiday)
     errors.raise_if_any()
 
     lesson = Lesson(
@@ -87,6 +105,9 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
     check_fields(errors, start_time=start, end_time=end, lesson_number=number, room=room, topic=topic)
     if date != lesson.date:
         await check_in_year(session, errors, school_class, date)
+    # moved to, or restored on, a day off
+    if status == LessonStatus.SCHEDULED and (date != lesson.date or lesson.status != LessonStatus.SCHEDULED):
+        await check_not_day_off(session, errors, lesson.school_id, date, allowed=changes.allow_on_holiday)
     if substitute is not None and substitute != lesson.substitute_teacher_id:
         if substitute == lesson.teacher_id:
             errors.add("substituteTeacherId", ErrorCode.INVALID, "Замена не может совпадать с учителем урока")

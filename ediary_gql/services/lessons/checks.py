@@ -1,4 +1,5 @@
-"""Checks of a lesson's fields, its class and subject, the actor's subjects, and its date in the year."""
+"""Checks of a lesson's fields, its class and subject, the actor's subjects, its teacher's
+assignment, and its date: in the year, and not a day off."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
-from ediary_gql.db.models.calendar import AcademicYear
-from ediary_gql.db.models.classes import SchoolClass, Subject
+from ediary_gql.db.models.calendar import AcademicYear, CalendarOverride, Holiday
+from ediary_gql.db.models.classes import SchoolClass, Subject, TeachingAssignment
 from ediary_gql.errors import ErrorCode, ErrorCollector
 from ediary_gql.services import diary_facts
+from ediary_gql.services.production_calendar import WorkingCalendar, holiday_name
 
 ROOM_MAX = 32
 TOPIC_MAX = 500
@@ -88,4 +90,70 @@ async def check_in_year(session: AsyncSession, errors: ErrorCollector, school_cl
             "date",
             ErrorCode.INVALID,
             f"Дата вне учебного года {year.name} ({year.starts_on:%d.%m.%Y}–{year.ends_on:%d.%m.%Y})",
+        )
+
+
+async def assigned_pairs(
+    session: AsyncSession, class_id: int, teacher_ids: Iterable[int]
+) -> frozenset[tuple[int, int]]:
+    """(teacher id, subject id) of the teachers' assignments in the class."""
+    ids = list(teacher_ids)
+    if not ids:
+        return frozenset()
+    rows = await session.execute(
+        select(TeachingAssignment.teacher_id, TeachingAssignment.subject_id).where(
+            TeachingAssignment.class_id == class_id, TeachingAssignment.teacher_id.in_(ids)
+        )
+    )
+    return frozenset((teacher, subject) for teacher, subject in rows.all())
+
+
+NOT_ASSIGNED = "Учитель не назначен на этот предмет в этом классе: сначала назначьте его (assignTeacher)"
+
+
+async def days_off(session: AsyncSession, school_id: int, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+    """The days in [first, last] with no lessons, each with its name: the school's holidays,
+    public holidays, and weekdays the production calendar makes days off. A Saturday
+    (six-day schools) or a Sunday is a school day unless it is a public holiday."""
+    off: dict[dt.date, str] = {}
+    rows = await session.execute(
+        select(Holiday.name, Holiday.starts_on, Holiday.ends_on)
+        .where(Holiday.school_id == school_id, Holiday.starts_on <= last, Holiday.ends_on >= first)
+        .order_by(Holiday.starts_on, Holiday.id)
+    )
+    for name, starts, ends in rows.all():
+        day = max(starts, first)
+        while day <= min(ends, last):
+            off.setdefault(day, name)
+            day += dt.timedelta(days=1)
+    overrides = (
+        await session.execute(
+            select(CalendarOverride.date, CalendarOverride.is_working, CalendarOverride.note).where(
+                CalendarOverride.date >= first, CalendarOverride.date <= last
+            )
+        )
+    ).all()
+    calendar = WorkingCalendar(overrides={day: bool(working) for day, working, _ in overrides})
+    notes = {day: note for day, working, note in overrides if not working and note}
+    day = first
+    while day <= last:
+        public = holiday_name(day)
+        if day not in off and not calendar.is_working_day(day) and (day.isoweekday() <= 5 or public is not None):
+            off[day] = notes.get(day) or public or "нерабочий день по производственному календарю"
+        day += dt.timedelta(days=1)
+    return off
+
+
+async def check_not_day_off(
+    session: AsyncSession, errors: ErrorCollector, school_id: int, day: dt.date, *, allowed: bool
+) -> None:
+    """A lesson is not held on a day off unless the caller says so (a make-up day)."""
+    if allowed:
+        return
+    name = (await days_off(session, school_id, day, day)).get(day)
+    if name is not None:
+        errors.add(
+            "date",
+            ErrorCode.INVALID,
+            f"{day:%d.%m.%Y} — {name}: уроков в этот день нет. Если это день отработки, укажите allowOnHoliday: true",
         )

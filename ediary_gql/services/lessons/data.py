@@ -33,6 +33,7 @@ class LessonData:
     lesson_number: int | None = None
     room: str | None = None
     topic: str | None = None
+    allow_on_holiday: bool = False  # a make-up day on a holiday or a day off
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class LessonChanges:
     topic: str | Keep | None = KEEP
     status: LessonStatus | Keep = KEEP
     substitute_teacher_id: int | Keep | None = KEEP
+    allow_on_holiday: bool = False  # moved to (or restored on) a holiday as a make-up day
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth.actor import Actor
-from ediary_gql.db.models.calendar import Holiday, Period
+from ediary_gql.db.models.calendar import Period
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.lessons.bookings import Booking, booked, conflicts, hhmm, insert, lesson_labels, overlap
-from ediary_gql.services.lessons.checks import check_fields, clean, require_may_write_subjects, subjects_of_school
+from ediary_gql.services.lessons.checks import (
+    NOT_ASSIGNED,
+    assigned_pairs,
+    check_fields,
+    clean,
+    days_off,
+    require_may_write_subjects,
+    subjects_of_school,
+)
 from ediary_gql.services.lessons.data import GenerationResult, SkippedLesson, TemplateData
-from ediary_gql.services.production_calendar import load_calendar
 
 NAME_MAX = 200
 GENERATE_MAX_DAYS = 366
@@ -45,6 +51,8 @@ async def create_timetable_template(session: AsyncSession, *, actor: Actor, data
         session, school_id=school_class.school_id, user_ids={s.teacher_id for s in data.slots}
     )
     await require_may_write_subjects(session, actor=actor, school_class=school_class, subject_ids=subjects)
+    # a slot's teacher grades and marks its lessons: only one assigned to the class × subject
+    assigned = await assigned_pairs(session, school_class.id, staff)
     for i, slot in enumerate(data.slots):
         path = ("slots", str(i))
         if not 1 <= slot.weekday <= 7:
@@ -53,6 +61,8 @@ async def create_timetable_template(session: AsyncSession, *, actor: Actor, data
             errors.add((*path, "subjectId"), ErrorCode.NOT_FOUND, "Предмет не найден в школе")
         if slot.teacher_id not in staff:
             errors.add((*path, "teacherId"), ErrorCode.NOT_FOUND, "Учитель не найден среди сотрудников школы")
+        elif slot.subject_id in subjects and (slot.teacher_id, slot.subject_id) not in assigned:
+            errors.add((*path, "teacherId"), ErrorCode.INVALID, NOT_ASSIGNED)
         check_fields(
             errors,
             start_time=slot.start_time,
@@ -147,14 +157,14 @@ async def generate_lessons(
         errors.add("to", ErrorCode.INVALID, "Не больше года за один раз")
     errors.raise_if_any()
 
-    days_off = await _days_off(session, school_class.school_id, first, last)
+    off = await days_off(session, school_class.school_id, first, last)
     by_weekday: dict[int, list[TimetableSlot]] = {}
     for slot in slots:
         by_weekday.setdefault(slot.weekday, []).append(slot)
     planned: list[Lesson] = []
     day = first
     while day <= last:
-        if day not in days_off:
+        if day not in off:
             planned.extend(
                 Lesson(
                     school_id=template.school_id,
@@ -220,27 +230,3 @@ async def generate_lessons(
         school_id=template.school_id,
     )
     return result
-
-
-async def _days_off(session: AsyncSession, school_id: int, first: dt.date, last: dt.date) -> frozenset[dt.date]:
-    """School holidays, public holidays, and weekdays the production calendar makes days off.
-    A Saturday (six-day schools) is a school day unless it is a public holiday."""
-    rows = await session.execute(
-        select(Holiday.starts_on, Holiday.ends_on).where(
-            Holiday.school_id == school_id, Holiday.starts_on <= last, Holiday.ends_on >= first
-        )
-    )
-    off: set[dt.date] = set()
-    for starts, ends in rows.all():
-        day = max(starts, first)
-        while day <= min(ends, last):
-            off.add(day)
-            day += dt.timedelta(days=1)
-    calendar = await load_calendar(session, first, last)
-    public = holidays.country_holidays("RU", years=range(first.year, last.year + 1))
-    day = first
-    while day <= last:
-        if not calendar.is_working_day(day) and (day.isoweekday() <= 5 or day in public):
-            off.add(day)
-        day += dt.timedelta(days=1)
-    return frozenset(off)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -18,6 +19,33 @@ from ediary_gql.services.school_setup.checks import clean_text, require_setup, r
 
 CONTROL_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 MAX_WEIGHT = Decimal("99.99")
+
+
+@dataclass(frozen=True, slots=True)
+class ControlTypeDef:
+    code: str
+    name: str
+    weight: Decimal
+
+
+# What every school starts with (made with the school, see `add_default_control_types`);
+# the demo adds its own on top of these.
+DEFAULT_CONTROL_TYPES: tuple[ControlTypeDef, ...] = (
+    ControlTypeDef("TEST", "Контрольная работа", Decimal("2.00")),
+    ControlTypeDef("QUIZ", "Самостоятельная работа", Decimal("1.50")),
+    ControlTypeDef("CHECK", "Проверочная работа", Decimal("1.50")),
+    ControlTypeDef("ORAL", "Устный ответ", Decimal("1.00")),
+    ControlTypeDef("HOMEWORK", "Домашняя работа", Decimal("1.00")),
+)
+DEFAULT_CONTROL_CODES = frozenset(d.code for d in DEFAULT_CONTROL_TYPES)
+
+
+async def add_default_control_types(session: AsyncSession, *, school_id: int) -> list[ControlType]:
+    """A row of the school's own per default, like those it adds; in the caller's transaction."""
+    rows = [ControlType(school_id=school_id, code=d.code, name=d.name, weight=d.weight) for d in DEFAULT_CONTROL_TYPES]
+    session.add_all(rows)
+    await session.flush()
+    return rows
 
 
 async def create_subject(
