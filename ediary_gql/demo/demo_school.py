@@ -70,6 +70,7 @@ from ediary_gql.demo.school_calendar import (
     at_moscow,
 )
 from ediary_gql.demo.timetable import BELLS, Demand, Placement, build_timetable
+from ediary_gql.services import public_ids
 
 DEMO_PASSWORD: str = "demo12345"
 
@@ -1166,7 +1167,7 @@ class _DemoBuilder:
                     "kind": kind,
                     "title": title,
                     "body": body,
-                    "payload": payload,
+                    "payload": public_ids.public(payload),  # global IDs, as notify writes them
                     "read_at": created + dt.timedelta(hours=2) if read else None,
                     "created_at": created,
                 }

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.audit import AuditEntry
+from ediary_gql.services import public_ids
 
 _META = "ediary.audit_meta"
 
@@ -46,8 +47,9 @@ def record(
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
-            before=before,
-            after=after,
+            # rows named by global IDs under camelCase keys, as clients read them (public_ids)
+            before=public_ids.public(before, entity_type=entity_type),
+            after=public_ids.public(after, entity_type=entity_type),
             ip=meta.ip,
             request_id=meta.request_id,
         )

@@ -4,7 +4,6 @@ statement for many keys, shared by the services and the per-request loaders."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ediary_gql.db.models.enums import StaffRole
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import School, StaffMembership
 from ediary_gql.errors import not_found
+from ediary_gql.services import public_ids
 from ediary_gql.services.school_time import today_in
 
 
@@ -184,8 +184,8 @@ async def roster(session: AsyncSession, *, class_id: int, date: dt.date) -> froz
 
 
 def global_id(type_name: str, pk: int) -> str:
-    """The Relay global ID of a row, for messages that name it."""
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+    """The Relay global ID of a row, for messages that name it (the one encoder: public_ids)."""
+    return public_ids.global_id(type_name, pk)
 
 
 def enrolled_on_column(date: ColumnElement[dt.date] | InstrumentedAttribute[dt.date]) -> list[ColumnElement[bool]]:

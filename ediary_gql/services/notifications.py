@@ -18,7 +18,7 @@ from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import DeliveriesQueued, NotificationCreated
-from ediary_gql.services import audit
+from ediary_gql.services import audit, public_ids
 
 # Channels used when a user has not chosen any for a kind: what concerns the
 # account or a decision about the person goes by email too; the daily flow of
@@ -73,8 +73,9 @@ async def notify(
     payload: dict[str, Any] | None = None,
     channels: Iterable[Channel] | None = None,
 ) -> Notification:
-    """Put a notification in the user's inbox and queue its deliveries."""
-    note = Notification(user_id=user.id, kind=kind, title=title, body=body, payload=payload or {})
+    """Put a notification in the user's inbox and queue its deliveries. The payload names
+    rows by their ids; clients get global IDs under camelCase keys (public_ids)."""
+    note = Notification(user_id=user.id, kind=kind, title=title, body=body, payload=public_ids.public(payload) or {})
     session.add(note)
     await session.flush()
     queued = False

@@ -27,7 +27,9 @@ class Notification(EntityNode):
     kind: NotificationKind  # type: ignore[valid-type]
     title: str
     body: str
-    payload: JSON
+    payload: JSON = strawberry.field(
+        description="What the notification is about: rows named by their global IDs, under camelCase keys"
+    )
     created_at: dt.datetime
     read_at: dt.datetime | None
 
