@@ -13,6 +13,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import structlog
+from cross_web import AsyncHTTPRequestAdapter
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,14 +38,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from ediary_gql.auth import passwords
 from ediary_gql.context import AppServices, Context
 from ediary_gql.db.engine import create_engine, create_read_session_factory, create_session_factory
 from ediary_gql.db.reads import create_reads
-from ediary_gql.errors import DomainError
+from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events.bus import EventBus
 from ediary_gql.log_config import configure_logging
 from ediary_gql.resolvers.authentication import authenticate
@@ -39,6 +55,7 @@ from ediary_gql.resolvers.loaders import Loaders
 from ediary_gql.resolvers.shared_reads import SharedReads
 from ediary_gql.routes import attachments as attachment_routes
 from ediary_gql.routes import calendar_feed as calendar_feed_routes
+from ediary_gql.schema.mutations import mutations_without_actor
 from ediary_gql.schema.root import build_schema
 from ediary_gql.services.delivery import Dispatcher
 from ediary_gql.settings import Settings, get_settings
@@ -56,9 +73,20 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, schema: BaseSchema, *, unauthenticated_per_address: int = 0, **options: Any) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        unauthenticated_per_address: int = 0,
+        without_actor: frozenset[str] = frozenset(),
+        max_tokens: int | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(schema, **options)
         self.unauthenticated_sockets = UnauthenticatedSockets(unauthenticated_per_address)
+        # the mutations a bad token does not stop (signIn, refreshToken, …): see `execute_operation`
+        self.without_actor = without_actor
+        self.max_tokens = max_tokens
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is the standard library's, as the view expects
@@ -92,6 +120,39 @@ class GraphQLView(GraphQL[Context, None]):
                 attachment_routes.close_uploads_after(request, response)
         return context
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        # A bad, expired or revoked token refuses the whole request (401), not only the
+        # fields that read the actor: a client must not mistake answers given to the
+        # anonymous for its own. Only the credential mutations (made with actor="optional":
+        # signIn, refreshToken, …) still run, so a client whose token expired can get a new one.
+        # The token was checked in get_context (its one statement); a good one costs nothing more here.
+        error = context.auth_error
+        if error is not None:
+            items = request_data if isinstance(request_data, list) else [request_data]
+            if not all(self._runs_without_actor(item) for item in items):
+                refused = _unauthorized(error, request.headers.get("authorization"), sub_response)
+                return [refused] * len(request_data) if isinstance(request_data, list) else refused
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    def _runs_without_actor(self, data: GraphQLRequestData) -> bool:
+        """True if the operation selects only mutations that take no actor."""
+        try:
+            document = parse(data.query or "", max_tokens=self.max_tokens)
+        except GraphQLSyntaxError:
+            return False  # nothing to run: the token's refusal is the answer
+        names = _root_fields(document, data.operation_name)
+        return names is not None and bool(names) and names <= self.without_actor
+
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         params = context.connection_params or {}
         value = params.get("authorization") or params.get("Authorization")
@@ -102,6 +163,56 @@ class GraphQLView(GraphQL[Context, None]):
             error: DomainError = context.auth_error
             raise ConnectionRejectionError({"message": error.errors[0].message, "code": error.code.value})
         return None
+
+
+# RFC 6750, 3: a refused bearer token is answered with WWW-Authenticate (its text in ASCII)
+_TOKEN_DESCRIPTIONS = {
+    ErrorCode.TOKEN_EXPIRED: "The access token expired",
+    ErrorCode.TOKEN_REVOKED: "The access token was revoked",
+}
+
+
+def _unauthorized(error: DomainError, authorization: str | None, response: Response) -> ExecutionResult:
+    """The answer to a request refused for its token: HTTP 401, the token's error code."""
+    response.status_code = 401
+    challenge = 'Bearer realm="ediary-gql"'
+    scheme = (authorization or "").strip().partition(" ")[0]
+    # a scheme other than Bearer is no bearer token at all: the challenge names no error (3.1)
+    if scheme.lower() == "bearer":
+        description = _TOKEN_DESCRIPTIONS.get(error.code, "The access token is invalid")
+        challenge += f', error="invalid_token", error_description="{description}"'
+    response.headers["WWW-Authenticate"] = challenge
+    log.info("request_refused", code=error.code.value)
+    return ExecutionResult(data=None, errors=[GraphQLError(error.errors[0].message, extensions=error.extensions)])
+
+
+def _root_fields(document: DocumentNode, operation_name: str | None) -> set[str] | None:
+    """The root field names of a mutation (fragments followed, `__typename` left out);
+    None unless the document names one mutation to run."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation != OperationType.MUTATION:
+        return None
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    names: set[str] = set()
+    seen: set[str] = set()
+
+    def collect(selection_set: SelectionSetNode) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value != "__typename":
+                    names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                collect(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    collect(fragment.selection_set)
+
+    collect(operations[0].selection_set)
+    return names
 
 
 class RequestLogMiddleware:
@@ -179,6 +290,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
         unauthenticated_per_address=settings.ws_max_unauthenticated_per_address,
+        without_actor=mutations_without_actor(schema),
+        max_tokens=settings.query_max_tokens,
         # uploads: guarded against CSRF and oversized bodies by MultipartGuard below
         multipart_uploads_enabled=True,
     )

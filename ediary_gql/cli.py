@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -183,10 +185,19 @@ def outbox(
     ctx: typer.Context,
     to: Annotated[str | None, typer.Option("--to", help="Only messages to this phone or email")] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array on stdout (times in ISO 8601 with their offset)")
+    ] = False,
+    zone: Annotated[str, typer.Option("--tz", help="Show times in this IANA time zone, e.g. Europe/Moscow")] = "UTC",
 ) -> None:
     """Show what the development delivery channel "sent" (codes, notices); `outbox dispatch` sends."""
     if ctx.invoked_subcommand is not None:
         return
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        console.print(f"[red]Unknown time zone: {zone}[/red]")
+        raise typer.Exit(2) from None
     settings = _settings()
 
     async def work(factory: Callable[[], object]) -> list[OutboxMessage]:
@@ -203,14 +214,32 @@ def outbox(
             return list((await session.scalars(stmt)).all())
 
     messages = _with_session(settings, work)
+    if as_json:
+        # plain stdout, not rich: no wrapping or markup, so scripts can read it (`jq`)
+        rows = [
+            {
+                "id": m.id,
+                "createdAt": m.created_at.astimezone(tz).isoformat(),
+                "channel": m.channel.value,
+                "to": m.address,
+                "subject": m.subject,
+                "text": m.body,
+            }
+            for m in messages
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     if not messages:
         console.print("The outbox is empty.")
         return
+    # the zone is part of the time: "2026-03-02 13:05:09+03:00 Europe/Moscow" or "…+00:00 UTC"
+    whens = [f"{m.created_at.astimezone(tz).isoformat(sep=' ', timespec='seconds')} {zone}" for m in messages]
     table = Table(title="Outbox (development channel)")
-    for column in ("when", "channel", "to", "subject", "text"):
+    table.add_column("when", no_wrap=True, min_width=max(map(len, whens)))  # a time is never cut
+    for column in ("channel", "to", "subject", "text"):
         table.add_column(column)
-    for m in messages:
-        table.add_row(m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.channel.value, m.address, m.subject, m.body)
+    for when, m in zip(whens, messages, strict=True):
+        table.add_row(when, m.channel.value, m.address, m.subject, m.body)
     console.print(table)
 
 

@@ -15,7 +15,7 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import Channel, NotificationKind, UserStatus
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
-from ediary_gql.db.models.users import SignInFailure, User, VerificationCode
+from ediary_gql.db.models.users import RateLimitHit, SignInFailure, User, VerificationCode
 from tests.factories import make_user
 from tests.support import GraphQLClient
 
@@ -134,6 +134,13 @@ async def move_codes_back(services: AppServices, user_id: int, by: dt.timedelta)
         for code in await s.scalars(select(VerificationCode).where(VerificationCode.user_id == user_id)):
             code.created_at -= by
             code.expires_at -= by
+
+
+async def move_rate_limits_back(services: AppServices, by: dt.timedelta) -> None:
+    """As if every request counted by a rate limit had come `by` earlier."""
+    async with services.session_factory() as s, s.begin():
+        for hit in await s.scalars(select(RateLimitHit)):
+            hit.created_at -= by
 
 
 async def move_failures_back(services: AppServices, by: dt.timedelta) -> None:

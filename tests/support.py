@@ -177,6 +177,13 @@ def error_code(message: dict[str, Any]) -> str:
     return code
 
 
+def refusal_code(message: dict[str, Any]) -> str:
+    """The code of a subscription refused before it started (no actor, no right, a bad
+    argument): the protocol's `error` message on either protocol, never a result."""
+    assert message["type"] == "error", message
+    return error_code(message)
+
+
 async def wait_subscribed(services: AppServices, channel: str, count: int = 1) -> None:
     """Until `count` subscriptions of this process listen on `channel` of its event bus."""
     for _ in range(300):

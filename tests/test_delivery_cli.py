@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,3 +97,37 @@ def test_dispatch_once_with_the_smtp_server_down_keeps_the_email_for_later(
     assert result.exit_code == 0, result.output
     assert "Sent 0, to retry 1, failed 0." in result.output
     assert "empty" in runner.invoke(app, ["outbox"]).output
+
+
+def test_the_outbox_as_json_and_its_times_with_their_zone(db_url: str) -> None:
+    # given a code sent through the development channel
+    _queue(db_url, phone="+79161234567", email="anna@example.ru", body="Ваш код: 482913", channel=Channel.SMS)
+    assert runner.invoke(app, ["outbox", "dispatch", "--once"]).exit_code == 0
+
+    # when the outbox is read as JSON
+    result = runner.invoke(app, ["outbox", "--json"])
+    assert result.exit_code == 0, result.output
+    # then it is one array, with the whole text and an ISO time carrying its offset
+    [message] = json.loads(result.output)
+    assert {k: message[k] for k in ("channel", "to", "text")} == {
+        "channel": "SMS",
+        "to": "+79161234567",
+        "text": "Ваш код: 482913",
+    }
+    sent = dt.datetime.fromisoformat(message["createdAt"])
+    assert sent.utcoffset() == dt.timedelta(0)
+    assert abs(dt.datetime.now(dt.UTC) - sent) < dt.timedelta(minutes=5)
+    # and in another zone it is the same instant, with that zone's offset
+    [moscow] = json.loads(runner.invoke(app, ["outbox", "--json", "--tz", "Europe/Moscow"]).output)
+    in_moscow = dt.datetime.fromisoformat(moscow["createdAt"])
+    assert (in_moscow, in_moscow.utcoffset()) == (sent, dt.timedelta(hours=3))
+    # and the table says the zone of its times too
+    table = runner.invoke(app, ["outbox", "--tz", "Europe/Moscow"]).output
+    assert f"{in_moscow.isoformat(sep=' ', timespec='seconds')} Europe/Moscow" in table
+    assert runner.invoke(app, ["outbox", "--tz", "Mars/Olympus"]).exit_code == 2
+
+
+def test_an_empty_outbox_as_json_is_an_empty_array(db_url: str) -> None:
+    result = runner.invoke(app, ["outbox", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == []

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ediary_gql.auth import policy
@@ -51,6 +52,19 @@ class Feed(Generic[R]):
     first: Callable[[Context, single_flight.Ticket], Awaitable[R | None]] | None = None
 
 
+# Whether the subscription run by this task listens yet. Each operation of a socket runs in
+# an asyncio task of its own, and the subscription's generator runs in it: what is refused
+# before it listens (no actor, no right, a bad argument) is the answer to the subscribe
+# request, sent as the protocol's `error` message; an error after it ends a stream that ran
+# (schema/subscriptions.refusals_as_errors).
+_listening: ContextVar[bool] = ContextVar("subscription_listening", default=False)
+
+
+def has_listened() -> bool:
+    """True once the subscription of the running task has started listening (`follow`)."""
+    return _listening.get()
+
+
 async def follow(context: Context, feed: Feed[R]) -> AsyncIterator[R]:
     """The one subscription runner: authorized at subscribe time, then for each event a
     revoked session ends it (TOKEN_REVOKED), a lost right ends it (FORBIDDEN), and the
@@ -60,6 +74,7 @@ async def follow(context: Context, feed: Feed[R]) -> AsyncIterator[R]:
     scoped = await event_context(context, actor)
     policy.ensure(scoped is not None and await feed.may_follow(scoped), feed.refused)
     async with _listening_all(context, feed.channels) as events:
+        _listening.set(True)
         if feed.first is not None:
             assert scoped is not None  # noqa: S101 - ensured above
             item = await feed.first(scoped, single_flight.ticket())

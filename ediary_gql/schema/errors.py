@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import strawberry
@@ -14,6 +14,7 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import ExecutionContext
 
 from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.schema.subscriptions import refusals_as_errors
 
 # Not cached on first use: a logger cached so keeps the configuration of that moment
 # (the level, the processors), and the configuration may change after (create_app, tests).
@@ -61,10 +62,15 @@ def should_mask_error(error: GraphQLError) -> bool:
 
 class ErrorLoggingSchema(strawberry.Schema):
     """Strawberry's schema, logging each error by kind (log_errors) instead of every one at
-    ERROR with a traceback, the document's source lines included."""
+    ERROR with a traceback, the document's source lines included; and answering a refused
+    subscription with the protocol's `error` message (schema/subscriptions.py)."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors, execution_context)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+        # a subscription refused at subscribe time is answered with an `error` message
+        return refusals_as_errors(await super().stream(*args, **kwargs))
 
 
 def log_errors(errors: Iterable[GraphQLError], execution_context: ExecutionContext | None) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Literal, Self, get_type_hints
 
 import strawberry
+from strawberry.types.base import StrawberryObjectDefinition
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
@@ -80,7 +81,9 @@ def mutation(
 ) -> Any:
     """A mutation field taking `input: input_type` and answering `payload_type`.
 
-    `actor="optional"` lets the anonymous in (register, sign in): the resolver gets None.
+    `actor="optional"` lets the anonymous in (register, sign in): the resolver gets None;
+    such a mutation also runs under a bad or expired token (it reads no actor), where
+    any other operation is refused with 401 (`mutations_without_actor`, app.py).
     `records_refusals`: what the resolver records before a RecordedRefusal (a failed
     attempt, a spent code) is committed with the refusal (`recording_transaction`).
     `input_type=None`: a mutation with no input (revokeCalendarFeed); `optional_input`:
@@ -113,4 +116,17 @@ def mutation(
         field, annotations["input"] = run_with_optional_input, input_type | None
     field.__annotations__ = {**annotations, "return": payload_type}
     field.__name__ = resolve.__name__
-    return strawberry.mutation(resolver=field, description=description)
+    return strawberry.mutation(resolver=field, description=description, metadata={_ACTOR: actor})
+
+
+_ACTOR = "ediary.actor"  # a mutation field's `actor` option, in its Strawberry metadata
+
+
+def mutations_without_actor(schema: strawberry.Schema) -> frozenset[str]:
+    """The GraphQL names of the schema's mutations made with `actor="optional"`: the only
+    operations a request with a bad, expired or revoked token may still run."""
+    root = schema.get_type_by_name("Mutation")
+    if not isinstance(root, StrawberryObjectDefinition):
+        return frozenset()
+    names = schema.config.name_converter
+    return frozenset(names.get_graphql_name(f) for f in root.fields if f.metadata.get(_ACTOR) == "optional")

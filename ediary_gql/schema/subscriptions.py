@@ -1,15 +1,18 @@
 """Subscription fields over the one runner (`resolvers.streams.follow`): each event's
-row turned into its type."""
+row turned into its type; a subscription refused before it listens answered as the
+protocol's `error` message (`refusals_as_errors`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
+from graphql.execution.async_iterables import aclosing
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from ediary_gql.context import Context
-from ediary_gql.resolvers.streams import Feed, follow
+from ediary_gql.resolvers.streams import Feed, follow, has_listened
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -21,3 +24,32 @@ async def each(
     """What `feed` follows, each item as `convert` makes it."""
     async for item in follow(info.context, feed):
         yield convert(item)
+
+
+async def refusals_as_errors(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    """The results of a stream, with a subscription refused before it listened (`follow`
+    raised at subscribe time: no actor, no right, or its arguments refused before it) given
+    as a PreExecutionError: both WebSocket protocols then send it as an `error` message
+    (graphql-transport-ws: "Operation execution error(s) in response to the Subscribe
+    message"), not as a `next` carrying errors. Errors of a stream that ran (a revoked
+    session, a right lost, the bus gone) still end it as a result with errors, then
+    `complete`. A refusal is told apart by being raised by the subscription's generator
+    itself (no field path: field errors of queries and events have one) before it listened."""
+    async with aclosing(source):
+        first = True
+        async for result in source:
+            if first and _refused_before_listening(result):
+                yield PreExecutionError(data=None, errors=result.errors, extensions=result.extensions)
+                return
+            first = False
+            yield result
+
+
+def _refused_before_listening(result: Any) -> bool:
+    return (
+        type(result) is ExecutionResult
+        and result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+        and not has_listened()
+    )

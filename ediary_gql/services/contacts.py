@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from ediary_gql.errors import DomainError, ErrorCode
 
@@ -23,8 +23,21 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise DomainError(ErrorCode.INVALID, "Некорректный адрес электронной почты", field=field) from None
+        raise DomainError(ErrorCode.INVALID, _email_refusal(raw), field=field) from None
     return result.normalized.lower()
+
+
+def _email_refusal(raw: str) -> str:
+    """Why an address is refused, where a person could not tell by looking at it."""
+    domain = raw.strip().rpartition("@")[2].rstrip(".").lower()
+    # `.test`, `.local`, `.invalid`, …: names reserved (RFC 6761 and after) that never take mail
+    reserved = next((name for name in SPECIAL_USE_DOMAIN_NAMES if domain == name or domain.endswith("." + name)), None)
+    if "@" in raw and reserved is not None:
+        return (
+            f"Домен «{domain}» не принимает почту: имена в зоне «.{reserved}» зарезервированы для служебных "
+            "целей. Укажите настоящий адрес электронной почты"
+        )
+    return "Некорректный адрес электронной почты"
 
 
 def looks_like_email(login: str) -> bool:

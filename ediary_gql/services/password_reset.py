@@ -1,10 +1,13 @@
 """Resetting a forgotten password with a code sent to the phone or email given.
 
-`request_password_reset` answers the same whether or not the account exists
-(and whether or not a code could be sent just now), so it tells nobody which
-contacts are registered. `reset_password` checks the code by the rules of
-services/verification.py, sets the new password by the rules of registration,
-and ends every session of the account.
+`request_password_reset` answers the same whether or not the account exists,
+so it tells nobody which contacts are registered: its limits (per client
+address, per login, and one request a minute per login, as codes are sent) are
+counted by the login as typed, never by the account, and a refusal says when
+to ask again (RATE_LIMITED with retryAfterSeconds) for any login alike.
+`reset_password` checks the code by the rules of services/verification.py,
+sets the new password by the rules of registration, and ends every session of
+the account.
 """
 
 from __future__ import annotations
@@ -36,6 +39,19 @@ def _contact(login: str, *, field: str = "login") -> tuple[ContactChannel, str]:
     return ContactChannel.SMS, normalize_phone(login, field=field)
 
 
+def _resend_per_login() -> rate_limits.Limit:
+    """One request a minute per login, known or not: a code is sent at most that often
+    (verification.RESEND_INTERVAL), and counting by the login rather than by the
+    account's codes answers an unknown login exactly as a known one."""
+    return rate_limits.Limit(
+        bucket="passwordReset:resend",
+        max_hits=1,
+        window=verification.RESEND_INTERVAL,
+        message="Код для этого телефона или адреса почты уже запрошен",
+        field="login",
+    )
+
+
 async def _account(session: AsyncSession, login: str) -> User | None:
     user = await sessions.find_by_login(session, login, for_update=True)
     return None if user is None or user.status == UserStatus.BLOCKED else user
@@ -46,8 +62,9 @@ async def request_password_reset(
 ) -> None:
     """Send a reset code to `login` if it is an account's contact; the same answer either way.
 
-    Requests are limited per client address and per login, whether or not the
-    login is an account's (services/rate_limits.py): RATE_LIMITED over either."""
+    Requests are limited per client address, per login and to one a minute per
+    login, whether or not the login is an account's (services/rate_limits.py):
+    RATE_LIMITED over any, with the time to ask again."""
     policy.ensure(policy.can_reset_password(actor))
     channel, target = _contact(login)
     now = utcnow()
@@ -57,6 +74,8 @@ async def request_password_reset(
         counters=[
             rate_limits.Counter(rate_limits.password_reset_per_address(settings), ip),
             rate_limits.Counter(rate_limits.password_reset_per_login(settings), target),
+            # last: the hour-long limits above, when full, tell the longer wait
+            rate_limits.Counter(_resend_per_login(), target),
         ],
         now=now,
     )
@@ -68,7 +87,9 @@ async def request_password_reset(
                 session, settings=settings, user=user, purpose=Purpose.RESET_PASSWORD, channel=channel, now=now
             )
             outcome = "sent"
-        except RateLimited:  # said to nobody: it would tell that the account exists
+        except RateLimited:
+            # the account's own hourly cap on codes, reached only with a per-login limit
+            # above it: said to nobody, as it would tell that the account exists
             outcome = "throttled"
     audit.record(
         session,

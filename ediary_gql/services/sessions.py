@@ -116,10 +116,13 @@ async def sign_in(
                 "Включён вход с кодом: введите код из приложения-аутентификатора",
                 field="totpCode",
             )
-        if not two_factor.accept_code(user, totp_code or "", now):
-            wrong = DomainError(
-                ErrorCode.INVALID_CREDENTIALS, "Неверный код из приложения-аутентификатора", field="totpCode"
-            )
+        checked = two_factor.check_code(user, totp_code or "", now)
+        if checked is two_factor.CodeCheck.REUSED:
+            # still a failed attempt (counted like any other), but the message says to wait for the next code
+            reused = DomainError(ErrorCode.INVALID_CREDENTIALS, two_factor.REUSED_CODE_MESSAGE, field="totpCode")
+            raise await _failed(session, user, ip, now, "REUSED_TOTP_CODE", reused)
+        if checked is not two_factor.CodeCheck.ACCEPTED:
+            wrong = DomainError(ErrorCode.INVALID_CREDENTIALS, two_factor.WRONG_CODE_MESSAGE, field="totpCode")
             raise await _failed(session, user, ip, now, "WRONG_TOTP_CODE", wrong)
     await sign_in_guard.reset_account(session, user_id=user.id)
     if needs_rehash(user.password_hash):

@@ -15,6 +15,7 @@ keying it to SECRET_KEY would tie every second factor to the token-signing key
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hmac
 from dataclasses import dataclass
 
@@ -43,20 +44,44 @@ class TwoFactorSetup:
     otpauth_uri: str
 
 
-def accept_code(user: User, code: str, now: dt.datetime) -> bool:
-    """True if `code` is the user's TOTP for a step near `now` not used before; that step is then used up."""
+class CodeCheck(enum.Enum):
+    ACCEPTED = "accepted"
+    REUSED = "reused"  # the code of a step already used (e.g. the one that turned the factor on)
+    WRONG = "wrong"
+
+
+# A reused code is right but spent: told apart, so the person waits for the app's next one
+# instead of doubting the app (it tells no one anything: the password came first).
+REUSED_CODE_MESSAGE = (
+    "Этот код из приложения-аутентификатора уже использован: каждый код годится один раз. "
+    "Дождитесь следующего кода (он сменится в течение 30 секунд) и введите его"
+)
+WRONG_CODE_MESSAGE = "Неверный код из приложения-аутентификатора"
+
+
+def check_code(user: User, code: str, now: dt.datetime) -> CodeCheck:
+    """Whether `code` is the user's TOTP for a step near `now` not used before (ACCEPTED:
+    that step is then used up), the code of a step used already (REUSED), or neither."""
     code = "".join(code.split())
     if not user.totp_secret or len(code) != CODE_DIGITS or not is_digits(code):
-        return False
+        return CodeCheck.WRONG
     totp = pyotp.TOTP(user.totp_secret)
     current = totp.timecode(now)
+    verdict = CodeCheck.WRONG
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
-        if user.totp_last_step is not None and step <= user.totp_last_step:
+        if not hmac.compare_digest(totp.generate_otp(step), code):
             continue
-        if hmac.compare_digest(totp.generate_otp(step), code):
-            user.totp_last_step = step
-            return True
-    return False
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            verdict = CodeCheck.REUSED
+            continue
+        user.totp_last_step = step
+        return CodeCheck.ACCEPTED
+    return verdict
+
+
+def accept_code(user: User, code: str, now: dt.datetime) -> bool:
+    """True if `code` is the user's TOTP for a step near `now` not used before; that step is then used up."""
+    return check_code(user, code, now) is CodeCheck.ACCEPTED
 
 
 def _state(user: User) -> dict[str, object]:
@@ -154,7 +179,8 @@ async def disable(
     locked_until = await sign_in_guard.account_locked_until(session, user_id=user.id, now=now)
     if locked_until is not None:
         raise sign_in_guard.account_locked(locked_until, now, field=field)
-    proven = accept_code(user, code, now) if code else verify_password(user.password_hash, password or "")
+    checked = check_code(user, code, now) if code else None
+    proven = checked is CodeCheck.ACCEPTED if code else verify_password(user.password_hash, password or "")
     if not proven:
         await sign_in_guard.record_failure(session, user_id=user.id, ip=ip, now=now)
         audit.record(
@@ -165,7 +191,9 @@ async def disable(
             entity_id=user.id,
             after={"refused": ErrorCode.INVALID_CREDENTIALS.value},
         )
-        message = "Неверный код из приложения-аутентификатора" if code else "Неверный пароль"
+        message = (
+            (REUSED_CODE_MESSAGE if checked is CodeCheck.REUSED else WRONG_CODE_MESSAGE) if code else "Неверный пароль"
+        )
         raise RecordedRefusal(DomainError(ErrorCode.INVALID_CREDENTIALS, message, field=field))
     before = _state(user)
     user.totp_enabled = False

@@ -5,8 +5,9 @@
 * It expires after `CODE_TTL`; it takes at most `MAX_ATTEMPTS` wrong entries,
   after which it is dead and a new one must be requested. Only the latest
   code of a purpose is good: sending a new one ends the older ones.
-* Sending is throttled per contact, whatever the purpose: one code per
-  `RESEND_INTERVAL`, at most `HOURLY_LIMIT` per hour.
+* Sending is throttled per contact and purpose: one code per `RESEND_INTERVAL`,
+  at most `HOURLY_LIMIT` per hour. Purposes are counted apart, so the codes a
+  registration sends do not hold up a password reset asked for straight after.
 * Delivery goes through the notification outbox (SMS or email), in the same
   transaction as the code.
 """
@@ -111,12 +112,16 @@ def mark_confirmed(user: User, channel: ContactChannel, now: dt.datetime) -> Non
         user.status = UserStatus.CONFIRMED
 
 
-async def check_throttle(session: AsyncSession, *, target: str, now: dt.datetime) -> None:
-    """RATE_LIMITED if a code may not be sent to `target` yet."""
+async def check_throttle(session: AsyncSession, *, target: str, purpose: Purpose, now: dt.datetime) -> None:
+    """RATE_LIMITED if a code for `purpose` may not be sent to `target` yet."""
     recent = (
         await session.scalars(
             select(VerificationCode.created_at)
-            .where(VerificationCode.target == target, VerificationCode.created_at > now - _HOUR)
+            .where(
+                VerificationCode.target == target,
+                VerificationCode.purpose == purpose.value,
+                VerificationCode.created_at > now - _HOUR,
+            )
             .order_by(VerificationCode.created_at.desc())
             .limit(HOURLY_LIMIT)
         )
@@ -151,7 +156,7 @@ async def send_code(
     target = target_of(user, channel)
     if not target:
         raise DomainError(ErrorCode.INVALID_STATE, "У учётной записи нет такого контакта", field="channel")
-    await check_throttle(session, target=target, now=now)
+    await check_throttle(session, target=target, purpose=purpose, now=now)
     # only the latest code of a purpose is good
     await session.execute(
         update(VerificationCode)

@@ -15,7 +15,7 @@ from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.events import channels
 from tests.application_support import World, make_world, person, review, staff, submitted
 from tests.factories import make_school
-from tests.support import GraphQLClient, data_of, error_code, wait_subscribed, ws_connect
+from tests.support import GraphQLClient, data_of, error_code, refusal_code, wait_subscribed, ws_connect
 
 ONE = "subscription($id: ID) { applicationStatusChanged(applicationId: $id) { id number status dueOn } }"
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
@@ -56,11 +56,11 @@ async def test_another_parent_may_not_follow_the_application(
         async with ws_connect(ws_url) as ws:
             await ws.init(token)
             await ws.subscribe(ONE, {"id": app["id"]})
-            assert error_code(await ws.receive()) == "FORBIDDEN"
+            assert refusal_code(await ws.receive()) == "FORBIDDEN"
     async with ws_connect(ws_url) as ws:
         await ws.init()
         await ws.subscribe(ONE, {"id": app["id"]})
-        assert error_code(await ws.receive()) == "UNAUTHENTICATED"
+        assert refusal_code(await ws.receive()) == "UNAUTHENTICATED"
 
 
 async def test_staff_with_no_argument_hear_every_change_at_their_school(
@@ -115,7 +115,7 @@ async def test_with_no_argument_parents_and_teachers_are_refused(
         async with ws_connect(ws_url) as ws:
             await ws.init(token)
             await ws.subscribe(ONE)
-            assert error_code(await ws.receive()) == "FORBIDDEN"
+            assert refusal_code(await ws.receive()) == "FORBIDDEN"
 
 
 HISTORY = (
@@ -205,7 +205,7 @@ async def test_an_operator_follows_one_application_and_an_id_of_another_type_is_
     async with ws_connect(ws_url) as ws:
         await ws.init(operator.token)
         await ws.subscribe(ONE, {"id": to_base64("School", world.school.id)})
-        assert error_code(await ws.receive()) == "INVALID"
+        assert refusal_code(await ws.receive()) == "INVALID"
     async with ws_connect(ws_url) as ws:
         await ws.init(operator.token)
         await ws.subscribe(ONE, {"id": app["id"]})

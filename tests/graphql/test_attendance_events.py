@@ -11,7 +11,7 @@ from ediary_gql.db.models.classes import TeachingAssignment
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.events import channels
 from tests.diary_writes_support import MONDAY, World, gid
-from tests.support import GraphQLClient, data_of, error_code, wait_subscribed, ws_connect
+from tests.support import GraphQLClient, data_of, error_code, refusal_code, wait_subscribed, ws_connect
 
 EVENTS = """
 subscription($class: ID, $school: ID) {
@@ -90,13 +90,13 @@ async def test_outsiders_are_refused(gql: GraphQLClient, ws_url: str, world: Wor
     )
     async with ws_connect(ws_url) as ws:
         await ws.start(EVENTS, variables, token=await world.token(gql, getattr(world, who)))
-        assert error_code(await ws.receive(within=2.0)) == "FORBIDDEN"
+        assert refusal_code(await ws.receive(within=2.0)) == "FORBIDDEN"
 
 
 async def test_exactly_one_scope(gql: GraphQLClient, ws_url: str, world: World) -> None:
     async with ws_connect(ws_url) as ws:
         await ws.start(EVENTS, {}, token=await world.token(gql, world.admin))
-        assert error_code(await ws.receive(within=2.0)) == "INVALID"
+        assert refusal_code(await ws.receive(within=2.0)) == "INVALID"
 
 
 async def test_summary_counts_at_once_then_after_each_change(
@@ -134,4 +134,4 @@ async def test_summary_refuses_a_parent(gql: GraphQLClient, ws_url: str, world: 
             {"class": gid("SchoolClass", world.school_class.id), "date": MONDAY.isoformat()},
             token=await world.token(gql, world.parent),
         )
-        assert error_code(await ws.receive(within=2.0)) == "FORBIDDEN"
+        assert refusal_code(await ws.receive(within=2.0)) == "FORBIDDEN"

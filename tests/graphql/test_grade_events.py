@@ -19,6 +19,7 @@ from tests.support import (
     WsClient,
     data_of,
     error_code,
+    refusal_code,
     wait_subscribed,
     wait_subscribed_on_redis,
     ws_connect,
@@ -95,14 +96,14 @@ async def test_outsiders_are_refused_at_subscribe_time(gql: GraphQLClient, ws_ur
     async with ws_connect(ws_url) as ws:
         await _subscribe(ws, await world.token(gql, getattr(world, who)), world.child.id)
         # then the subscription is refused at once
-        assert error_code(await ws.receive(within=2.0)) == "FORBIDDEN"
+        assert refusal_code(await ws.receive(within=2.0)) == "FORBIDDEN"
 
 
 async def test_anonymous_is_refused(ws_url: str, world: World) -> None:
     async with ws_connect(ws_url) as ws:
         assert (await ws.init())["type"] == "connection_ack"
         await ws.subscribe(SUBSCRIPTION, {"child": gid("Child", world.child.id)})
-        assert error_code(await ws.receive(within=2.0)) == "UNAUTHENTICATED"
+        assert refusal_code(await ws.receive(within=2.0)) == "UNAUTHENTICATED"
 
 
 async def test_removed_guardianship_hears_nothing_more(

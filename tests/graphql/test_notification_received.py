@@ -12,7 +12,7 @@ from ediary_gql.events import channels
 from ediary_gql.events.publish import unit_of_work
 from ediary_gql.services.notifications import notify
 from tests.factories import make_user
-from tests.support import GraphQLClient, data_of, error_code, wait_subscribed, ws_connect
+from tests.support import GraphQLClient, data_of, error_code, refusal_code, wait_subscribed, ws_connect
 
 PASSWORD = "correct horse battery"
 SUBSCRIPTION = "subscription { notificationReceived { id kind title body isRead } }"
@@ -86,7 +86,38 @@ async def test_anonymous_subscription_is_refused(protocol: str, ws_url: str, ser
     async with ws_connect(ws_url, protocol) as ws:
         assert (await ws.init())["type"] == "connection_ack"
         await ws.subscribe(SUBSCRIPTION)
-        assert error_code(await ws.receive()) == "UNAUTHENTICATED"
+        assert refusal_code(await ws.receive()) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_refused_subscription_is_an_error_message_and_a_stream_that_ran_ends_with_a_result(
+    protocol: str, gql: GraphQLClient, session: AsyncSession, app_services: AppServices, ws_url: str
+) -> None:
+    # given an anonymous socket
+    async with ws_connect(ws_url, protocol) as ws:
+        assert (await ws.init())["type"] == "connection_ack"
+        # when it subscribes, the refusal is the protocol's `error` message for that operation
+        op_id = await ws.subscribe(SUBSCRIPTION)
+        refused = await ws.receive()
+        assert (refused["type"], refused["id"]) == ("error", op_id), refused
+        assert "data" not in refused["payload"]
+        assert refusal_code(refused) == "UNAUTHENTICATED"
+        # which ends the operation (no `complete` follows), not the socket: another is answered alike
+        assert await ws.no_message(within=0.3)
+        again = await ws.subscribe(SUBSCRIPTION)
+        assert (await ws.receive())["id"] == again
+    # while a stream that ran ends with a result carrying its error, then `complete`
+    user, token = await _signed_in_user(session, gql)
+    async with ws_connect(ws_url, protocol) as ws:
+        await ws.init(token)
+        op_id = await ws.subscribe(SUBSCRIPTION)
+        await wait_subscribed(app_services, channels.user_notifications(user.id))
+        await gql.data("mutation { signOut { revokedSessions } }", token=token)
+        await _notify(app_services, user, "После выхода")
+        ended = await ws.receive()
+        assert ended["type"] in ("next", "data"), ended
+        assert error_code(ended) == "TOKEN_REVOKED"
+        assert await ws.receive() == {"id": op_id, "type": "complete"}
 
 
 async def test_bad_token_rejects_the_connection(ws_url: str, server: str) -> None:

@@ -8,6 +8,7 @@ process of its own, so nothing but the database can carry the count between them
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,10 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.app import create_app
+from ediary_gql.context import AppServices
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.users import User
 from ediary_gql.settings import Settings
-from tests.registration_support import EMAIL, PHONE, REGISTER, confirmed_user, registration
+from tests.registration_support import EMAIL, PHONE, REGISTER, confirmed_user, move_rate_limits_back, registration
 from tests.support import GraphQLClient, free_port, server_process, wait_healthy
 
 LIMITS = {
@@ -118,12 +120,17 @@ async def test_registrations_from_one_address_are_limited_across_processes(
 
 
 async def test_password_reset_is_limited_per_login_and_per_address(
-    servers: list[GraphQLClient], session: AsyncSession
+    servers: list[GraphQLClient], session: AsyncSession, app_services: AppServices
 ) -> None:
     a, b = servers
     await confirmed_user(session)
     # given two requests for one account, in two written forms of its phone, through both processes
     assert (await _reset(a, PHONE))["accepted"] is True
+    # (within the minute, the other process says to wait: one request a minute per login)
+    soon = await _reset(b, "8 (916) 123-45-67")
+    assert (soon["accepted"], soon["userErrors"][0]["code"]) == (False, "RATE_LIMITED")
+    assert 0 < soon["retryAfterSeconds"] <= 60
+    await move_rate_limits_back(app_services, dt.timedelta(seconds=61))
     assert (await _reset(b, "8 (916) 123-45-67"))["accepted"] is True
     # when a third comes for that phone, it is refused naming the login
     over = await _reset(a, PHONE)
@@ -145,8 +152,8 @@ async def test_the_default_limits_let_a_family_register_and_reset(gql: GraphQLCl
     """The shared test server runs on the defaults: a few requests from one address pass."""
     for n in range(3):
         assert (await _register(gql, n))["userErrors"] == []
-    for _ in range(3):
-        assert (await _reset(gql, "person0@example.ru"))["userErrors"] == []
+    for n in range(3):
+        assert (await _reset(gql, f"person{n}@example.ru"))["userErrors"] == []
     assert await _users(session) == 3
 
 

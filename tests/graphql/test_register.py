@@ -196,6 +196,26 @@ async def test_weak_password_says_why(gql: GraphQLClient) -> None:
     ]
 
 
+@pytest.mark.parametrize("email", ["anna@school.test", "anna@mail.example.invalid", "anna@school.local"])
+async def test_an_email_domain_that_takes_no_mail_says_why(email: str, gql: GraphQLClient) -> None:
+    payload = await _register_raw(gql, email=email)
+    domain = email.partition("@")[2]
+    zone = domain.rpartition(".")[2]
+    assert payload["userErrors"] == [
+        {
+            "field": ["email"],
+            "code": "INVALID",
+            "message": f"Домен «{domain}» не принимает почту: имена в зоне «.{zone}» зарезервированы для служебных "
+            "целей. Укажите настоящий адрес электронной почты",
+        }
+    ]
+
+
+async def test_a_malformed_email_keeps_the_plain_message(gql: GraphQLClient) -> None:
+    payload = await _register_raw(gql, email="anna@@example.ru")
+    assert payload["userErrors"][0]["message"] == "Некорректный адрес электронной почты"
+
+
 async def test_fourteen_today_may_register(gql: GraphQLClient) -> None:
     payload = await _register_raw(gql, birthDate=_years_ago(14))
     assert payload["userErrors"] == []

@@ -25,13 +25,16 @@ from tests.registration_support import (
     confirmed_user,
     latest_code,
     move_codes_back,
+    move_rate_limits_back,
+    register,
+    user_pk,
     user_row,
 )
 from tests.support import GraphQLClient
 
 REQUEST = """
 mutation($i: RequestPasswordResetInput!) {
-  requestPasswordReset(input: $i) { accepted message userErrors { field code message } }
+  requestPasswordReset(input: $i) { accepted message retryAfterSeconds userErrors { field code message } }
 }"""
 RESET = """
 mutation($i: ResetPasswordInput!) {
@@ -123,14 +126,57 @@ async def test_unknown_login_gets_the_same_answer_and_nothing_is_sent(
     assert refused["userErrors"][0]["code"] == "CODE_EXPIRED"
 
 
-async def test_a_second_request_within_a_minute_is_not_sent_but_answered_the_same(
+def _throttled(payload: dict[str, Any]) -> tuple[object, ...]:
+    """What a throttled answer says, but the wait (which runs by the second)."""
+    [error] = payload["userErrors"]
+    assert 0 < payload["retryAfterSeconds"] <= 60, payload
+    assert error["message"].endswith(" МСК)"), error
+    return payload["accepted"], payload["message"], error["field"], error["code"], error["message"].split(" через ")[0]
+
+
+async def test_a_second_request_within_a_minute_says_when_to_retry_for_any_login(
     gql: GraphQLClient, session: AsyncSession, app_services: AppServices
 ) -> None:
     user = await confirmed_user(session)
-    first = await _request(gql, EMAIL)
-    second = await _request(gql, EMAIL)
-    assert second == first
+    # given a reset asked for an account and one for a login nobody has
+    assert (await _request(gql, EMAIL))["accepted"] is True
+    assert (await _request(gql, "nobody@example.ru"))["accepted"] is True
+    # when each is asked for again within the minute
+    known = await _request(gql, "Anna.Petrova@example.ru")
+    unknown = await _request(gql, "nobody@example.ru")
+    # then both are refused alike, saying when to ask again, and nothing more is sent
+    assert (
+        _throttled(known)
+        == _throttled(unknown)
+        == (
+            False,
+            None,
+            ["login"],
+            "RATE_LIMITED",
+            "Код для этого телефона или адреса почты уже запрошен. Повторите попытку",
+        )
+    )
     assert await codes_sent(app_services, user.id) == [(Channel.EMAIL, EMAIL)]
+    # and once the minute has passed a new code is sent
+    await move_rate_limits_back(app_services, dt.timedelta(seconds=61))
+    await move_codes_back(app_services, user.id, dt.timedelta(seconds=61))
+    again = await _request(gql, EMAIL)
+    assert (again["accepted"], again["retryAfterSeconds"], again["userErrors"]) == (True, None, [])
+    assert await codes_sent(app_services, user.id) == [(Channel.EMAIL, EMAIL)] * 2
+
+
+async def test_a_reset_asked_straight_after_registering_is_sent(gql: GraphQLClient, app_services: AppServices) -> None:
+    # given a person who has just registered (codes went to the phone and the email)
+    registered = await register(gql)
+    user_id = user_pk(registered["user"]["id"])
+    assert await codes_sent(app_services, user_id) == [(Channel.SMS, PHONE), (Channel.EMAIL, EMAIL)]
+    # when they ask for a password reset by email within the minute
+    asked = await _request(gql, EMAIL)
+    # then it is accepted and a reset code is sent: the confirmation code does not hold it up
+    assert (asked["accepted"], asked["retryAfterSeconds"], asked["userErrors"]) == (True, None, [])
+    assert (await codes_sent(app_services, user_id))[2:] == [(Channel.EMAIL, EMAIL)]
+    code = await latest_code(app_services, user_id, Channel.EMAIL)
+    assert (await _reset(gql, EMAIL, code))["passwordChanged"] is True
 
 
 async def test_wrong_code_is_counted_and_the_password_kept(

@@ -121,9 +121,20 @@ async def test_sign_in_with_the_second_factor(
     totp, first_code = await _enabled(gql, token)
     assert (await user_row(app_services, user_id)).totp_enabled is True
 
-    # a code used once is no good again, even within its time window
+    # the code that turned it on is no good again, even within its time window, and the
+    # message says so: the person waits for the app's next code
     reused = await _sign_in(gql, totpCode=first_code)
     assert reused["userErrors"] == [
+        {
+            "field": ["totpCode"],
+            "code": "INVALID_CREDENTIALS",
+            "message": "Этот код из приложения-аутентификатора уже использован: каждый код годится один раз. "
+            "Дождитесь следующего кода (он сменится в течение 30 секунд) и введите его",
+        }
+    ]
+    # a code that is simply wrong says that
+    wrong = await _sign_in(gql, totpCode=f"{(int(first_code) + 1) % 1_000_000:06d}")
+    assert wrong["userErrors"] == [
         {"field": ["totpCode"], "code": "INVALID_CREDENTIALS", "message": "Неверный код из приложения-аутентификатора"}
     ]
     # a fresh one signs in
@@ -189,9 +200,11 @@ async def test_disable_with_the_password(gql: GraphQLClient, session: AsyncSessi
 
 async def test_disable_with_a_code(gql: GraphQLClient, session: AsyncSession) -> None:
     _, token = await _signed_in(gql, session)
-    totp, _ = await _enabled(gql, token)
+    totp, first_code = await _enabled(gql, token)
     nothing = await _call(gql, DISABLE, "disableTwoFactor", token)
     assert nothing["userErrors"][0]["code"] == "REQUIRED"
+    reused = await _call(gql, DISABLE, "disableTwoFactor", token, code=first_code)
+    assert reused["userErrors"][0]["message"].startswith("Этот код из приложения-аутентификатора уже использован")
     off = await _call(gql, DISABLE, "disableTwoFactor", token, code=_next(totp))
     assert off["twoFactorEnabled"] is False
 

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 
 from ediary_gql.db.models.users import User
-from ediary_gql.services.two_factor import accept_code
+from ediary_gql.services.two_factor import CodeCheck, accept_code, check_code
 
 NOW = dt.datetime(2026, 11, 28, 10, 0, 15, tzinfo=dt.UTC)
 SECRET = pyotp.random_base32()
@@ -56,3 +56,14 @@ def test_no_secret_no_code() -> None:
 def test_spaces_in_a_typed_code_are_ignored() -> None:
     code = _code(0)
     assert accept_code(_user(), f"{code[:3]} {code[3:]}", NOW)
+
+
+def test_a_spent_code_is_told_apart_from_a_wrong_one() -> None:
+    user = _user()
+    assert check_code(user, _code(0), NOW) is CodeCheck.ACCEPTED
+    # the same code again, or an earlier step's: right but spent
+    assert check_code(user, _code(0), NOW) is CodeCheck.REUSED
+    assert check_code(user, _code(-30), NOW) is CodeCheck.REUSED
+    wrong = f"{(int(_code(0)) + 1) % 1_000_000:06d}"
+    if wrong not in {_code(-30), _code(0), _code(30)}:
+        assert check_code(user, wrong, NOW) is CodeCheck.WRONG

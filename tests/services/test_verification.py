@@ -1,5 +1,5 @@
 """Verification codes without GraphQL: what is stored, which code is good, the
-throttle per contact across purposes, a changed contact."""
+throttle per contact and purpose, a changed contact."""
 
 from __future__ import annotations
 
@@ -79,18 +79,19 @@ async def test_a_new_code_ends_the_older_one_of_the_same_purpose_only(
     await _use(session, app_services, user, Purpose.RESET_PASSWORD, user.phone or "", reset_code, later)
 
 
-async def test_the_throttle_is_per_contact_whatever_the_purpose(
-    session: AsyncSession, app_services: AppServices
-) -> None:
+async def test_the_throttle_is_per_contact_and_purpose(session: AsyncSession, app_services: AppServices) -> None:
     user = await make_user(session)
     now = utcnow()
     await _send(session, app_services, user, Purpose.CONFIRM_PHONE, ContactChannel.SMS, now)
+    # a second code of the same purpose to the same contact waits for the minute
     with pytest.raises(RateLimited) as limited:
         await _send(
-            session, app_services, user, Purpose.RESET_PASSWORD, ContactChannel.SMS, now + dt.timedelta(seconds=30)
+            session, app_services, user, Purpose.CONFIRM_PHONE, ContactChannel.SMS, now + dt.timedelta(seconds=30)
         )
     assert limited.value.retry_after_seconds == 30
-    # the email is another contact
+    # a code of another purpose is not held up by it
+    await _send(session, app_services, user, Purpose.RESET_PASSWORD, ContactChannel.SMS, now + dt.timedelta(seconds=30))
+    # and the email is another contact
     await _send(session, app_services, user, Purpose.CONFIRM_EMAIL, ContactChannel.EMAIL, now)
 
 
