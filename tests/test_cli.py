@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ediary_gql.cli import app
+from ediary_gql.services import person_names
 from ediary_gql.settings import get_settings
 
 runner = CliRunner()
@@ -81,6 +82,24 @@ def test_users_create_reports_every_bad_field(db_file: Path) -> None:
     assert result.exit_code == 1
     for field in ("lastName", "email", "password"):
         assert field in result.output
+
+
+def _create_with_last_name(last_name: str) -> tuple[int, str]:
+    args = ["users", "create", "--last-name", last_name, "--first-name", "Ольга"]
+    result = runner.invoke(app, [*args, "--email", "olga@example.ru", "--password", "long-enough-pass"])
+    return result.exit_code, result.output
+
+
+def test_users_create_takes_names_by_the_rule_of_every_workflow(db_file: Path) -> None:
+    # a Latin name is refused with the message of registration, applications and imports
+    code, output = _create_with_last_name("Smith")
+    assert code == 1
+    assert "lastName" in output
+    assert person_names.INVALID_MESSAGE in " ".join(output.split())  # the console wraps long lines
+    # a good one is stored tidied, as everywhere
+    code, output = _create_with_last_name("  Петрова–Водкина ")
+    assert code == 0, output
+    assert sqlite3.connect(db_file).execute("SELECT last_name FROM users").fetchone() == ("Петрова-Водкина",)
 
 
 def test_outbox_when_empty(db_file: Path) -> None:

@@ -84,7 +84,9 @@ async def notifications(
     )
 
 
-async def mark_notifications_read(ctx: Context, session: AsyncSession, actor: Actor, *, ids: list[int] | None) -> int:
+async def mark_notifications_read(
+    ctx: Context, session: AsyncSession, actor: Actor, *, ids: list[int] | None = None
+) -> int:
     return await notification_service.mark_read(session, actor=actor, ids=ids)
 
 

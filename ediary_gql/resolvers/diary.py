@@ -94,18 +94,19 @@ def _root(ctx: Context, root: SqlNested) -> SqlNested | None:
     return None if ctx.settings.is_sqlite else root
 
 
-CHILD_AVERAGES: LoaderKey[tuple[int, int], list[SubjectAverage]] = LoaderKey("diary.child_averages")
+CHILD_AVERAGES: LoaderKey[tuple[int, int | None], list[SubjectAverage]] = LoaderKey("diary.child_averages")
 
 
-async def child_averages(ctx: Context, *, child_id: int, period_id: int) -> list[SubjectAverage]:
-    """Child.averages: batched over every child of the response by one loader."""
+async def child_averages(ctx: Context, *, child_id: int, period_id: int | None) -> list[SubjectAverage]:
+    """Child.averages: batched over every child of the response by one loader; no period
+    is the current one of the child's school."""
     actor = policy.require_actor(ctx.actor)
 
-    async def batch(keys: list[tuple[int, int]]) -> list[list[SubjectAverage] | DomainError]:
+    async def batch(keys: list[tuple[int, int | None]]) -> list[list[SubjectAverage] | DomainError]:
         async with ctx.read_session_factory() as session:
             return await service.averages_for(session, actor=actor, keys=keys)
 
-    loader: DataLoader[tuple[int, int], list[SubjectAverage]] = ctx.loaders.get(
+    loader: DataLoader[tuple[int, int | None], list[SubjectAverage]] = ctx.loaders.get(
         CHILD_AVERAGES,
         batch,  # type: ignore[arg-type]  # a DomainError in place of a value is raised by load()
     )

@@ -13,6 +13,8 @@ from ediary_gql.db.models.calendar import AcademicYear, Holiday, Period
 from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.db.models.grades import ControlType
 from ediary_gql.resolvers.enrolments import family_school_ids
+from ediary_gql.resolvers.loaders import LoaderKey
+from ediary_gql.services.current_period import current_periods
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -43,6 +45,20 @@ async def _periods(session: AsyncSession, year_ids: list[int]) -> list[tuple[int
 
 async def periods(context: Context, year_id: int) -> list[Period]:
     return await context.loaders.grouped(_periods).load(year_id)
+
+
+CURRENT_PERIOD: LoaderKey[int, Period | None] = LoaderKey("school_structure.current_period")
+
+
+async def current_period(context: Context, school_id: int) -> Period | None:
+    """The school's current period (services/current_period.py), batched over the response's schools."""
+
+    async def batch(school_ids: list[int]) -> list[Period | None]:
+        async with context.read_session_factory() as session:
+            found = await current_periods(session, school_ids=school_ids)
+        return [found.get(i) for i in school_ids]
+
+    return await context.loaders.get(CURRENT_PERIOD, batch).load(school_id)
 
 
 async def _holidays(session: AsyncSession, year_ids: list[int]) -> list[tuple[int, Holiday]]:

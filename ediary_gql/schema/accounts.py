@@ -76,7 +76,11 @@ class AccountsMutation:
         optional_input=True,
     )
     mark_notifications_read: MarkNotificationsReadPayload = mutation(
-        accounts.mark_notifications_read, MarkNotificationsReadInput, MarkNotificationsReadPayload, description=None
+        accounts.mark_notifications_read,
+        MarkNotificationsReadInput,
+        MarkNotificationsReadPayload,
+        description="Mark notifications read: those of `input.ids`, or without them every unread one",
+        optional_input=True,
     )
 
 

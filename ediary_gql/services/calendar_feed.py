@@ -14,6 +14,7 @@ feed too. The feed grants nothing else: it is not an access token.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -130,8 +131,29 @@ async def render_feed(session: AsyncSession, *, token: str, now: dt.datetime) ->
         await _child_events(session, calendar, scope.child_id, start, end, now)
     else:
         await _teacher_events(session, calendar, user.id, start, end, now)
-    calendar.add_missing_timezones()
+    _add_timezones(calendar, start, end)
     return bytes(calendar.to_ical())
+
+
+def _add_timezones(calendar: icalendar.Calendar, start: dt.date, end: dt.date) -> None:
+    """One VTIMEZONE per zone the events name, covering only the feed's window.
+
+    A zone's whole history (icalendar's default, 1970–2038) misleads some readers:
+    vobject (dateutil's reading of VTIMEZONE), and apps that read it the same way, put
+    every Moscow lesson at +04:00, the rule of 2011–2014. Within a window of months a
+    Russian zone is a single offset, and a zone with daylight saving gets just the
+    changes inside it. The window is widened by a day before ("today" is UTC's, lessons
+    are local) and two after (the last day's lessons must lie before its end).
+    """
+    for tzid in sorted(calendar.get_missing_tzids()):
+        calendar.subcomponents.insert(0, _timezone(tzid, start - dt.timedelta(days=1), end + dt.timedelta(days=2)))
+
+
+@functools.lru_cache(maxsize=64)
+def _timezone(tzid: str, first: dt.date, last: dt.date) -> icalendar.Timezone:
+    """Cached: building one takes ~20 ms (it scans the zone's transitions), and the
+    window moves once a day. The component is shared between feeds and never changed."""
+    return icalendar.Timezone.from_tzinfo(ZoneInfo(tzid), tzid=tzid, first_date=first, last_date=last)
 
 
 async def _calendar_name(session: AsyncSession, scope: FeedScope, user: User) -> str:

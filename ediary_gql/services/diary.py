@@ -48,6 +48,7 @@ from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.services.averages import SubjectAverage, averages, averages_of_class, children_of_class
+from ediary_gql.services.current_period import children_current_periods
 
 MAX_DIARY_DAYS = 31
 
@@ -423,37 +424,49 @@ async def my_children(session: AsyncSession, *, actor: Actor) -> list[int]:
 
 
 async def averages_for(
-    session: AsyncSession, *, actor: Actor, keys: Sequence[tuple[int, int]]
+    session: AsyncSession, *, actor: Actor, keys: Sequence[tuple[int, int | None]], now: dt.datetime | None = None
 ) -> list[list[SubjectAverage] | DomainError]:
     """Averages per subject for (child id, period id) pairs, in the order asked: a
-    FORBIDDEN or NOT_FOUND error in place of a pair the actor may not read. Three
-    statements for any number of pairs with one period: periods, access facts, averages."""
+    FORBIDDEN or NOT_FOUND error in place of a pair the actor may not read. A None
+    period is the current one of the child's school (services/current_period.py), and
+    none there gives []. Three statements for any number of pairs with one period:
+    periods (named ones; the current ones of the children's schools, if asked), access
+    facts, averages."""
     child_ids = sorted({child for child, _ in keys})
-    period_ids = sorted({period for _, period in keys})
-    periods = {
-        int(pid): (starts, ends)
-        for pid, starts, ends in (
-            await session.execute(select(Period.id, Period.starts_on, Period.ends_on).where(Period.id.in_(period_ids)))
-        ).all()
-    }
+    current = await children_current_periods(
+        session, child_ids=sorted({child for child, p in keys if p is None}), now=now
+    )
+    period_ids = sorted({period for _, period in keys if period is not None})
+    periods: dict[int, tuple[dt.date, dt.date]] = {}
+    if period_ids:
+        named = select(Period.id, Period.starts_on, Period.ends_on).where(Period.id.in_(period_ids))
+        periods = {int(pid): (starts, ends) for pid, starts, ends in (await session.execute(named)).all()}
+    periods.update({p.id: (p.starts_on, p.ends_on) for p in current.values() if p is not None})
+    asked = [(child, pid if pid is not None else _period_id(current.get(child))) for child, pid in keys]
     readable = await readable_children(session, actor=actor, child_ids=child_ids)
     found: dict[int, dict[int, list[SubjectAverage]]] = {}
     for pid, (starts, ends) in periods.items():
-        wanted = sorted({child for child, p in keys if p == pid and child in readable})
+        wanted = sorted({child for child, p in asked if p == pid and child in readable})
         if wanted:
             found[pid] = await averages(session, child_ids=wanted, starts_on=starts, ends_on=ends)
     result: list[list[SubjectAverage] | DomainError] = []
-    for child, pid in keys:
+    for (child, named_id), (_, period_id) in zip(keys, asked, strict=True):
         if child not in readable:
             result.append(forbidden("Нет доступа к дневнику этого ребёнка"))
-        elif pid not in periods:
+        elif period_id is None and named_id is None:
+            result.append([])  # the school has no period yet
+        elif period_id is None or period_id not in periods:
             result.append(DomainError(ErrorCode.NOT_FOUND, "Период не найден", field="periodId"))
         elif policy.reads_whole_diary(actor, child_id=child):
-            result.append(found[pid][child])
+            result.append(found[period_id][child])
         else:  # staff: the subjects of their own schools only
             staff_schools = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
-            result.append([a for a in found[pid][child] if a.subject_school_id in staff_schools])
+            result.append([a for a in found[period_id][child] if a.subject_school_id in staff_schools])
     return result
+
+
+def _period_id(period: Period | None) -> int | None:
+    return period.id if period is not None else None
 
 
 async def readable_children(session: AsyncSession, *, actor: Actor, child_ids: Sequence[int]) -> frozenset[int]:

@@ -8,8 +8,6 @@ the password reset.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -27,6 +25,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, RateLimited
 from ediary_gql.services import audit, rate_limits, sessions, verification
 from ediary_gql.services.contacts import normalize_email, normalize_phone
+from ediary_gql.services.person_names import check_name  # names: the one rule of every workflow
 from ediary_gql.settings import Settings
 
 MIN_PASSWORD_LENGTH = 8
@@ -35,7 +34,6 @@ MIN_PASSWORD_SCORE = 2  # zxcvbn: 0 too guessable … 4 very unguessable
 # zxcvbn refuses longer input (its matching slows down fast with length): a longer
 # password is scored by its first this many characters
 ZXCVBN_MAX_LENGTH = 72
-MAX_NAME_LENGTH = 100
 MIN_AGE = 14
 MAX_AGE = 120
 
@@ -57,30 +55,6 @@ class Registered:
     user: User
     tokens: sessions.TokenPair
     codes_sent: tuple[verification.ContactChannel, ...]
-
-
-# --- names ------------------------------------------------------------------
-
-# letters, with single hyphens, spaces or apostrophes between them
-_NAME = re.compile(r"[^\W\d_]+(?:[ '’-][^\W\d_]+)*")
-
-
-def _is_cyrillic(ch: str) -> bool:
-    return not ch.isalpha() or unicodedata.name(ch, "").startswith("CYRILLIC")
-
-
-def check_name(errors: ErrorCollector, field: str, raw: str | None, *, required: bool) -> str | None:
-    """A person's name part: Cyrillic letters, hyphen, space, apostrophe."""
-    value = " ".join((raw or "").split())
-    if not value:
-        if required:
-            errors.add(field, ErrorCode.REQUIRED, "Обязательное поле")
-        return None
-    if len(value) > MAX_NAME_LENGTH:
-        errors.add(field, ErrorCode.TOO_LONG, f"Не длиннее {MAX_NAME_LENGTH} символов")
-    elif not _NAME.fullmatch(value) or not all(_is_cyrillic(ch) for ch in value):
-        errors.add(field, ErrorCode.INVALID, "Допустимы только русские буквы, дефис, пробел и апостроф")
-    return value
 
 
 # --- birth date -------------------------------------------------------------

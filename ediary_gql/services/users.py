@@ -17,9 +17,9 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
 from ediary_gql.services.contacts import normalize_email, normalize_phone
+from ediary_gql.services.person_names import check_name
 
 MIN_PASSWORD_LENGTH = 8
-MAX_NAME_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +35,13 @@ class NewUser:
     is_operator: bool = False
 
 
-def _check_name(errors: ErrorCollector, field: str, value: str | None, *, required: bool) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            errors.add(field, ErrorCode.REQUIRED, "Обязательное поле")
-        return None
-    if len(value) > MAX_NAME_LENGTH:
-        errors.add(field, ErrorCode.TOO_LONG, f"Не длиннее {MAX_NAME_LENGTH} символов")
-    return value
-
-
 async def create_user(session: AsyncSession, *, actor: Actor, data: NewUser) -> User:
     """Create an account directly (operators and the command line)."""
     policy.ensure(policy.can_manage_users(actor))
     errors = ErrorCollector()
-    last = _check_name(errors, "lastName", data.last_name, required=True)
-    first = _check_name(errors, "firstName", data.first_name, required=True)
-    middle = _check_name(errors, "middleName", data.middle_name, required=False)
+    last = check_name(errors, "lastName", data.last_name, required=True)
+    first = check_name(errors, "firstName", data.first_name, required=True)
+    middle = check_name(errors, "middleName", data.middle_name, required=False)
     phone = errors.check(lambda: normalize_phone(data.phone or "")) if data.phone else None
     email = errors.check(lambda: normalize_email(data.email or "")) if data.email else None
     if not data.phone and not data.email:

@@ -38,6 +38,7 @@ from ediary_gql.demo.names import NameMaker, feminine_surname
 from ediary_gql.demo.scale import class_layout, plan_staffing, school_timetable
 from ediary_gql.demo.school_calendar import DEMO_FROM, DEMO_TO, TODAY, SchoolCalendar
 from ediary_gql.demo.timetable import Demand, TimetableError, build_timetable, check_timetable
+from ediary_gql.services import person_names
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -249,6 +250,21 @@ async def test_children_names_match_sex(db: Db) -> None:
         else:
             assert str(middle).endswith("на"), (last, first, middle)
             assert str(last).endswith("а"), (last, first, middle)
+
+
+@pytest.mark.asyncio
+async def test_every_demo_name_passes_the_rule_for_names(db: Db) -> None:
+    # the names every workflow takes (services/person_names.py): the demo people could be typed in
+    people = await _rows(db, "SELECT last_name, first_name, middle_name FROM users") + await _rows(
+        db, "SELECT last_name, first_name, middle_name FROM children"
+    )
+    bad = [
+        part
+        for row in people
+        for part, required in zip(row, (True, True, False), strict=True)
+        if person_names.check(part, required=required) != person_names.NameCheck(part)
+    ]
+    assert bad == []
 
 
 @pytest.mark.asyncio

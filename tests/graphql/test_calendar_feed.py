@@ -7,8 +7,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import icalendar
+import pytest
+import vobject  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.relay import from_base64
 
 from ediary_gql.db.models.homework import Homework
 from ediary_gql.db.models.lessons import Lesson
@@ -22,6 +25,10 @@ mutation($i: CreateCalendarFeedInput!) {
   createCalendarFeed(input: $i) { url userErrors { field code message } }
 }"""
 REVOKE = "mutation { revokeCalendarFeed { revoked userErrors { code } } }"
+DIARY_TIMES = """
+query($c: ID!, $from: Date!, $to: Date!) {
+  diary(childId: $c, from: $from, to: $to) { lessons { lesson { id startsAt endsAt } } }
+}"""
 
 
 async def _near_today(session: AsyncSession, world: School1) -> None:
@@ -155,3 +162,71 @@ async def test_feed_of_a_child_not_yours_is_refused(gql: GraphQLClient, session:
     }
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert (await gql.post(REVOKE))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+Times = dict[int, tuple[dt.datetime, dt.datetime]]
+
+
+def _utc(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The instants, in UTC: equal instants compare equal, and a failure shows the hour that is off."""
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _vobject_lessons(body: bytes) -> Times:
+    """Lesson id → (start, end) as vobject reads the feed. vobject keeps the first
+    VTIMEZONE it met for a TZID for the whole process; forget those, as a calendar
+    app reading this feed for the first time would."""
+    registry = vars(vobject.icalendar)["__tzidMap"]
+    for tzid in [c["tzid"] for c in icalendar.Calendar.from_ical(body).walk("VTIMEZONE")]:
+        registry.pop(str(tzid), None)
+    calendar = vobject.readOne(body.decode())
+    return {
+        int(str(e.uid.value).removeprefix("lesson-").partition("@")[0]): _utc(e.dtstart.value, e.dtend.value)
+        for e in calendar.vevent_list
+        if str(e.uid.value).startswith("lesson-")
+    }
+
+
+def _icalendar_lessons(body: bytes) -> Times:
+    return {
+        int(str(e["uid"]).removeprefix("lesson-").partition("@")[0]): _utc(e.decoded("dtstart"), e.decoded("dtend"))
+        for e in icalendar.Calendar.from_ical(body).walk("VEVENT")
+        if str(e["uid"]).startswith("lesson-")
+    }
+
+
+@pytest.mark.parametrize("zone", ["Europe/Moscow", "Asia/Vladivostok"])
+async def test_two_readers_get_the_lesson_times_of_the_api(
+    gql: GraphQLClient, session: AsyncSession, zone: str
+) -> None:
+    # given a week of lessons around today at a school in `zone`
+    world = await build_school(session, weeks=1)
+    world.school.timezone = zone
+    await session.commit()
+    await _near_today(session, world)
+    parent = await token(gql, world.parent)
+    child = gid("Child", world.children[0].id)
+    week = {"from": dt.date.today().isoformat(), "to": (dt.date.today() + dt.timedelta(days=6)).isoformat()}
+    days = await gql.data(DIARY_TIMES, {"c": child, **week}, token=parent)
+    api = {
+        int(from_base64(item["lesson"]["id"])[1]): _utc(
+            dt.datetime.fromisoformat(item["lesson"]["startsAt"]),
+            dt.datetime.fromisoformat(item["lesson"]["endsAt"]),
+        )
+        for day in days["diary"]
+        for item in day["lessons"]
+    }
+    assert len(api) == 10
+
+    # when the feed is read by icalendar and by vobject
+    _, body = await _fetch(gql, (await _create(gql, parent, child))["url"])
+
+    # then both give the API's instants (vobject read Moscow's 1970–2014 history as +04:00)
+    assert _icalendar_lessons(body) == api
+    assert _vobject_lessons(body) == api
+    # and the time zone holds only the span the feed covers, not the zone's history
+    onsets = [
+        c.decoded("dtstart") for tz in icalendar.Calendar.from_ical(body).walk("VTIMEZONE") for c in tz.subcomponents
+    ]
+    assert onsets
+    assert min(onsets).date() >= dt.date.today() - dt.timedelta(days=31)

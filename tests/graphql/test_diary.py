@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.db.models.calendar import Period
 from ediary_gql.db.models.enums import StaffRole
-from tests.diary_support import MONDAY, PASSWORD, build_school, gid, token
+from ediary_gql.db.models.grades import Grade
+from tests.diary_support import MONDAY, PASSWORD, School1, build_school, gid, token
 from tests.factories import (
     make_enrolled_child,
     make_guardianship,
     make_operator,
+    make_period,
     make_school_class,
     make_staff_membership,
     make_teaching_assignment,
@@ -240,6 +245,119 @@ async def test_child_averages(gql: GraphQLClient, session: AsyncSession) -> None
     assert data["child"]["averages"] == [
         {"subject": {"name": "Математика"}, "average": 4.5, "weightedAverage": 4.33, "count": 10}
     ]
+
+
+CURRENT = """
+query($id: ID!, $school: ID!) {
+  child(id: $id) { averages { subject { name } average count } }
+  school(id: $school) { currentPeriod { id name startsOn endsOn } }
+}"""
+
+
+async def _grades_weeks_ago(session: AsyncSession, world: School1, days_ago: int) -> dt.date:
+    """Move the world's grades to `days_ago` days before the school's today; that today."""
+    today = dt.datetime.now(ZoneInfo(world.school.timezone)).date()
+    shift = (today - dt.timedelta(days=days_ago)) - MONDAY
+    for grade in (await session.scalars(select(Grade).where(Grade.child_id.in_([c.id for c in world.children])))).all():
+        grade.graded_on += shift
+    await session.commit()
+    return today
+
+
+async def _set_period(session: AsyncSession, period: Period, starts: dt.date, ends: dt.date) -> None:
+    row = await session.get(Period, period.id)
+    assert row is not None
+    row.starts_on, row.ends_on = starts, ends
+    await session.commit()
+
+
+async def test_child_averages_default_to_the_current_period_of_the_childs_school(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a quarter graded two weeks ago that goes on until next month, and an earlier one
+    world = await build_school(session, weeks=1)
+    today = await _grades_weeks_ago(session, world, 20)
+    earlier = await make_period(session, academic_year_id=world.period.academic_year_id, number=4)
+    await _set_period(session, earlier, today - dt.timedelta(days=120), today - dt.timedelta(days=41))
+    await _set_period(session, world.period, today - dt.timedelta(days=40), today + dt.timedelta(days=30))
+    parent = await token(gql, world.parent)
+    variables = {"id": gid("Child", world.children[0].id), "school": gid("School", world.school.id)}
+    maths = [{"subject": {"name": "Математика"}, "average": 4.5, "count": 10}]
+
+    # when the parent asks for averages without naming a period
+    data = await gql.data(CURRENT, variables, token=parent)
+
+    # then they are the current quarter's, which the school shows as its currentPeriod
+    assert data["child"]["averages"] == maths
+    assert data["school"]["currentPeriod"]["id"] == gid("Period", world.period.id)
+
+    # and in the holidays after it, the quarter just ended is still the current one
+    await _set_period(session, world.period, today - dt.timedelta(days=40), today - dt.timedelta(days=3))
+    await make_period(
+        session,
+        academic_year_id=world.period.academic_year_id,
+        number=2,
+        starts_on=today + dt.timedelta(days=5),
+        ends_on=today + dt.timedelta(days=60),
+    )
+    await session.commit()
+    data = await gql.data(CURRENT, variables, token=parent)
+    assert data["child"]["averages"] == maths
+    assert data["school"]["currentPeriod"]["id"] == gid("Period", world.period.id)
+
+    # and before the school's first period begins there is none: no period, no averages
+    for period in (await session.scalars(select(Period))).all():
+        period.starts_on += dt.timedelta(days=400)
+        period.ends_on += dt.timedelta(days=400)
+    await session.commit()
+    data = await gql.data(CURRENT, variables, token=parent)
+    assert data == {"child": {"averages": []}, "school": {"currentPeriod": None}}
+
+
+async def test_current_period_is_hidden_from_those_not_of_the_school(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a school in its first quarter, the teacher of another school and someone of none
+    world = await build_school(session, weeks=0)
+    today = dt.datetime.now(ZoneInfo(world.school.timezone)).date()
+    await _set_period(session, world.period, today - dt.timedelta(days=10), today + dt.timedelta(days=10))
+    other = await build_school(session, weeks=0)
+    stranger = await make_user(session, password=PASSWORD)
+    await session.commit()
+    query = "query($s: ID!) { school(id: $s) { id currentPeriod { id } } }"
+    school = gid("School", world.school.id)
+
+    # when each of them, and the school's own teacher, asks for its current period
+    own = await gql.data(query, {"s": school}, token=await token(gql, world.teacher))
+    elsewhere = await gql.data(query, {"s": school}, token=await token(gql, other.teacher))
+    nobody = await gql.data(query, {"s": school}, token=await token(gql, stranger))
+
+    # then only the school's own people see it
+    assert own["school"] == {"id": school, "currentPeriod": {"id": gid("Period", world.period.id)}}
+    assert elsewhere["school"] == {"id": school, "currentPeriod": None}
+    assert nobody["school"] == {"id": school, "currentPeriod": None}
+
+
+async def test_default_averages_of_many_children_take_the_same_statements(
+    gql: GraphQLClient, session: AsyncSession, sql_counter: StatementCounter
+) -> None:
+    # given a parent of two children and a parent of five, at two schools, each in a current quarter
+    counts = []
+    for children in (2, 5):
+        world = await build_school(session, children=children, weeks=1)
+        today = await _grades_weeks_ago(session, world, 20)
+        await _set_period(session, world.period, today - dt.timedelta(days=40), today + dt.timedelta(days=30))
+        for child in world.children[1:]:
+            await make_guardianship(session, parent=world.parent, child=child)
+        await session.commit()
+        parent = await token(gql, world.parent)
+        # when each reads every child's averages of the current period
+        with sql_counter:
+            data = await gql.data("{ myChildren { averages { average count } } }", token=parent)
+        counts.append(sql_counter.count)
+        got = sorted(a["average"] for c in data["myChildren"] for a in c["averages"])
+        assert got == sorted(4.5 if k % 2 == 0 else 3.5 for k in range(children))
+
+    # then the statements do not grow with the children
+    assert counts[0] == counts[1], counts
 
 
 async def test_child_averages_are_refused_to_those_who_see_only_the_card(

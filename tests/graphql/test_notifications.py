@@ -52,6 +52,24 @@ async def test_unread_filter_and_mark_read(gql: GraphQLClient, session: AsyncSes
     assert unread["totalCount"] == 0
 
 
+async def test_mark_read_needs_no_input_to_mark_everything(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given three unread notifications of Anna's and one of Boris's
+    await _inbox(session, 3)
+    anna = await gql.sign_in("anna@example.ru", PASSWORD)
+
+    # when Anna marks them read with no input at all
+    marked = await gql.data("mutation { markNotificationsRead { marked userErrors { code } } }", token=anna)
+
+    # then all of hers are read, and Boris's is not
+    assert marked["markNotificationsRead"] == {"marked": 3, "userErrors": []}
+    assert (await gql.data(INBOX, {"unread": True}, token=anna))["notifications"]["totalCount"] == 0
+    boris = await gql.sign_in("boris@example.ru", PASSWORD)
+    assert (await gql.data(INBOX, {"unread": True}, token=boris))["notifications"]["totalCount"] == 1
+    # and `input: null` is the same
+    again = await gql.data("mutation { markNotificationsRead(input: null) { marked } }", token=boris)
+    assert again["markNotificationsRead"] == {"marked": 1}
+
+
 async def test_page_cap_is_a_clear_error(gql: GraphQLClient, session: AsyncSession) -> None:
     await _inbox(session, 1)
     token = await gql.sign_in("anna@example.ru", PASSWORD)

@@ -12,7 +12,7 @@ from ediary_gql.db.models import enums
 from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.resolvers import school_fields, school_structure
 from ediary_gql.schema.node import EntityNode
-from ediary_gql.schema.types.academic_year import AcademicYear
+from ediary_gql.schema.types.academic_year import AcademicYear, Period
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.geo import Region, Settlement
 from ediary_gql.schema.types.school_class import SchoolClass
@@ -119,6 +119,16 @@ class School(EntityNode):
         if not await school_structure.may_view_school_structure(info.context, self.id):
             return None
         return [AcademicYear.from_row(r) for r in await school_structure.academic_years(info.context, self.id)]
+
+    @strawberry.field(
+        description="The period holding the school's today (its own time zone); between periods, the latest "
+        "that has ended; null before the first one begins, or unless you are of the school (staff, families)"
+    )
+    async def current_period(self, info: strawberry.Info[Context, None]) -> Period | None:
+        if not await school_structure.may_view_school_structure(info.context, self.id):
+            return None
+        row = await school_structure.current_period(info.context, self.id)
+        return Period.from_row(row) if row is not None else None
 
     @strawberry.field(description="Subjects by name; null unless you are of the school (staff, families)")
     async def subjects(self, info: strawberry.Info[Context, None]) -> list[Subject] | None:

@@ -216,10 +216,17 @@ class Child(EntityNode):
     async def enrollments(self, info: strawberry.Info[Context, None]) -> list[Enrollment]:
         return [Enrollment.from_row(r) for r in await enrolments.child_enrollments(info.context, self.id)]
 
-    @strawberry.field(description="Averages per subject over a period; for those who may read the child's diary")
-    async def averages(self, info: strawberry.Info[Context, None], period_id: relay.GlobalID) -> list[SubjectAverage]:
+    @strawberry.field(
+        description="Averages per subject over a period; for those who may read the child's diary. Without "
+        "periodId: the current period of the child's school (School.currentPeriod), [] when it has none"
+    )
+    async def averages(
+        self, info: strawberry.Info[Context, None], period_id: relay.GlobalID | None = None
+    ) -> list[SubjectAverage]:
         found = await diary.child_averages(
-            info.context, child_id=self.id, period_id=pk(period_id, "Period", field="periodId")
+            info.context,
+            child_id=self.id,
+            period_id=None if period_id is None else pk(period_id, "Period", field="periodId"),
         )
         return [SubjectAverage.build(a) for a in found]
 

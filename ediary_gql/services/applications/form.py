@@ -20,17 +20,15 @@ from ediary_gql.db.models.enums import ApplicationAttachmentKind, LaunchMode, Sc
 from ediary_gql.db.models.geo import Region, Settlement
 from ediary_gql.db.models.schools import School
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
-from ediary_gql.services import oksm, requisites
+from ediary_gql.services import oksm, person_names, requisites
 from ediary_gql.services.attachments import UploadedFile
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
 from ediary_gql.text import is_digits
 
-MAX_NAME_LENGTH = 100
 MAX_ATTACHMENTS = 10
 RUSSIA = "643"
 
-_CYRILLIC_NAME = re.compile(r"^[А-ЯЁа-яё]+(?:-[А-ЯЁа-яё]+)*$")
 # A valid Roman numeral (1–3999), not empty.
 _ROMAN = re.compile(r"^(?=[IVXLCM])M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _CERT_LETTERS = re.compile(r"^[А-ЯЁ]{2}$")
@@ -89,17 +87,6 @@ def normalize_citizenship(raw: str, *, field: Sequence[str] = ("child", "citizen
     value = raw.strip()
     if not (len(value) == 3 and is_digits(value) and oksm.is_code(value)):
         raise DomainError(ErrorCode.INVALID, "Гражданство: трёхзначный код страны по ОКСМ, например 643", field=field)
-    return value
-
-
-def _name(errors: ErrorCollector, path: tuple[str, ...], raw: str | None) -> str | None:
-    value = (raw or "").strip()
-    if not value:
-        return None
-    if len(value) > MAX_NAME_LENGTH:
-        errors.add(path, ErrorCode.TOO_LONG, f"Не длиннее {MAX_NAME_LENGTH} символов")
-    elif not _CYRILLIC_NAME.match(value):
-        errors.add(path, ErrorCode.INVALID, "Только русские буквы и дефис")
     return value
 
 
@@ -164,10 +151,11 @@ def _check_child(errors: ErrorCollector, data: ChildData, today: dt.date) -> dic
     """Column values of the child data, with every format problem added to `errors`."""
     c = ("child",)
     cert = ("child", "birthCertificate")
+    # names may wait in a draft (check_complete requires them at submission)
     values: dict[str, Any] = {
-        "child_last_name": _name(errors, (*c, "lastName"), data.last_name),
-        "child_first_name": _name(errors, (*c, "firstName"), data.first_name),
-        "child_middle_name": _name(errors, (*c, "middleName"), data.middle_name),
+        "child_last_name": person_names.check_name(errors, (*c, "lastName"), data.last_name, required=False),
+        "child_first_name": person_names.check_name(errors, (*c, "firstName"), data.first_name, required=False),
+        "child_middle_name": person_names.check_name(errors, (*c, "middleName"), data.middle_name, required=False),
         "child_birth_date": data.birth_date,
         "child_sex": data.sex,
         "child_snils": None,

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.services import person_names
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.services.roster_import.run import Row, Run
 from ediary_gql.text import is_digits
@@ -30,6 +31,15 @@ def optional_text(run: Run, row: Row, column: str, max_len: int = 200) -> str | 
         run.bad(row, column, ErrorCode.TOO_LONG, f"Не длиннее {max_len} символов")
         return None
     return value or None
+
+
+def name_value(run: Run, row: Row, column: str, *, required: bool) -> str | None:
+    """A person's name part by the rule of every workflow (services/person_names.py), tidied."""
+    checked = person_names.check(row.get(column), required=required)
+    if checked.problem is not None:
+        run.bad(row, column, *checked.problem)
+        return None
+    return checked.value
 
 
 def date_value(run: Run, row: Row, column: str, *, required: bool) -> dt.date | None:

@@ -16,7 +16,8 @@ from ediary_gql.db.models.school_setup import RosterLink
 from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import ErrorCode
-from ediary_gql.services.roster_import.cells import contacts, optional_text, referenced, required_text, sourced_ids
+from ediary_gql.services import person_names
+from ediary_gql.services.roster_import.cells import contacts, name_value, referenced, sourced_ids
 from ediary_gql.services.roster_import.lookup import assign, by_ids, chunks, roster_links, users_by_contacts
 from ediary_gql.services.roster_import.run import Row, Run
 
@@ -40,9 +41,9 @@ async def _read_people(session: AsyncSession, run: Run, entity: str, kind: str) 
     checked: dict[str, tuple[Row, str | None, str | None]] = {}
     for sid, row in rows.items():
         bad_before = len(run.problems)
-        required_text(run, row, "lastName", 100)
-        required_text(run, row, "firstName", 100)
-        optional_text(run, row, "middleName", 100)
+        name_value(run, row, "lastName", required=True)
+        name_value(run, row, "firstName", required=True)
+        name_value(run, row, "middleName", required=False)
         phone, email = contacts(run, row)
         if len(run.problems) == bad_before:
             checked[sid] = (row, phone, email)
@@ -96,10 +97,10 @@ def _person(
     if user is not None and claimed.get(id(user), row.line) != row.line:
         run.bad(row, "sourcedId", ErrorCode.DUPLICATE, f"Тот же человек, что в строке {claimed[id(user)]}")
         return None
-    names = {
-        "last_name": row.get("lastName"),
-        "first_name": row.get("firstName"),
-        "middle_name": row.get("middleName") or None,
+    names = {  # as the rule tidies them (_read_people checked them)
+        "last_name": person_names.tidy(row.get("lastName")),
+        "first_name": person_names.tidy(row.get("firstName")),
+        "middle_name": person_names.tidy(row.get("middleName")) or None,
     }
     tally = run.tally(people.entity)
     if user is None:

@@ -10,14 +10,13 @@ from typing import Any
 
 from ediary_gql.db.models.enums import Sex
 from ediary_gql.errors import DomainError, ErrorCode
-from ediary_gql.services import oksm
+from ediary_gql.services import oksm, person_names
 from ediary_gql.services.requisites import normalize_snils
 from ediary_gql.services.school_setup.checks import clean_text
 
 CERT_SERIES = re.compile(r"^[IVXLC]{1,4}-[А-ЯЁ]{2}$")
 CERT_NUMBER = re.compile(r"^\d{6}$")
 CITIZENSHIP = re.compile(r"^\d{3}$")
-NAME_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +69,10 @@ def clean_child(data: ChildData, *, today: dt.date) -> CleanChild:
     problems: list[tuple[str, ErrorCode, str]] = []
 
     def name(key: str, value: str | None, *, required: bool) -> str | None:
-        text = clean_text(value)
-        if text is None:
-            if required:
-                problems.append((key, ErrorCode.REQUIRED, "Заполните поле"))
-            return None
-        if len(text) > NAME_MAX:
-            problems.append((key, ErrorCode.TOO_LONG, f"Не длиннее {NAME_MAX} символов"))
-        elif not re.fullmatch(r"[А-ЯЁа-яёA-Za-z][А-ЯЁа-яёA-Za-z' -]*", text):
-            problems.append((key, ErrorCode.INVALID, "Только буквы, дефис, пробел и апостроф"))
-        return text
+        checked = person_names.check(value, required=required)
+        if checked.problem is not None:
+            problems.append((key, *checked.problem))
+        return checked.value
 
     last = name("lastName", data.last_name, required=True) or ""
     first = name("firstName", data.first_name, required=True) or ""
