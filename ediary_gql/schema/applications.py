@@ -94,11 +94,10 @@ class ApplicationsSubscription:
     @strawberry.subscription(
         description="Status changes of one application; with no ID, of every application at the admin's schools"
     )
-    async def application_status_changed(
+    def application_status_changed(
         self, info: Info, application_id: relay.GlobalID | None = None
     ) -> AsyncGenerator[Application, None]:
         feed = applications.status_feed(
             info.context, application_id=optional_pk(application_id, "Application", field="applicationId")
         )
-        async for item in each(info, feed, Application.from_row):
-            yield item
+        return each(info, feed, Application.from_row)

@@ -39,22 +39,20 @@ class AttendanceSubscription:
         description="A lesson with all its marks each time they change; give exactly one of classId (its teachers, "
         "the school's admins) or schoolId (the school's admins)"
     )
-    async def attendance_events(
+    def attendance_events(
         self, info: Info, class_id: relay.GlobalID | None = None, school_id: relay.GlobalID | None = None
     ) -> AsyncGenerator[LessonAttendance, None]:
         feed = attendance.events_feed(
             class_id=optional_pk(class_id, "SchoolClass", field="classId"),
             school_id=optional_pk(school_id, "School", field="schoolId"),
         )
-        async for item in each(info, feed, LessonAttendance.of):
-            yield item
+        return each(info, feed, LessonAttendance.of)
 
     @strawberry.subscription(
         description="A class's attendance counts on a day: at once, then after every change (a dashboard feed)"
     )
-    async def attendance_summary(
+    def attendance_summary(
         self, info: Info, class_id: relay.GlobalID, date: dt.date
     ) -> AsyncGenerator[AttendanceSummary, None]:
         feed = attendance.summary_feed(class_id=pk(class_id, "SchoolClass", field="classId"), date=date)
-        async for item in each(info, feed, AttendanceSummary.of):
-            yield item
+        return each(info, feed, AttendanceSummary.of)

@@ -51,7 +51,6 @@ class GradesSubscription:
         description="A child's grades created, corrected or deleted: for the child's guardians, the child, "
         "their teachers and the school's admins"
     )
-    async def grade_events(self, info: Info, child_id: relay.GlobalID) -> AsyncGenerator[GradeEvent, None]:
+    def grade_events(self, info: Info, child_id: relay.GlobalID) -> AsyncGenerator[GradeEvent, None]:
         feed = grades.grade_feed(child_id=pk(child_id, "Child", field="childId"))
-        async for item in each(info, feed, GradeEvent.of):
-            yield item
+        return each(info, feed, GradeEvent.of)

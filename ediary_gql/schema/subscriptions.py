@@ -21,9 +21,12 @@ T = TypeVar("T")
 async def each(
     info: strawberry.Info[Context, None], feed: Feed[R], convert: Callable[[R], T]
 ) -> AsyncGenerator[T, None]:
-    """What `feed` follows, each item as `convert` makes it."""
-    async for item in follow(info.context, feed):
-        yield convert(item)
+    """What `feed` follows, each item as `convert` makes it. Return it from the field
+    (`return each(...)`): closing the field's stream then closes the runner at once, its
+    listeners with it, not when the garbage collector comes."""
+    async with aclosing(follow(info.context, feed)) as items:
+        async for item in items:
+            yield convert(item)
 
 
 async def refusals_as_errors(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
