@@ -119,16 +119,24 @@ async def offer_transfers(
             f"{school.short_name or school.full_name} просит перевести к себе личное дело ребёнка "
             f"{held.full_name}. Подтвердите перевод или отклоните его в разделе «Переводы»."
         )
-        for user in await _guardians(session, held.id) + await notifications.school_admins(session, held.school_id):
-            await notifications.notify(
-                session,
-                user=user,
-                kind=NotificationKind.SECURITY,
-                title="Запрос на перевод личного дела",
-                body=text,
-                payload={"childTransferId": transfer.id, "childId": held.id},
-            )
+        told = [*await _guardians(session, held.id), *await notifications.school_admins(session, held.school_id)]
+        await _tell(session, told, transfer, held, title="Запрос на перевод личного дела", body=text)
     return made
+
+
+async def _tell(
+    session: AsyncSession, users: Sequence[User], transfer: ChildTransfer, held: Child, *, title: str, body: str
+) -> None:
+    """A notice about the transfer to each of `users` once (a SECURITY notice: it is always sent)."""
+    for user in {u.id: u for u in users}.values():
+        await notifications.notify(
+            session,
+            user=user,
+            kind=NotificationKind.SECURITY,
+            title=title,
+            body=body,
+            payload={"childTransferId": transfer.id, "childId": held.id},
+        )
 
 
 def _same_child(held: Child, record: Child) -> bool:
@@ -256,15 +264,7 @@ async def confirm_transfer(
         *await notifications.school_admins(session, school.id),
         *await notifications.school_admins(session, transfer.from_school_id),
     ]
-    for user in {u.id: u for u in told}.values():
-        await notifications.notify(
-            session,
-            user=user,
-            kind=NotificationKind.SECURITY,
-            title="Личное дело переведено",
-            body=text,
-            payload={"childTransferId": transfer.id, "childId": held.id},
-        )
+    await _tell(session, told, transfer, held, title="Личное дело переведено", body=text)
     for parent_id in incoming:  # the guardians the new school brought: the others hear of each
         await notify_guardians_of_new(session, child=held, new_parent_id=parent_id)
     return transfer
