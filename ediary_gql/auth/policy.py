@@ -564,3 +564,19 @@ def application_queue_scope(actor: Actor) -> frozenset[int] | None:
     if not schools:
         raise forbidden("Заявки школы видят её администраторы и операторы портала")
     return schools
+
+
+# --- messages: threads and who may write to whom (services/messaging) ------
+# (messages section)
+
+
+# --- announcements (services/announcements.py) ------------------------------
+# (announcements section)
+
+
+# --- feedback tickets (services/feedback.py) --------------------------------
+# (feedback section)
+
+
+# --- notices of new records and reminders (services/record_notices.py, reminders.py)
+# (notices section)

@@ -24,6 +24,7 @@ from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
 from ediary_gql.db.models.enums import (
+    AnnouncementAudience,
     AnnouncementKind,
     ApplicationAction,
     ApplicationStatus,
@@ -41,7 +42,7 @@ from ediary_gql.db.models.geo import normalize_name
 from ediary_gql.db.models.grades import Grade, GradeRevision
 from ediary_gql.db.models.homework import Homework, HomeworkCompletion
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
-from ediary_gql.db.models.messages import Announcement, Message, Thread, ThreadParticipant
+from ediary_gql.db.models.messages import Announcement, AnnouncementClass, Message, Thread, ThreadParticipant
 from ediary_gql.db.models.notifications import Notification
 from ediary_gql.db.models.schools import School, StaffMembership
 from ediary_gql.db.models.users import User
@@ -828,7 +829,7 @@ class _DemoBuilder:
         admin, teacher = self.ids.users["SCHOOL_ADMIN"], self.ids.users["math"]
         rows: list[Row] = [
             {
-                "class_id": None,
+                "audience": AnnouncementAudience.SCHOOL,
                 "kind": AnnouncementKind.MEETING,
                 "title": "Общешкольное родительское собрание",
                 "body": "3 декабря в 18:30 в актовом зале пройдёт общешкольное родительское собрание. "
@@ -839,7 +840,7 @@ class _DemoBuilder:
                 "created_at": at_moscow(dt.date(2026, 11, 23), dt.time(9, 0)),
             },
             {
-                "class_id": self.ids.classes["5А"],
+                "audience": AnnouncementAudience.CLASSES,
                 "kind": AnnouncementKind.EVENT,
                 "title": "Экскурсия в Политехнический музей",
                 "body": "5 декабря (суббота) 5А едет в Политехнический музей. Сбор в 10:00 у школы, "
@@ -850,7 +851,7 @@ class _DemoBuilder:
                 "created_at": at_moscow(dt.date(2026, 11, 25), dt.time(15, 20)),
             },
             {
-                "class_id": None,
+                "audience": AnnouncementAudience.SCHOOL,
                 "kind": AnnouncementKind.HOLIDAY,
                 "title": "Зимние каникулы",
                 "body": "Зимние каникулы — с 28 декабря 2026 года по 10 января 2027 года. "
@@ -864,6 +865,14 @@ class _DemoBuilder:
         for row in rows:
             row["school_id"] = self.school_id
         await insert_rows(self.session, Announcement, rows)
+        excursion = await self.session.scalar(
+            select(Announcement.id).where(
+                Announcement.school_id == self.school_id, Announcement.audience == AnnouncementAudience.CLASSES
+            )
+        )
+        await insert_rows(
+            self.session, AnnouncementClass, [{"announcement_id": excursion, "class_id": self.ids.classes["5А"]}]
+        )
 
     async def _application_numbers(self, year: int, count: int) -> list[str]:
         """Take `count` numbers from the per-year counter, as the application service does."""
@@ -1069,6 +1078,17 @@ class _DemoBuilder:
             Message,
             [{"thread_id": thread_id, "author_id": a, "body": b, "created_at": t} for a, t, b in messages],
         )
+        # Each has read up to their own last message; the thread lists by its newest.
+        message_ids = list(
+            await self.session.scalars(select(Message.id).where(Message.thread_id == thread_id).order_by(Message.id))
+        )
+        await self.session.execute(update(Thread).where(Thread.id == thread_id).values(last_message_id=message_ids[-1]))
+        for user_id, read_up_to in ((teacher, message_ids[0]), (parent, message_ids[1])):
+            await self.session.execute(
+                update(ThreadParticipant)
+                .where(ThreadParticipant.thread_id == thread_id, ThreadParticipant.user_id == user_id)
+                .values(last_read_message_id=read_up_to)
+            )
 
     async def _notifications(self, grades: list[Row], homework: list[Row]) -> None:
         parent = self.ids.users["PARENT"]

@@ -40,3 +40,23 @@ def class_attendance(class_id: int) -> str:
 def school_attendance(school_id: int) -> str:
     """Attendance marks of every class of a school (attendanceEvents(schoolId))."""
     return f"school.{school_id}.attendance"
+
+
+def thread_messages(thread_id: int) -> str:
+    """New messages, reads and departures in one thread (threadEvents(threadId))."""
+    return f"thread.{thread_id}.messages"
+
+
+def user_messages(user_id: int) -> str:
+    """New messages in any of a user's threads (messageEvents)."""
+    return f"user.{user_id}.messages"
+
+
+def school_announcements(school_id: int) -> str:
+    """Announcements of a school published, updated or withdrawn (announcementEvents(schoolId))."""
+    return f"school.{school_id}.announcements"
+
+
+def feedback_tickets() -> str:
+    """Feedback tickets submitted, taken, answered or reopened: the operators' queue."""
+    return "feedback.tickets"

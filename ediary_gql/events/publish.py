@@ -3,7 +3,7 @@ work publishes them only once the transaction has committed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from ediary_gql.db.engine import WRITE_TRANSACTION
 from ediary_gql.events.types import Event
 
 _PENDING = "ediary.pending_events"
+_BEFORE_COMMIT = "ediary.before_commit"
 log = structlog.get_logger(__name__)
 
 
@@ -24,6 +25,21 @@ class Publisher(Protocol):
 def queue_event(session: AsyncSession, event: Event) -> None:
     """Queue an event to be published if, and only if, this transaction commits."""
     session.info.setdefault(_PENDING, []).append(event)
+
+
+def before_commit(session: AsyncSession, key: str, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` inside the transaction, just before it commits, once per `key`: for
+    work that gathers a transaction's changes first (one grouped notice per person for a
+    bulk change). A session committed by other means runs it at `run_before_commit`."""
+    actions: dict[str, Callable[[], Awaitable[None]]] = session.info.setdefault(_BEFORE_COMMIT, {})
+    actions.setdefault(key, action)
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    """Run the actions queued by `before_commit` (and any they queue in turn)."""
+    while actions := session.info.pop(_BEFORE_COMMIT, None):
+        for action in actions.values():
+            await action()
 
 
 def take_events(session: AsyncSession) -> list[Event]:
@@ -48,5 +64,6 @@ async def unit_of_work(
         async with session.begin():
             await session.connection(execution_options={WRITE_TRANSACTION: True})
             yield session
+            await run_before_commit(session)
         events = take_events(session)
     await publish_events(bus, events)

@@ -109,6 +109,54 @@ class AttendanceChanged(Event):
         return channels.class_attendance(self.class_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadMessage(Event):
+    """Something happened in a thread (`action`: "message", "read", "left", "joined");
+    published on the thread's channel, and, for a new message, once per participant
+    on their own (`for_user`)."""
+
+    kind: ClassVar[str] = "thread.message"
+    thread_id: int
+    action: str
+    message_id: int | None = None
+    user_id: int | None = None  # who read or left
+    for_user: int | None = None
+
+    @property
+    def channel(self) -> str:
+        if self.for_user is not None:
+            return channels.user_messages(self.for_user)
+        return channels.thread_messages(self.thread_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementChanged(Event):
+    """An announcement was published, updated or withdrawn (`action`)."""
+
+    kind: ClassVar[str] = "announcement.changed"
+    announcement_id: int
+    school_id: int
+    action: str
+
+    @property
+    def channel(self) -> str:
+        return channels.school_announcements(self.school_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTicketChanged(Event):
+    """A feedback ticket was submitted, taken, answered, reopened or closed (`action`)."""
+
+    kind: ClassVar[str] = "feedback.changed"
+    ticket_id: int
+    status: str
+    action: str
+
+    @property
+    def channel(self) -> str:
+        return channels.feedback_tickets()
+
+
 def parse(message: str) -> dict[str, Any]:
     """Decode a message; malformed ones come back as an empty dict and are skipped."""
     try:

@@ -4,6 +4,7 @@ transaction as the change that caused them; announced after commit."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -63,6 +64,19 @@ def _address(user: User, channel: Channel) -> str | None:
     return f"user:{user.id}"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One inbox entry to write: `notify_many` writes many in a few statements."""
+
+    user: User
+    kind: NotificationKind
+    title: str
+    body: str
+    payload: dict[str, Any] | None = None
+    # None: the channels the user chose for the kind (or its defaults).
+    channels: Iterable[Channel] | None = None
+
+
 async def notify(
     session: AsyncSession,
     *,
@@ -75,19 +89,35 @@ async def notify(
 ) -> Notification:
     """Put a notification in the user's inbox and queue its deliveries. The payload names
     rows by their ids; clients get global IDs under camelCase keys (public_ids)."""
-    note = Notification(user_id=user.id, kind=kind, title=title, body=body, payload=public_ids.public(payload) or {})
-    session.add(note)
+    (note,) = await notify_many(session, [Notice(user, kind, title, body, payload, channels)])
+    return note
+
+
+async def notify_many(session: AsyncSession, notices: Sequence[Notice]) -> list[Notification]:
+    """Write every notice's inbox entry and deliveries: one INSERT for the entries and one
+    for the deliveries however many there are (SQLAlchemy batches the rows)."""
+    if not notices:
+        return []
+    notes = [
+        Notification(
+            user_id=n.user.id, kind=n.kind, title=n.title, body=n.body, payload=public_ids.public(n.payload) or {}
+        )
+        for n in notices
+    ]
+    session.add_all(notes)
     await session.flush()
     queued = False
-    for channel in dict.fromkeys(channels if channels is not None else channels_for(user, kind)):
-        address = _address(user, channel)
-        if address:
-            session.add(NotificationDelivery(notification_id=note.id, channel=channel, address=address))
-            queued = True
-    queue_event(session, NotificationCreated(user_id=user.id, notification_id=note.id))
+    for notice, note in zip(notices, notes, strict=True):
+        chosen = notice.channels if notice.channels is not None else channels_for(notice.user, notice.kind)
+        for channel in dict.fromkeys(chosen):
+            address = _address(notice.user, channel)
+            if address:
+                session.add(NotificationDelivery(notification_id=note.id, channel=channel, address=address))
+                queued = True
+        queue_event(session, NotificationCreated(user_id=notice.user.id, notification_id=note.id))
     if queued:
         queue_event(session, DeliveriesQueued())
-    return note
+    return notes
 
 
 async def school_admins(session: AsyncSession, school_id: int) -> list[User]:

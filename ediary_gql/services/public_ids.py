@@ -24,12 +24,16 @@ from typing import Any
 # key (camelCase) -> the node type its value names; `…Ids` (a list) is looked up by its
 # singular, `fooIds` as `fooId`.
 ID_KEYS: Mapping[str, str] = {
+    "announcementId": "Announcement",
     "academicYearId": "AcademicYear",
     "actorId": "User",
     "applicationId": "Application",
+    "answeredById": "User",
     "appointmentDocumentId": "Attachment",
     "assignmentId": "TeachingAssignment",
+    "assigneeId": "User",
     "attachmentId": "Attachment",
+    "authorId": "User",
     "bindingId": "StaffBinding",
     "childId": "Child",
     "childTransferId": "ChildTransfer",
@@ -38,6 +42,7 @@ ID_KEYS: Mapping[str, str] = {
     "decidedById": "User",
     "documentId": "Attachment",
     "enrollmentId": "Enrollment",
+    "feedbackTicketId": "FeedbackTicket",
     "fromClassId": "SchoolClass",
     "fromSchoolId": "School",
     "gradeId": "Grade",
@@ -47,6 +52,7 @@ ID_KEYS: Mapping[str, str] = {
     "invitationId": "TeacherInvitation",  # not a Node; named as auditLog's entityId names it
     "lessonId": "Lesson",
     "markedById": "User",
+    "messageId": "Message",
     "notificationId": "Notification",
     "parentId": "User",
     "periodId": "Period",
@@ -62,6 +68,8 @@ ID_KEYS: Mapping[str, str] = {
     "teacherId": "User",
     "teachingAssignmentId": "TeachingAssignment",
     "templateId": "TimetableTemplate",
+    "threadId": "Thread",
+    "ticketId": "FeedbackTicket",
     "timetableTemplateId": "TimetableTemplate",
     "toClassId": "SchoolClass",
     "toSchoolId": "School",

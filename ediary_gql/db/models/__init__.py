@@ -34,7 +34,10 @@ from ediary_gql.db.models.homework import (
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.db.models.messages import (
     Announcement,
+    AnnouncementAttachment,
+    AnnouncementClass,
     Message,
+    MessageAttachment,
     Thread,
     ThreadParticipant,
 )
@@ -43,6 +46,7 @@ from ediary_gql.db.models.notifications import (
     NotificationDelivery,
     OutboxMessage,
 )
+from ediary_gql.db.models.reminders import SentReminder
 from ediary_gql.db.models.reports import Report
 from ediary_gql.db.models.school_setup import RosterLink, TeacherInvitation
 from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
@@ -51,6 +55,8 @@ from ediary_gql.db.models.users import AuthSession, RateLimitHit, SignInFailure,
 __all__ = [
     "AcademicYear",
     "Announcement",
+    "AnnouncementAttachment",
+    "AnnouncementClass",
     "Application",
     "ApplicationAttachment",
     "ApplicationEvent",
@@ -76,6 +82,7 @@ __all__ = [
     "HomeworkCompletion",
     "Lesson",
     "Message",
+    "MessageAttachment",
     "Notification",
     "NotificationDelivery",
     "OutboxMessage",
@@ -86,6 +93,7 @@ __all__ = [
     "RosterLink",
     "School",
     "SchoolClass",
+    "SentReminder",
     "Settlement",
     "SignInFailure",
     "StaffBinding",

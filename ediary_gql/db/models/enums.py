@@ -39,6 +39,7 @@ class NotificationKind(enum.StrEnum):
     GRADE = "GRADE"
     ATTENDANCE = "ATTENDANCE"
     HOMEWORK = "HOMEWORK"
+    LESSON = "LESSON"  # a lesson moved, cancelled or given by a substitute
     MESSAGE = "MESSAGE"
     ANNOUNCEMENT = "ANNOUNCEMENT"
     FEEDBACK = "FEEDBACK"
@@ -167,8 +168,20 @@ class AnnouncementKind(enum.StrEnum):
     GENERAL = "GENERAL"
     EVENT = "EVENT"
     MEETING = "MEETING"
+    SCHEDULE_CHANGE = "SCHEDULE_CHANGE"
+    DEADLINE = "DEADLINE"
     HOLIDAY = "HOLIDAY"
     URGENT = "URGENT"
+
+
+class AnnouncementAudience(enum.StrEnum):
+    """Who an announcement is addressed to: everyone at the school (staff, families,
+    students), the families and students of chosen classes (and their teachers), or
+    the school's staff only."""
+
+    SCHOOL = "SCHOOL"
+    CLASSES = "CLASSES"
+    STAFF = "STAFF"
 
 
 class FeedbackCategory(enum.StrEnum):
@@ -178,9 +191,21 @@ class FeedbackCategory(enum.StrEnum):
 
 
 class FeedbackStatus(enum.StrEnum):
+    """OPEN → IN_PROGRESS → ANSWERED → CLOSED; the author may reopen an answered or
+    closed ticket within 7 days of the answer (back to OPEN)."""
+
     OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
     ANSWERED = "ANSWERED"
     CLOSED = "CLOSED"
+
+
+class ReminderKind(enum.StrEnum):
+    """What a reminder is about; with its target and recipient it is sent once."""
+
+    HOMEWORK_DUE = "HOMEWORK_DUE"
+    APPLICATION_DUE = "APPLICATION_DUE"
+    FEEDBACK_DUE = "FEEDBACK_DUE"
 
 
 class ReportKind(enum.StrEnum):

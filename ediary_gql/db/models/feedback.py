@@ -46,11 +46,18 @@ class FeedbackTicket(TimestampsMixin, Base):
     category: Mapped[FeedbackCategory] = mapped_column(str_enum(FeedbackCategory))
     subject: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
+    # Where the author wants the answer, besides the app (their account's email by default).
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[FeedbackStatus] = mapped_column(str_enum(FeedbackStatus), default=FeedbackStatus.OPEN)
     answer_due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_answer_due)
+    # The operator (or school admin) who took the ticket into work.
+    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Global (Relay) ids of the diary records the ticket is about.
     links: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -59,7 +66,7 @@ class FeedbackTicket(TimestampsMixin, Base):
         Index("ix_feedback_tickets_status_due", "status", "answer_due_at"),
         Index("ix_feedback_tickets_author_id", "author_id", "id"),
         CheckConstraint(
-            "status <> 'ANSWERED' OR (answer IS NOT NULL AND answered_at IS NOT NULL)",
+            "status NOT IN ('ANSWERED', 'CLOSED') OR (answer IS NOT NULL AND answered_at IS NOT NULL)",
             name="answered",
         ),
     )
