@@ -47,7 +47,10 @@ from tests.factories.homework import (
 from tests.factories.lessons import lesson_times, make_lesson, make_timetable_slot, make_timetable_template
 from tests.factories.messages import (
     make_announcement,
+    make_announcement_attachment,
+    make_announcement_class,
     make_message,
+    make_message_attachment,
     make_thread,
     make_thread_participant,
 )
@@ -56,6 +59,7 @@ from tests.factories.notifications import (
     make_notification_delivery,
     make_outbox_message,
 )
+from tests.factories.reminders import make_sent_reminder
 from tests.factories.reports import make_report
 from tests.factories.school_setup import make_roster_link, make_teacher_invitation
 from tests.factories.schools import (
@@ -81,6 +85,8 @@ __all__ = [
     "lesson_times",
     "make_academic_year",
     "make_announcement",
+    "make_announcement_attachment",
+    "make_announcement_class",
     "make_application",
     "make_application_attachment",
     "make_application_event",
@@ -107,6 +113,7 @@ __all__ = [
     "make_homework_completion",
     "make_lesson",
     "make_message",
+    "make_message_attachment",
     "make_notification",
     "make_notification_delivery",
     "make_operator",
@@ -119,6 +126,7 @@ __all__ = [
     "make_school",
     "make_school_admin",
     "make_school_class",
+    "make_sent_reminder",
     "make_settlement",
     "make_sign_in_failure",
     "make_staff_binding",

@@ -7,9 +7,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.db.models.enums import AnnouncementKind
-from ediary_gql.db.models.messages import Announcement, Message, Thread, ThreadParticipant
+from ediary_gql.db.models.enums import AnnouncementAudience, AnnouncementKind
+from ediary_gql.db.models.messages import (
+    Announcement,
+    AnnouncementAttachment,
+    AnnouncementClass,
+    Message,
+    MessageAttachment,
+    Thread,
+    ThreadParticipant,
+)
 from tests.factories._base import SCHOOL_YEAR_START, fake, now, persist, take_parents
+from tests.factories.attachments import make_attachment
+from tests.factories.classes import make_school_class
 from tests.factories.schools import make_school, make_school_admin
 from tests.factories.users import make_user
 
@@ -67,3 +77,41 @@ async def make_announcement(session: AsyncSession, **overrides: Any) -> Announce
     }
     fields.update(o)
     return await persist(session, Announcement(**fields))
+
+
+async def make_message_attachment(session: AsyncSession, **overrides: Any) -> MessageAttachment:
+    o = take_parents(overrides)
+    if "message_id" not in o:
+        o["message_id"] = (await make_message(session)).id
+    if "attachment_id" not in o:
+        message = await session.get(Message, o["message_id"])
+        assert message is not None
+        o["attachment_id"] = (await make_attachment(session, owner_id=message.author_id)).id
+    return await persist(session, MessageAttachment(**o))
+
+
+async def make_announcement_class(session: AsyncSession, **overrides: Any) -> AnnouncementClass:
+    """A class an announcement (made for its school, audience CLASSES, if not given) is for."""
+    o = take_parents(overrides)
+    if "announcement_id" not in o:
+        school_class = await make_school_class(session)
+        o["announcement_id"] = (
+            await make_announcement(session, school_id=school_class.school_id, audience=AnnouncementAudience.CLASSES)
+        ).id
+        o.setdefault("class_id", school_class.id)
+    if "class_id" not in o:
+        announcement = await session.get(Announcement, o["announcement_id"])
+        assert announcement is not None
+        o["class_id"] = (await make_school_class(session, school_id=announcement.school_id)).id
+    return await persist(session, AnnouncementClass(**o))
+
+
+async def make_announcement_attachment(session: AsyncSession, **overrides: Any) -> AnnouncementAttachment:
+    o = take_parents(overrides)
+    if "announcement_id" not in o:
+        o["announcement_id"] = (await make_announcement(session)).id
+    if "attachment_id" not in o:
+        announcement = await session.get(Announcement, o["announcement_id"])
+        assert announcement is not None
+        o["attachment_id"] = (await make_attachment(session, owner_id=announcement.author_id)).id
+    return await persist(session, AnnouncementAttachment(**o))
