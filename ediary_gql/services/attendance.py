@@ -23,7 +23,7 @@ from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import AttendanceChanged
 from ediary_gql.services import audit, diary_facts
-from ediary_gql.services.notifications import notify
+from ediary_gql.services.notifications import Notice, notify_many
 from ediary_gql.services.school_time import lesson_has_started
 
 REASON_MAX = 500
@@ -180,6 +180,7 @@ async def _notify_guardians(session: AsyncSession, lesson: Lesson, marks: Sequen
     subject = await session.get(Subject, lesson.subject_id)
     subject_name = subject.name if subject else "урок"
     when = f"{lesson.date:%d.%m.%Y} {lesson.start_time:%H:%M}"
+    notices: list[Notice] = []
     for child_id, parent, child in rows.all():
         mark = by_child[child_id]
         name = f"{child.first_name} {child.last_name}"
@@ -191,19 +192,22 @@ async def _notify_guardians(session: AsyncSession, lesson: Lesson, marks: Sequen
             body = f"{subject_name}, {when}: отмечено отсутствие."
         if mark.reason:
             body += f" Причина: {mark.reason}"
-        await notify(
-            session,
-            user=parent,
-            kind=NotificationKind.ATTENDANCE,
-            title=title,
-            body=body,
-            payload={
-                "child_id": child_id,
-                "lesson_id": lesson.id,
-                "status": str(mark.status),
-                "minutes_late": mark.minutes_late,
-            },
+        notices.append(
+            Notice(
+                user=parent,
+                kind=NotificationKind.ATTENDANCE,
+                title=title,
+                body=body,
+                payload={
+                    "child_id": child_id,
+                    "lesson_id": lesson.id,
+                    "status": str(mark.status),
+                    "minutes_late": mark.minutes_late,
+                },
+            )
         )
+    # one INSERT for the entries and one for their deliveries, however many absences
+    await notify_many(session, notices)
 
 
 async def summary(session: AsyncSession, *, class_id: int, date: dt.date) -> Summary:

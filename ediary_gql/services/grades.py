@@ -22,7 +22,7 @@ from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import GradeChanged
-from ediary_gql.services import audit, diary_facts
+from ediary_gql.services import audit, diary_facts, record_notices
 from ediary_gql.services.school_time import lesson_has_started, school_today
 
 COMMENT_MAX = 1000
@@ -330,6 +330,9 @@ async def _refuse_second_final(
         )
 
 
+_NOTICE_ACTIONS = {GradeAction.CREATED: "entered", GradeAction.CORRECTED: "corrected", GradeAction.DELETED: "deleted"}
+
+
 def _snapshot(grade: Grade) -> dict[str, object]:
     return {
         "value": grade.value,
@@ -358,6 +361,13 @@ def _record(
         before=before,
         after=_snapshot(grade),
         school_id=school_id,
+    )
+    record_notices.grade_changed(
+        session,
+        actor_user_id=actor.user_id,
+        grade=grade,
+        old_value=None if before is None else str(before["value"]),
+        action=_NOTICE_ACTIONS[action],
     )
     queue_event(
         session,

@@ -17,7 +17,7 @@ from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.homework import Homework, HomeworkAttachment, HomeworkCompletion
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
-from ediary_gql.services import audit, diary_facts
+from ediary_gql.services import audit, diary_facts, record_notices
 from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
@@ -121,6 +121,7 @@ async def assign_homework(
         after={"lesson_id": lesson.id, "due_on": data.due_on.isoformat(), "attachments": wanted},
         school_id=lesson.school_id,
     )
+    record_notices.homework_given(session, actor_user_id=actor.user_id, homework=homework, lesson=lesson)
     return homework
 
 

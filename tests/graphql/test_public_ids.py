@@ -80,7 +80,9 @@ DIARY_ACTIONS = {
 ACCOUNT_KINDS = {NotificationKind.VERIFICATION_CODE, NotificationKind.SECURITY}
 SCHOOL_KINDS = {NotificationKind.SCHOOL_STATUS, NotificationKind.STAFF_BINDING}
 APPLICATION_KINDS = {NotificationKind.APPLICATION_STATUS, NotificationKind.SECURITY}
-DIARY_KINDS = {NotificationKind.ATTENDANCE}
+DIARY_KINDS = {
+    NotificationKind.ATTENDANCE, NotificationKind.GRADE, NotificationKind.HOMEWORK, NotificationKind.LESSON,
+}  # fmt: skip
 
 
 def gid(type_name: str, pk: int) -> str:

@@ -9,7 +9,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector
-from ediary_gql.services import audit, diary_facts
+from ediary_gql.services import audit, diary_facts, record_notices
 from ediary_gql.services.lessons.bookings import Booking, duplicate_slot, hhmm, insert, refuse_conflicts
 from ediary_gql.services.lessons.checks import (
     NOT_ASSIGNED,
@@ -88,6 +88,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
         session, actor=actor, lesson_id=lesson_id, substitute_may_write=False
     )
     before = _snapshot(lesson)
+    was = record_notices.LessonBefore.of(lesson)
 
     errors = ErrorCollector()
     date = lesson.date if isinstance(changes.date, Keep) else changes.date
@@ -150,6 +151,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
         after=_snapshot(lesson),
         school_id=lesson.school_id,
     )
+    record_notices.lesson_changed(session, actor_user_id=actor.user_id, lesson=lesson, before=was)
     return lesson
 
 

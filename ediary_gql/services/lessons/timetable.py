@@ -13,7 +13,7 @@ from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
-from ediary_gql.services import audit, diary_facts
+from ediary_gql.services import audit, diary_facts, record_notices
 from ediary_gql.services.lessons.bookings import Booking, booked, conflicts, hhmm, insert, lesson_labels, overlap
 from ediary_gql.services.lessons.checks import (
     NOT_ASSIGNED,
@@ -214,6 +214,7 @@ async def generate_lessons(
         result.created.append(lesson)
         taken.append(lesson)
     await insert(session, result.created)
+    record_notices.lessons_added(session, actor_user_id=actor.user_id, lessons=result.created)
     audit.record(
         session,
         actor=actor,
