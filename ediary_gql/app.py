@@ -58,6 +58,7 @@ from ediary_gql.routes import calendar_feed as calendar_feed_routes
 from ediary_gql.schema.mutations import mutations_without_actor
 from ediary_gql.schema.root import build_schema
 from ediary_gql.services.delivery import Dispatcher
+from ediary_gql.services.reminders import ReminderScheduler
 from ediary_gql.settings import Settings, get_settings
 from ediary_gql.ws_guard import LegacyWSHandler, TransportWSHandler, UnauthenticatedSockets
 
@@ -338,9 +339,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             dispatcher = Dispatcher.from_settings(settings, app.state.services.session_factory, bus=bus)
             dispatcher.start()
         app.state.dispatcher = dispatcher
+        # the reminder scheduler: every process may run one, each reminder is sent once
+        reminders = None
+        if settings.reminders_enabled:
+            reminders = ReminderScheduler(app.state.services.session_factory, bus, settings)
+            reminders.start()
         try:
             yield
         finally:
+            if reminders is not None:
+                await reminders.stop()
             if dispatcher is not None:
                 await dispatcher.stop()
             await bus.disconnect()

@@ -1,4 +1,4 @@
-"""Command line: ediary-gql serve | migrate | seed | users create | outbox."""
+"""Command line: ediary-gql serve | migrate | seed | users create | outbox | applications | reminders."""
 
 from __future__ import annotations
 
@@ -293,6 +293,35 @@ def applications_remind_overdue() -> None:
 
     sent = _with_session(settings, work)
     console.print(f"Sent {sent} overdue reminder(s).")
+
+
+reminders_app = typer.Typer(help="Reminders of approaching deadlines", no_args_is_help=True)
+app.add_typer(reminders_app, name="reminders")
+
+
+@reminders_app.command("run")
+def reminders_run() -> None:
+    """Send the reminders due now, each once (safe from cron and beside running servers)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.events.bus import EventBus
+    from ediary_gql.services.reminders import RunReport, run_once
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> RunReport:
+        bus = EventBus(settings.broadcast_url, namespace=settings.broadcast_namespace)
+        await bus.connect()
+        try:
+            return await run_once(factory, bus, settings)
+        finally:
+            await bus.disconnect()
+
+    report = _with_session(settings, work)
+    sent = ", ".join(f"{kind.value} {count}" for kind, count in sorted(report.sent.items())) or "none"
+    console.print(f"Sent {report.total} reminder(s): {sent}.")
+    if report.held_zones:
+        console.print(f"Held for the quiet hours in: {', '.join(sorted(report.held_zones))}.")
 
 
 def main() -> None:

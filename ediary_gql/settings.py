@@ -105,6 +105,24 @@ class Settings(BaseSettings):
     )
     password_reset_limit_window_seconds: int = Field(default=3600, gt=0, le=7 * 86_400)
 
+    # --- feedback tickets (services/feedback.py): tickets one user may file within the window; 0: no limit ---
+    feedback_limit_per_user: int = Field(
+        default=10, ge=0, description="Feedback tickets one user may submit within the window"
+    )
+    feedback_limit_window_seconds: int = Field(default=3600, gt=0, le=7 * 86_400)
+
+    # --- reminders of deadlines (services/reminders.py) ---
+    reminders_enabled: bool = Field(default=True, description="Run the reminder scheduler in the server process")
+    reminders_interval_seconds: float = Field(default=300.0, gt=0, le=86_400, description="Between scheduler runs")
+    reminder_quiet_hours: str = Field(
+        default="21:00-08:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="No reminders between these local times (the school's zone; Moscow for operators)",
+    )
+    feedback_reminder_lead_hours: float = Field(
+        default=4.0, gt=0, le=24, description="Operators are reminded of a ticket this long before its deadline"
+    )
+
     # --- notification delivery (services/delivery) ---
     dispatcher_enabled: bool = Field(default=True, description="Run the delivery dispatcher in the server process")
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0, le=3600, description="Idle wait between due checks")

@@ -57,6 +57,8 @@ def settings(tmp_root: Path) -> Settings:
         password_hash_memory_kib=1024,
         # deliveries stay PENDING unless a test dispatches them (tests/services/test_delivery.py)
         dispatcher_enabled=False,
+        # reminders are sent when a test runs the scheduler (tests/services/test_reminders.py)
+        reminders_enabled=False,
     )
 
 

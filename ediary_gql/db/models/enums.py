@@ -205,7 +205,8 @@ class ReminderKind(enum.StrEnum):
 
     HOMEWORK_DUE = "HOMEWORK_DUE"
     APPLICATION_DUE = "APPLICATION_DUE"
-    FEEDBACK_DUE = "FEEDBACK_DUE"
+    FEEDBACK_DUE = "FEEDBACK_DUE"  # a ticket near its 24 hours
+    FEEDBACK_OVERDUE = "FEEDBACK_OVERDUE"  # and once past them
 
 
 class ReportKind(enum.StrEnum):
