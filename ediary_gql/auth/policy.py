@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ediary_gql.auth.actor import Actor
-from ediary_gql.db.models.enums import NotificationKind, StaffRole
+from ediary_gql.db.models.enums import FeedbackCategory, NotificationKind, StaffRole
 from ediary_gql.errors import DomainError, ErrorCode, forbidden, unauthenticated
 
 
@@ -159,6 +159,8 @@ def can_view_attachment(
     staff_binding_schools: frozenset[int] = frozenset(),
     application_schools: frozenset[int] = frozenset(),
     homeworks: Iterable[HomeworkFileFacts] = (),
+    feedback_tickets: Iterable[FeedbackTicketFacts] = (),
+    announcements: Iterable[tuple[AnnouncementFacts, AnnouncementReader]] = (),
 ) -> bool:
     """A file: its owner; for a staff-binding document (`staff_binding_schools`: the
     schools of the bindings it supports) also those who review those bindings; for a
@@ -177,6 +179,12 @@ def can_view_attachment(
         )
         for h in homeworks
     ):
+        return True
+    # a file of a feedback ticket (`feedback_tickets`): whoever may read the ticket
+    if any(can_view_feedback_ticket(actor, t) for t in feedback_tickets):
+        return True
+    # a file of an announcement (`announcements`: its facts with the reader's): whoever may read it
+    if any(can_view_announcement(actor, a, r) for a, r in announcements):
         return True
     if staff_binding_schools and actor.is_operator:
         return True
@@ -574,8 +582,170 @@ def application_queue_scope(actor: Actor) -> frozenset[int] | None:
 # (announcements section)
 
 
+@dataclass(frozen=True, slots=True)
+class AnnouncementFacts:
+    """What the policy decides an announcement on: its school, audience (AnnouncementAudience
+    value), the classes it is addressed to (audience CLASSES), its author, and whether it
+    was withdrawn."""
+
+    school_id: int
+    audience: str
+    class_ids: frozenset[int]
+    author_id: int
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementReader:
+    """Facts about a reader that live in rows: the classes (with their schools) of the
+    children they are a guardian of or are themselves, enrolled today; and the classes they
+    teach or are homeroom teacher of (at schools where they are staff now)."""
+
+    family_classes: frozenset[tuple[int, int]] = frozenset()  # (class id, school id)
+    taught_classes: frozenset[int] = frozenset()
+
+    @property
+    def family_schools(self) -> frozenset[int]:
+        return frozenset(school for _, school in self.family_classes)
+
+    @property
+    def family_class_ids(self) -> frozenset[int]:
+        return frozenset(class_id for class_id, _ in self.family_classes)
+
+
+_STAFF_ROLES = (StaffRole.TEACHER, StaffRole.SCHOOL_ADMIN)
+
+
+def is_announcement_addressed(actor: Actor | None, ann: AnnouncementFacts, reader: AnnouncementReader) -> bool:
+    """Whether the announcement is addressed to the actor, withdrawn or not. SCHOOL: the
+    school's staff, the guardians and students of children enrolled there; CLASSES: the
+    guardians and students of those classes, their teachers, the school's admins; STAFF:
+    the school's staff only. Operators are no audience."""
+    if actor is None:
+        return False
+    if actor.is_system:
+        return True
+    staff = actor.has_role(ann.school_id, *_STAFF_ROLES)
+    if ann.audience == "STAFF":
+        return staff
+    if ann.audience == "SCHOOL":
+        return staff or ann.school_id in reader.family_schools
+    if actor.has_role(ann.school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    if ann.class_ids & reader.family_class_ids:
+        return True
+    return staff and bool(ann.class_ids & reader.taught_classes)
+
+
+def can_view_announcement(actor: Actor | None, ann: AnnouncementFacts, reader: AnnouncementReader) -> bool:
+    """An announcement (and its files): those it is addressed to while it stands; once
+    withdrawn, only its author and the school's admins (who may still need it)."""
+    if ann.withdrawn:
+        return actor is not None and (actor.is_system or can_edit_announcement(actor, ann))
+    return is_announcement_addressed(actor, ann, reader)
+
+
+def can_publish_announcement(
+    actor: Actor | None, *, school_id: int, audience: str, class_ids: frozenset[int], taught_classes: frozenset[int]
+) -> bool:
+    """The school's admins: any audience. Its teachers: audience CLASSES only, and only
+    classes they teach or are homeroom teacher of."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return (
+        actor.has_role(school_id, StaffRole.TEACHER)
+        and audience == "CLASSES"
+        and bool(class_ids)
+        and class_ids <= taught_classes
+    )
+
+
+def can_edit_announcement(actor: Actor | None, ann: AnnouncementFacts) -> bool:
+    """Update or withdraw: its author while still staff of the school, or the school's admins."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(ann.school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return actor.user_id == ann.author_id and actor.has_role(ann.school_id, *_STAFF_ROLES)
+
+
+def may_follow_school_announcements(actor: Actor | None, *, school_id: int, reader: AnnouncementReader) -> bool:
+    """announcementEvents(schoolId): someone who may be addressed there — the school's
+    staff, or a family with a child enrolled there (each event is then checked on its own)."""
+    if actor is None:
+        return False
+    return actor.is_system or actor.has_role(school_id, *_STAFF_ROLES) or school_id in reader.family_schools
+
+
 # --- feedback tickets (services/feedback.py) --------------------------------
 # (feedback section)
+
+
+# A ticket of these categories about a school's record is shared with that school's admins.
+SCHOOL_FEEDBACK_CATEGORIES = frozenset({FeedbackCategory.CONTENT_ERROR})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTicketFacts:
+    """What the policy decides a feedback ticket (and its files) on: its author, its
+    category, and the school whose record it is about (None: no school's)."""
+
+    author_id: int
+    category: FeedbackCategory
+    school_id: int | None = None
+
+
+def _feedback_school(ticket: FeedbackTicketFacts) -> int | None:
+    return ticket.school_id if ticket.category in SCHOOL_FEEDBACK_CATEGORIES else None
+
+
+def can_view_feedback_ticket(actor: Actor | None, ticket: FeedbackTicketFacts) -> bool:
+    """A feedback ticket and its files: its author, operators, and for an error in a
+    school's data (CONTENT_ERROR about a school's record) that school's admins."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.is_operator or actor.user_id == ticket.author_id:
+        return True
+    school = _feedback_school(ticket)
+    return school is not None and actor.has_role(school, StaffRole.SCHOOL_ADMIN)
+
+
+def can_work_feedback_ticket(actor: Actor | None, ticket: FeedbackTicketFacts) -> bool:
+    """Take into work and answer: operators, and the admins of the school a CONTENT_ERROR
+    ticket is about; never one's own ticket."""
+    if actor is None:
+        return False
+    if actor.is_system:
+        return True
+    if actor.user_id == ticket.author_id:
+        return False
+    if actor.is_operator:
+        return True
+    school = _feedback_school(ticket)
+    return school is not None and actor.has_role(school, StaffRole.SCHOOL_ADMIN)
+
+
+def can_reopen_feedback_ticket(actor: Actor | None, ticket: FeedbackTicketFacts) -> bool:
+    """Only the author reopens their ticket (the service checks the 7-day window)."""
+    return actor is not None and (actor.is_system or actor.user_id == ticket.author_id)
+
+
+def can_close_feedback_ticket(actor: Actor | None, ticket: FeedbackTicketFacts) -> bool:
+    """An answered ticket is closed by its author or by those who work it."""
+    return can_reopen_feedback_ticket(actor, ticket) or can_work_feedback_ticket(actor, ticket)
+
+
+def feedback_queue_scope(actor: Actor) -> frozenset[int] | None:
+    """Whose tickets the actor's queue holds: None means every ticket (operators); else the
+    schools whose CONTENT_ERROR tickets the actor (their admin) works. Anyone else is refused."""
+    if actor.is_system or actor.is_operator:
+        return None
+    schools = actor.schools_with(StaffRole.SCHOOL_ADMIN)
+    if not schools:
+        raise forbidden("Очередь обращений видят операторы портала и ответственные за дневник школы")
+    return schools
 
 
 # --- notices of new records and reminders (services/record_notices.py, reminders.py)

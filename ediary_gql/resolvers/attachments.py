@@ -54,6 +54,11 @@ async def homework_facts(context: Context, attachment_id: int) -> list[policy.Ho
     return facts
 
 
+async def feedback_tickets(context: Context, attachment_id: int) -> list[policy.FeedbackTicketFacts]:
+    """The feedback tickets this attachment is a file of, as the policy decides on them."""
+    return await context.loaders.grouped(service.feedback_tickets).load(attachment_id)
+
+
 async def may_view(context: Context, attachment_id: int, owner_id: int) -> bool:
     schools = await staff_binding_schools(context, attachment_id)
     applied_to = await application_schools(context, attachment_id)
@@ -63,6 +68,7 @@ async def may_view(context: Context, attachment_id: int, owner_id: int) -> bool:
         staff_binding_schools=schools,
         application_schools=applied_to,
         homeworks=await homework_facts(context, attachment_id),
+        feedback_tickets=await feedback_tickets(context, attachment_id),
     )
 
 

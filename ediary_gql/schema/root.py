@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from ediary_gql.schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from ediary_gql.schema.announcements import AnnouncementsMutation, AnnouncementsQuery, AnnouncementsSubscription
 from ediary_gql.schema.applications import ApplicationsMutation, ApplicationsQuery, ApplicationsSubscription
 from ediary_gql.schema.attendance import AttendanceMutation, AttendanceSubscription
 from ediary_gql.schema.audit import AuditQuery
@@ -21,6 +22,7 @@ from ediary_gql.schema.directory import DirectoryQuery
 from ediary_gql.schema.documents import PreparedDocuments
 from ediary_gql.schema.errors import ErrorLoggingSchema, should_mask_error
 from ediary_gql.schema.execution import LeanExecutionContext
+from ediary_gql.schema.feedback import FeedbackMutation, FeedbackQuery, FeedbackSubscription
 from ediary_gql.schema.grades import GradesMutation, GradesSubscription
 from ediary_gql.schema.homework import HomeworkMutation
 from ediary_gql.schema.lessons import LessonsMutation
@@ -50,8 +52,10 @@ class Query(
     AuditQuery,
     DiaryQuery,
     ApplicationsQuery,
+    AnnouncementsQuery,
     SchoolsQuery,
     DirectoryQuery,
+    FeedbackQuery,
     ChildTransfersQuery,
 ):
     pass
@@ -64,10 +68,12 @@ class Mutation(
     DeliveryMutation,
     RegistrationMutation,
     ApplicationsMutation,
+    AnnouncementsMutation,
     SchoolSetupMutation,
     RosterImportMutation,
     SchoolsMutation,
     CalendarFeedMutation,
+    FeedbackMutation,
     LessonsMutation,
     HomeworkMutation,
     GradesMutation,
@@ -78,7 +84,14 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(AccountsSubscription, ApplicationsSubscription, GradesSubscription, AttendanceSubscription):
+class Subscription(
+    AccountsSubscription,
+    ApplicationsSubscription,
+    AnnouncementsSubscription,
+    FeedbackSubscription,
+    GradesSubscription,
+    AttendanceSubscription,
+):
     pass
 
 

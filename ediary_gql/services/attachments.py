@@ -28,11 +28,12 @@ from ediary_gql.db.models.applications import Application, ApplicationAttachment
 from ediary_gql.db.models.attachments import ALLOWED_CONTENT_TYPES, Attachment
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
 from ediary_gql.db.models.enums import ApplicationStatus, StaffRole
+from ediary_gql.db.models.feedback import FeedbackAttachment, FeedbackTicket
 from ediary_gql.db.models.homework import Homework, HomeworkAttachment
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
-from ediary_gql.services import audit, diary_facts
+from ediary_gql.services import announcement_audience, audit, diary_facts
 from ediary_gql.settings import Settings
 from ediary_gql.storage import CHUNK_SIZE, AsyncReader, Storage
 
@@ -343,6 +344,26 @@ async def _homework_facts(
     return facts
 
 
+async def feedback_tickets(
+    session: AsyncSession, attachment_ids: Sequence[int]
+) -> list[tuple[int, policy.FeedbackTicketFacts]]:
+    """(attachment id, the ticket's facts) for attachments that are files of a feedback ticket."""
+    rows = await session.execute(
+        select(
+            FeedbackAttachment.attachment_id,
+            FeedbackTicket.author_id,
+            FeedbackTicket.category,
+            FeedbackTicket.school_id,
+        )
+        .join(FeedbackTicket, FeedbackTicket.id == FeedbackAttachment.ticket_id)
+        .where(FeedbackAttachment.attachment_id.in_(list(attachment_ids)))
+    )
+    return [
+        (int(a), policy.FeedbackTicketFacts(author_id=author, category=category, school_id=school))
+        for a, author, category, school in rows.all()
+    ]
+
+
 async def find_for_download(session: AsyncSession, *, actor: Actor | None, attachment_id: int) -> Attachment | None:
     """The attachment if `actor` may read it; None when it is absent or not theirs
     to see (the two look the same to the caller)."""
@@ -358,6 +379,8 @@ async def find_for_download(session: AsyncSession, *, actor: Actor | None, attac
         staff_binding_schools=schools,
         application_schools=applied_to,
         homeworks=await _homework_facts(session, actor, lessons),
+        feedback_tickets=[t for _, t in await feedback_tickets(session, [attachment.id])],
+        announcements=await announcement_audience.attachment_facts(session, actor, [attachment.id]),
     ):
         return None
     return attachment

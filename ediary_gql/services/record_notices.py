@@ -185,7 +185,8 @@ def lesson_changed(session: AsyncSession, *, actor_user_id: int | None, lesson: 
 
 
 def lessons_added(session: AsyncSession, *, actor_user_id: int | None, lessons: Sequence[Lesson]) -> None:
-    """Lessons generated from a timetable: one line each, one grouped notice per person."""
+    """Lessons added, generated from a timetable or by hand: one line each, one grouped
+    notice per person."""
     for lesson in sorted(lessons, key=lambda item: (item.date, item.start_time)):
         note(
             session,
@@ -219,32 +220,43 @@ async def _send(session: AsyncSession, records: Sequence[RecordNote]) -> None:
         return
     all_children = {c for _, ids in concerned for c in ids}
     children = {c.id: c for c in (await session.scalars(select(Child).where(Child.id.in_(all_children)))).all()}
+    # Every guardianship of the parents concerned (one statement): whom each child's
+    # records go to, and which parents have more than one child at all.
+    parents = select(Guardianship.parent_id).where(Guardianship.child_id.in_(all_children))
     guardians: dict[int, list[int]] = defaultdict(list)
+    kids_of: dict[int, set[int]] = defaultdict(set)
     for parent_id, child_id in (
         await session.execute(
-            select(Guardianship.parent_id, Guardianship.child_id).where(Guardianship.child_id.in_(all_children))
+            select(Guardianship.parent_id, Guardianship.child_id).where(Guardianship.parent_id.in_(parents))
         )
     ).all():
-        guardians[child_id].append(parent_id)
+        kids_of[parent_id].add(child_id)
+        if child_id in all_children:
+            guardians[child_id].append(parent_id)
     names = await _names(session, [r for r, _ in concerned])
-    several = _has_several_children(guardians)
+    # A parent of several children is told whose record it is.
+    several = {parent_id: len(kids) > 1 for parent_id, kids in kids_of.items()}
 
     groups: dict[tuple[int, NotificationKind], _Group] = defaultdict(_Group)
     for record, child_ids in concerned:
         text = record.text.format(**names.get(id(record), {}))
+        # whom this record concerns, and for which of their children (one line per
+        # person: a parent of two children in a class hears of its homework once)
+        whose: dict[int, list[Child]] = defaultdict(list)
         for child_id in child_ids:
             child = children.get(child_id)
             if child is None:
                 continue
             recipients = [*guardians.get(child_id, ()), *([child.user_id] if child.user_id else [])]
             for user_id in dict.fromkeys(recipients):
-                if user_id == record.actor_user_id:
-                    continue
-                # A parent of several children is told whose record it is.
-                line = f"{child.first_name}: {text}" if several.get(user_id) else text
-                group = groups[(user_id, record.kind)]
-                group.lines.append(line)
-                group.payloads.append({**record.payload, "child_id": child_id})
+                if user_id != record.actor_user_id:
+                    whose[user_id].append(child)
+        for user_id, kids in whose.items():
+            line = f"{', '.join(k.first_name for k in kids)}: {text}" if several.get(user_id) else text
+            group = groups[(user_id, record.kind)]
+            group.lines.append(line)
+            ids = {"child_id": kids[0].id} if len(kids) == 1 else {"child_ids": [k.id for k in kids]}
+            group.payloads.append({**record.payload, **ids})
     if not groups:
         return
     users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_({u for u, _ in groups})))).all()}
@@ -270,16 +282,6 @@ def _notice(user: User, kind: NotificationKind, group: _Group) -> Notice:
         body=body[:BODY_MAX],
         payload={"count": len(group.lines), "items": group.payloads[:LISTED_MAX]},
     )
-
-
-def _has_several_children(guardians: dict[int, list[int]]) -> dict[int, bool]:
-    """Whether a recipient guards more than one of the children concerned. (A parent of
-    several children at all is told whose record it is only when it could be unclear.)"""
-    counts: dict[int, int] = defaultdict(int)
-    for parents in guardians.values():
-        for parent_id in set(parents):
-            counts[parent_id] += 1
-    return {parent_id: n > 1 for parent_id, n in counts.items()}
 
 
 async def _enrolled(

@@ -15,6 +15,7 @@ from ediary_gql.db.models.enums import Channel, NotificationKind
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
 from tests.diary_writes_support import World, gid
+from tests.factories.children import make_guardianship
 from tests.support import GraphQLClient, StatementCounter
 
 ERRORS = "userErrors { field code message }"
@@ -89,14 +90,10 @@ async def test_homework_and_a_cancelled_lesson_tell_the_class_families(
     for who in (world.parent, world.other_parent, world.student):
         token = await world.token(gql, who)
         (homework,) = await _inbox(gql, token, NotificationKind.HOMEWORK)
-        assert homework["body"] == (
-            f"«Математика», урок {lesson.date:%d.%m.%Y}: № 12, 14 — сдать до {due:%d.%m.%Y}"
-        )
+        assert homework["body"] == (f"«Математика», урок {lesson.date:%d.%m.%Y}: № 12, 14 — сдать до {due:%d.%m.%Y}")
         (cancelled,) = await _inbox(gql, token, NotificationKind.LESSON)
         assert cancelled["title"] == "Изменение в расписании"
-        assert cancelled["body"] == (
-            f"«Математика»: урок {lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M} отменён"
-        )
+        assert cancelled["body"] == (f"«Математика»: урок {lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M} отменён")
     assert await _inbox(gql, teacher, NotificationKind.LESSON) == []
     assert await _inbox(gql, await world.token(gql, world.foreign_admin), NotificationKind.HOMEWORK) == []
 
@@ -134,7 +131,87 @@ async def test_a_generated_timetable_sends_one_grouped_notice_per_person(
         assert [n["title"] for n in notices] == ["Изменения в расписании (15)", "Изменения в расписании (10)"]
         latest = notices[0]
         lines = latest["body"].split("\n")
-        assert len(lines) == 6 and lines[-1] == "… и ещё 10"
+        assert len(lines) == 6
+        assert lines[-1] == "… и ещё 10"
         assert lines[0].startswith("Новый урок — «Математика»: ")
         assert latest["payload"]["count"] == 15
     assert await _inbox(gql, teacher, NotificationKind.LESSON) == []
+
+
+async def test_a_moved_substituted_and_restored_lesson_each_say_what_changed(
+    gql: GraphQLClient, world: World, lesson: Lesson
+) -> None:
+    teacher = await world.token(gql, world.teacher)
+    lesson_id = gid("Lesson", lesson.id)
+    day = f"{lesson.date:%d.%m.%Y}"
+    await _do(gql, teacher, "updateLesson", lessonId=lesson_id, startTime="15:00:00", endTime="15:45:00")
+    await _do(gql, teacher, "updateLesson", lessonId=lesson_id, substituteTeacherId=gid("User", world.other_teacher.id))
+    await _do(gql, teacher, "updateLesson", lessonId=lesson_id, status="CANCELLED")
+    await _do(gql, teacher, "updateLesson", lessonId=lesson_id, status="SCHEDULED")
+
+    for who in (world.parent, world.student):
+        bodies = [n["body"] for n in await _inbox(gql, await world.token(gql, who), NotificationKind.LESSON)]
+        assert bodies == [  # newest first
+            f"«Математика»: урок {day} в 15:00 снова в расписании",
+            f"«Математика»: урок {day} в 15:00 отменён",
+            f"«Математика»: урок {day} в 15:00 проведёт учитель на замене",
+            f"«Математика»: урок {day} в {lesson.start_time:%H:%M} перенесён на {day} в 15:00",
+        ]
+    # the teacher who made the changes, and the substitute, are not families
+    for who in (world.teacher, world.other_teacher):
+        assert await _inbox(gql, await world.token(gql, who), NotificationKind.LESSON) == []
+
+
+async def test_an_extra_lesson_and_a_deleted_grade_are_news_too(
+    gql: GraphQLClient, world: World, lesson: Lesson
+) -> None:
+    teacher = await world.token(gql, world.teacher)
+    extra = dt.date(2026, 9, 8)
+    made = await _do(
+        gql, teacher, "createLesson", "lesson { id }", classId=gid("SchoolClass", world.school_class.id),
+        subjectId=gid("Subject", world.subject.id), date=extra.isoformat(), startTime="14:00:00",
+        endTime="14:45:00", lessonNumber=7,
+    )  # fmt: skip
+    (added,) = await _inbox(gql, await world.token(gql, world.other_parent), NotificationKind.LESSON)
+    assert added["body"] == f"Новый урок — «Математика»: {extra:%d.%m.%Y} в 14:00"
+    assert added["payload"]["lessonId"] == made["lesson"]["id"]
+
+    entered = await _do(
+        gql, teacher, "enterGrade", "grade { id }", childId=gid("Child", world.child.id),
+        lessonId=gid("Lesson", lesson.id), value="3",
+    )  # fmt: skip
+    await _do(gql, teacher, "deleteGrade", gradeId=entered["grade"]["id"], reason="Не тот ученик")
+    deleted, new = await _inbox(gql, await world.token(gql, world.parent), NotificationKind.GRADE)
+    assert new["body"] == f"«Математика»: 3 за {lesson.date:%d.%m.%Y}"
+    assert deleted["body"] == f"Удалена оценка — «Математика»: 3 за {lesson.date:%d.%m.%Y}"
+    # the classmate's family hears of neither grade
+    assert await _inbox(gql, await world.token(gql, world.other_parent), NotificationKind.GRADE) == []
+
+
+async def test_a_parent_of_two_children_hears_once_and_whose_record_it_is(
+    gql: GraphQLClient, world: World, lesson: Lesson, session: AsyncSession
+) -> None:
+    await make_guardianship(session, parent_id=world.parent.id, child_id=world.other_child.id)
+    await session.commit()
+    teacher = await world.token(gql, world.teacher)
+    due = lesson.date + dt.timedelta(days=1)
+    await _do(gql, teacher, "assignHomework", "homework { id }", lessonId=gid("Lesson", lesson.id),
+              text="Стр. 5", dueOn=due.isoformat())  # fmt: skip
+    text = f"«Математика», урок {lesson.date:%d.%m.%Y}: Стр. 5 — сдать до {due:%d.%m.%Y}"
+
+    # one notice for the class's homework, naming both children
+    (both,) = await _inbox(gql, await world.token(gql, world.parent), NotificationKind.HOMEWORK)
+    assert both["title"] == "Новое домашнее задание"
+    assert both["body"] == f"{world.child.first_name}, {world.other_child.first_name}: {text}"
+    assert sorted(both["payload"]["childIds"]) == sorted(
+        [gid("Child", world.child.id), gid("Child", world.other_child.id)]
+    )
+    # a parent of one child is told plainly
+    (plain,) = await _inbox(gql, await world.token(gql, world.other_parent), NotificationKind.HOMEWORK)
+    assert plain["body"] == text
+
+    # a grade of one of the two children names that child
+    await _do(gql, teacher, "enterGrade", childId=gid("Child", world.other_child.id),
+              lessonId=gid("Lesson", lesson.id), value="4")  # fmt: skip
+    (grade,) = await _inbox(gql, await world.token(gql, world.parent), NotificationKind.GRADE)
+    assert grade["body"] == f"{world.other_child.first_name}: «Математика»: 4 за {lesson.date:%d.%m.%Y}"

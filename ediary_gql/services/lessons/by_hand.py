@@ -79,6 +79,8 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
         after=_snapshot(lesson),
         school_id=lesson.school_id,
     )
+    # an extra lesson is news for the class's families, as a generated one is
+    record_notices.lessons_added(session, actor_user_id=actor.user_id, lessons=[lesson])
     return lesson
 
 
