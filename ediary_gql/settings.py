@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     )
     feedback_limit_window_seconds: int = Field(default=3600, gt=0, le=7 * 86_400)
 
+    # --- messages (services/messaging.py): messages one user may send within the window; 0: no limit ---
+    message_limit_per_user: int = Field(default=30, ge=0, description="Messages one user may send within the window")
+    message_limit_window_seconds: int = Field(default=600, gt=0, le=7 * 86_400)
+
     # --- reminders of deadlines (services/reminders.py) ---
     reminders_enabled: bool = Field(default=True, description="Run the reminder scheduler in the server process")
     reminders_interval_seconds: float = Field(default=300.0, gt=0, le=86_400, description="Between scheduler runs")

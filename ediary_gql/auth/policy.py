@@ -161,6 +161,7 @@ def can_view_attachment(
     homeworks: Iterable[HomeworkFileFacts] = (),
     feedback_tickets: Iterable[FeedbackTicketFacts] = (),
     announcements: Iterable[tuple[AnnouncementFacts, AnnouncementReader]] = (),
+    message_threads: Iterable[tuple[int, bool, frozenset[int]]] = (),
 ) -> bool:
     """A file: its owner; for a staff-binding document (`staff_binding_schools`: the
     schools of the bindings it supports) also those who review those bindings; for a
@@ -185,6 +186,13 @@ def can_view_attachment(
         return True
     # a file of an announcement (`announcements`: its facts with the reader's): whoever may read it
     if any(can_view_announcement(actor, a, r) for a, r in announcements):
+        return True
+    # a file of a message (`message_threads`: (school, left, the actor's family schools) for
+    # each thread of it the actor takes part in): whoever may read the thread
+    if any(
+        can_view_thread(actor, school_id=school, participant=True, left=left, family_school_ids=family)
+        for school, left, family in message_threads
+    ):
         return True
     if staff_binding_schools and actor.is_operator:
         return True
@@ -576,6 +584,67 @@ def application_queue_scope(actor: Actor) -> frozenset[int] | None:
 
 # --- messages: threads and who may write to whom (services/messaging) ------
 # (messages section)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A person someone wants to write to, at a thread's school: a member of its staff
+    (`is_staff`), a teacher of the thread's child's class or its homeroom (`teaches_child`),
+    or a member of the child's family (`family_of_child`: a guardian or the child's own login)."""
+
+    user_id: int
+    is_staff: bool = False
+    is_admin: bool = False
+    teaches_child: bool = False
+    family_of_child: bool = False
+
+
+def can_write_to(
+    actor: Actor | None, *, school_id: int, child_id: int | None, actor_teaches_child: bool, recipient: Recipient
+) -> bool:
+    """Who may write to whom. A parent (or the child) about their own child: its teachers,
+    the homeroom teacher, the school's admins, and the child's family. A teacher: the
+    families of children they teach, and colleagues; an admin: any family of the school
+    and colleagues. Operators take no part in conversations; nobody reaches another family."""
+    if actor is None or (actor.is_operator and not actor.is_system):
+        return False
+    if actor.is_system:
+        return True
+    admin = actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+    staff = admin or actor.has_role(school_id, StaffRole.TEACHER)
+    if staff and recipient.is_staff:
+        return True
+    if child_id is None:
+        return False
+    if child_id in actor.guardian_of or actor.student_child_id == child_id:
+        return recipient.family_of_child or (recipient.is_staff and (recipient.teaches_child or recipient.is_admin))
+    if recipient.family_of_child:
+        return admin or (staff and actor_teaches_child)
+    return False
+
+
+def can_start_class_thread(actor: Actor | None, *, school_id: int, teaches_class: bool) -> bool:
+    """A thread with the families of a class: its teachers (any subject, or homeroom) and the school's admins."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return teaches_class and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_view_thread(
+    actor: Actor | None, *, school_id: int, participant: bool, left: bool, family_school_ids: frozenset[int]
+) -> bool:
+    """A thread: its participants who have not left, as long as they are still tied to its
+    school (its staff, or a family of a child there). Staff whose membership ended lose it;
+    operators never see threads."""
+    if actor is None or not participant or left:
+        return False
+    if actor.is_system:
+        return True
+    if actor.is_operator and not actor.memberships:
+        return False
+    return any(school == school_id for school, _ in actor.memberships) or school_id in family_school_ids
 
 
 # --- announcements (services/announcements.py) ------------------------------

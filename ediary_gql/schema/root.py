@@ -26,6 +26,7 @@ from ediary_gql.schema.feedback import FeedbackMutation, FeedbackQuery, Feedback
 from ediary_gql.schema.grades import GradesMutation, GradesSubscription
 from ediary_gql.schema.homework import HomeworkMutation
 from ediary_gql.schema.lessons import LessonsMutation
+from ediary_gql.schema.messages import MessagesMutation, MessagesQuery, MessagesSubscription
 from ediary_gql.schema.registration import RegistrationMutation
 from ediary_gql.schema.roster_import import RosterImportMutation
 from ediary_gql.schema.school_setup import SCHOOL_SETUP_TYPES, SchoolSetupMutation
@@ -56,6 +57,7 @@ class Query(
     SchoolsQuery,
     DirectoryQuery,
     FeedbackQuery,
+    MessagesQuery,
     ChildTransfersQuery,
 ):
     pass
@@ -74,6 +76,7 @@ class Mutation(
     SchoolsMutation,
     CalendarFeedMutation,
     FeedbackMutation,
+    MessagesMutation,
     LessonsMutation,
     HomeworkMutation,
     GradesMutation,
@@ -88,6 +91,7 @@ class Subscription(
     AccountsSubscription,
     ApplicationsSubscription,
     AnnouncementsSubscription,
+    MessagesSubscription,
     FeedbackSubscription,
     GradesSubscription,
     AttendanceSubscription,

@@ -31,6 +31,7 @@ from ediary_gql.db.models.enums import ApplicationStatus, StaffRole
 from ediary_gql.db.models.feedback import FeedbackAttachment, FeedbackTicket
 from ediary_gql.db.models.homework import Homework, HomeworkAttachment
 from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.messages import Message, MessageAttachment, Thread, ThreadParticipant
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import announcement_audience, audit, diary_facts
@@ -344,6 +345,33 @@ async def _homework_facts(
     return facts
 
 
+async def message_threads(
+    session: AsyncSession, actor: Actor | None, attachment_ids: Sequence[int]
+) -> list[tuple[int, bool, frozenset[int]]]:
+    """For attachments that are files of messages: (school, left, the actor's family
+    schools) for each such thread the actor takes part in; as policy.can_view_thread takes them."""
+    if actor is None:
+        return []
+    rows = (
+        await session.execute(
+            select(Thread.school_id, ThreadParticipant.left_at)
+            .join(Message, Message.thread_id == Thread.id)
+            .join(MessageAttachment, MessageAttachment.message_id == Message.id)
+            .join(ThreadParticipant, ThreadParticipant.thread_id == Thread.id)
+            .where(
+                MessageAttachment.attachment_id.in_(list(attachment_ids)), ThreadParticipant.user_id == actor.user_id
+            )
+        )
+    ).all()
+    if not rows:
+        return []
+    children = set(actor.guardian_of)
+    if actor.student_child_id is not None:
+        children.add(actor.student_child_id)
+    family = frozenset(school for _, (_, school) in await diary_facts.current_classes_of_children(session, children))
+    return [(school, left_at is not None, family) for school, left_at in rows]
+
+
 async def feedback_tickets(
     session: AsyncSession, attachment_ids: Sequence[int]
 ) -> list[tuple[int, policy.FeedbackTicketFacts]]:
@@ -381,6 +409,7 @@ async def find_for_download(session: AsyncSession, *, actor: Actor | None, attac
         homeworks=await _homework_facts(session, actor, lessons),
         feedback_tickets=[t for _, t in await feedback_tickets(session, [attachment.id])],
         announcements=await announcement_audience.attachment_facts(session, actor, [attachment.id]),
+        message_threads=await message_threads(session, actor, [attachment.id]),
     ):
         return None
     return attachment

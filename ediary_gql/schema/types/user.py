@@ -12,7 +12,7 @@ from ediary_gql.auth import policy
 from ediary_gql.db.models.enums import StaffRole as StaffRoleEnum
 from ediary_gql.db.models.enums import UserStatus as UserStatusEnum
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import delivery, user_fields
+from ediary_gql.resolvers import delivery, messages, user_fields
 from ediary_gql.schema.enums import StaffRole, UserStatus
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.delivery import NotificationPreference
@@ -113,3 +113,9 @@ class User(EntityNode):
     ) -> list[NotificationPreference] | None:
         found = await delivery.notification_preferences(info.context, self.id)
         return None if found is None else [NotificationPreference.from_row(p) for p in found]
+
+    @strawberry.field(
+        description="Unread messages in all your threads; seen only by the user themself, null for others"
+    )
+    async def unread_message_count(self, info: strawberry.Info[Context, None]) -> int | None:
+        return await messages.unread_total(info.context, self.id)
