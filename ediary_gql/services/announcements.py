@@ -27,7 +27,7 @@ from ediary_gql.events.types import AnnouncementChanged
 from ediary_gql.services import audit, diary_facts
 from ediary_gql.services.announcement_audience import STAFF_ROLES as _STAFF_ROLES
 from ediary_gql.services.announcement_audience import classes_of, facts, reader_facts
-from ediary_gql.services.attachments import UploadedFile, collect_attachment
+from ediary_gql.services.attachments import UploadedFile, collect_files
 from ediary_gql.services.notifications import Notice, notify_many
 from ediary_gql.services.school_time import school_today
 from ediary_gql.settings import Settings
@@ -169,35 +169,6 @@ async def _check_classes(
     return list(dict.fromkeys(class_ids))
 
 
-async def _store_files(
-    session: AsyncSession,
-    errors: ErrorCollector,
-    *,
-    actor: Actor,
-    files: Sequence[UploadedFile],
-    storage: Storage,
-    settings: Settings,
-) -> list[int]:
-    if len(files) > ATTACHMENTS_MAX:
-        errors.add("files", ErrorCode.INVALID, f"Не больше {ATTACHMENTS_MAX} файлов к объявлению")
-        return []
-    stored: list[int] = []
-    for i, upload in enumerate(files):
-        found = await collect_attachment(
-            session,
-            errors,
-            actor=actor,
-            upload_name=upload.name,
-            stream=upload.stream,
-            storage=storage,
-            settings=settings,
-            field=("files", str(i)),
-        )
-        if found is not None:
-            stored.append(found.id)
-    return stored
-
-
 def _refuse_publish(actor: Actor) -> str:
     if actor.schools_with(StaffRole.TEACHER):
         return "Учитель публикует объявления только для классов, в которых он ведёт уроки или классное руководство"
@@ -241,7 +212,16 @@ async def publish_announcement(
     class_ids = await _check_classes(
         session, errors, school_id=school_id, audience=audience, class_ids=list(data.class_ids or ())
     )
-    files = await _store_files(session, errors, actor=actor, files=data.files, storage=storage, settings=settings)
+    files = await collect_files(
+        session,
+        errors,
+        actor=actor,
+        files=data.files,
+        storage=storage,
+        settings=settings,
+        limit=ATTACHMENTS_MAX,
+        of_what="объявлению",
+    )
     errors.raise_if_any()
 
     row = Announcement(

@@ -211,6 +211,40 @@ async def collect_attachment(
         return None
 
 
+async def collect_files(
+    session: AsyncSession,
+    errors: ErrorCollector,
+    *,
+    actor: Actor,
+    files: Sequence[UploadedFile],
+    storage: Storage,
+    settings: Settings,
+    limit: int,
+    of_what: str,
+) -> list[int]:
+    """A form's uploads (`input.files`), each checked like `collect_attachment` at
+    `files.<i>`, at most `limit` of them ("Не больше 10 файлов к <of_what>"); the ids
+    of those stored."""
+    if len(files) > limit:
+        errors.add("files", ErrorCode.INVALID, f"Не больше {limit} файлов к {of_what}")
+        return []
+    stored: list[int] = []
+    for i, upload in enumerate(files):
+        found = await collect_attachment(
+            session,
+            errors,
+            actor=actor,
+            upload_name=upload.name,
+            stream=upload.stream,
+            storage=storage,
+            settings=settings,
+            field=("files", str(i)),
+        )
+        if found is not None:
+            stored.append(found.id)
+    return stored
+
+
 def discard_on_rollback(session: AsyncSession, storage: Storage, key: str) -> None:
     """Delete `key` from `storage` if this session's transaction rolls back."""
     sync = session.sync_session

@@ -36,7 +36,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import DeliveriesQueued, FeedbackTicketChanged
 from ediary_gql.services import audit, feedback_links, rate_limits
-from ediary_gql.services.attachments import UploadedFile, collect_attachment
+from ediary_gql.services.attachments import UploadedFile, collect_files
 from ediary_gql.services.contacts import normalize_email
 from ediary_gql.services.notifications import Notice, channels_for, notify_many, school_admins
 from ediary_gql.services.school_time import DEFAULT_ZONE, zone_info
@@ -184,23 +184,16 @@ async def submit_feedback(
     if data.contact_email is not None and data.contact_email.strip():
         contact = errors.check(lambda: normalize_email(data.contact_email or "", field="contactEmail"))
     refs, school_id = await _check_links(session, errors, actor=actor, data=data)
-    stored: list[int] = []
-    if len(data.files) > FILES_MAX:
-        errors.add("files", ErrorCode.INVALID, f"Не больше {FILES_MAX} файлов к обращению")
-    else:
-        for i, upload in enumerate(data.files):
-            attachment = await collect_attachment(
-                session,
-                errors,
-                actor=actor,
-                upload_name=upload.name,
-                stream=upload.stream,
-                storage=storage,
-                settings=settings,
-                field=("files", str(i)),
-            )
-            if attachment is not None:
-                stored.append(attachment.id)
+    stored = await collect_files(
+        session,
+        errors,
+        actor=actor,
+        files=data.files,
+        storage=storage,
+        settings=settings,
+        limit=FILES_MAX,
+        of_what="обращению",
+    )
     errors.raise_if_any()
 
     ticket = FeedbackTicket(

@@ -25,7 +25,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden,
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import ThreadMessage
 from ediary_gql.services import audit, diary_facts, rate_limits
-from ediary_gql.services.attachments import UploadedFile, collect_attachment
+from ediary_gql.services.attachments import UploadedFile, collect_files
 from ediary_gql.services.notifications import Notice, notify_many
 from ediary_gql.services.school_time import today_in
 from ediary_gql.settings import Settings
@@ -124,35 +124,6 @@ async def _rate_limit(session: AsyncSession, *, actor: Actor, settings: Settings
             f"Слишком много сообщений подряд. Повторите попытку {rate_limits.wait_text(until, now)}",
             field="text",
         )
-
-
-async def _files(
-    session: AsyncSession,
-    errors: ErrorCollector,
-    *,
-    actor: Actor,
-    files: Sequence[UploadedFile],
-    storage: Storage,
-    settings: Settings,
-) -> list[int]:
-    if len(files) > FILES_MAX:
-        errors.add("files", ErrorCode.INVALID, f"Не больше {FILES_MAX} файлов к сообщению")
-        return []
-    stored: list[int] = []
-    for i, upload in enumerate(files):
-        found = await collect_attachment(
-            session,
-            errors,
-            actor=actor,
-            upload_name=upload.name,
-            stream=upload.stream,
-            storage=storage,
-            settings=settings,
-            field=("files", str(i)),
-        )
-        if found is not None:
-            stored.append(found.id)
-    return stored
 
 
 async def _post(
@@ -318,7 +289,16 @@ async def start_thread(
                 errors.add(("participantIds", str(i)), ErrorCode.INVALID, "Этому участнику писать нельзя")
     now = utcnow()
     await _rate_limit(session, actor=actor, settings=settings, now=now)
-    attachment_ids = await _files(session, errors, actor=actor, files=message.files, storage=storage, settings=settings)
+    attachment_ids = await collect_files(
+        session,
+        errors,
+        actor=actor,
+        files=message.files,
+        storage=storage,
+        settings=settings,
+        limit=FILES_MAX,
+        of_what="сообщению",
+    )
     errors.raise_if_any()
 
     thread = Thread(
@@ -382,7 +362,16 @@ async def send_message(
     errors.raise_if_any()
     now = utcnow()
     await _rate_limit(session, actor=actor, settings=settings, now=now)
-    attachment_ids = await _files(session, errors, actor=actor, files=message.files, storage=storage, settings=settings)
+    attachment_ids = await collect_files(
+        session,
+        errors,
+        actor=actor,
+        files=message.files,
+        storage=storage,
+        settings=settings,
+        limit=FILES_MAX,
+        of_what="сообщению",
+    )
     errors.raise_if_any()
     posted = await _post(session, actor=actor, thread=thread, text=text, attachment_ids=attachment_ids, now=now)
     audit.record(
