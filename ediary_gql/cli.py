@@ -1,4 +1,4 @@
-"""Command line: ediary-gql serve | migrate | seed | users create | outbox | applications | reminders."""
+"""Command line: ediary-gql serve | migrate | seed | users create | outbox | applications | events | reminders."""
 
 from __future__ import annotations
 
@@ -293,6 +293,31 @@ def applications_remind_overdue() -> None:
 
     sent = _with_session(settings, work)
     console.print(f"Sent {sent} overdue reminder(s).")
+
+
+events_app = typer.Typer(help="The event log", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("prune")
+def events_prune() -> None:
+    """Drop events older than EVENT_RETENTION_DAYS from the log (run daily)."""
+    import datetime as dt
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.db.base import utcnow
+    from ediary_gql.events import log as event_log
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> int:
+        await event_log.place(factory)  # what committed gets its position before the cut
+        cut = utcnow() - dt.timedelta(days=settings.event_retention_days)
+        return await event_log.prune(factory, older_than=cut)
+
+    pruned = _with_session(settings, work)
+    console.print(f"Pruned {pruned} event(s) older than {settings.event_retention_days:g} days.")
 
 
 reminders_app = typer.Typer(help="Reminders of approaching deadlines", no_args_is_help=True)

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     message_limit_per_user: int = Field(default=30, ge=0, description="Messages one user may send within the window")
     message_limit_window_seconds: int = Field(default=600, gt=0, le=7 * 86_400)
 
+    # --- the event log (events/log.py) ---
+    event_retention_days: float = Field(
+        default=7.0, gt=0, le=366, description="Events older than this are pruned (ediary-gql events prune)"
+    )
+
     # --- reminders of deadlines (services/reminders.py) ---
     reminders_enabled: bool = Field(default=True, description="Run the reminder scheduler in the server process")
     reminders_interval_seconds: float = Field(default=300.0, gt=0, le=86_400, description="Between scheduler runs")

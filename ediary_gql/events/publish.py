@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.db.engine import WRITE_TRANSACTION
+from ediary_gql.events import log as event_log
 from ediary_gql.events.types import Event
 
 _PENDING = "ediary.pending_events"
@@ -65,5 +66,7 @@ async def unit_of_work(
             await session.connection(execution_options={WRITE_TRANSACTION: True})
             yield session
             await run_before_commit(session)
+            # the log is the truth: the events commit with their change, or not at all
+            await event_log.append(session, session.info.get(_PENDING, []))
         events = take_events(session)
     await publish_events(bus, events)

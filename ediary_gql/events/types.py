@@ -18,6 +18,10 @@ class Event:
     def channel(self) -> str:
         raise NotImplementedError
 
+    def payload(self) -> dict[str, Any]:
+        """The event's fields, as the event log keeps them (JSON-ready)."""
+        return json.loads(json.dumps(asdict(self), default=str))  # type: ignore[no-any-return]
+
     def to_json(self) -> str:
         return json.dumps({"kind": self.kind, **asdict(self)}, separators=(",", ":"), default=str)
 

@@ -32,6 +32,7 @@ from tests.factories.children import (
     make_guardianship,
 )
 from tests.factories.classes import make_school_class, make_subject, make_teaching_assignment
+from tests.factories.event_log import make_event_log_head, make_event_record
 from tests.factories.feedback import (
     make_feedback_attachment,
     make_feedback_number_counter,
@@ -101,6 +102,8 @@ __all__ = [
     "make_control_type",
     "make_enrolled_child",
     "make_enrollment",
+    "make_event_log_head",
+    "make_event_record",
     "make_feedback_attachment",
     "make_feedback_number_counter",
     "make_feedback_ticket",

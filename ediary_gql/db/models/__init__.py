@@ -19,6 +19,7 @@ from ediary_gql.db.models.calendar import (
 )
 from ediary_gql.db.models.children import Child, ChildTransfer, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, Subject, TeachingAssignment
+from ediary_gql.db.models.event_log import EventLogHead, EventRecord
 from ediary_gql.db.models.feedback import (
     FeedbackAttachment,
     FeedbackNumberCounter,
@@ -70,6 +71,8 @@ __all__ = [
     "ChildTransfer",
     "ControlType",
     "Enrollment",
+    "EventLogHead",
+    "EventRecord",
     "FeedbackAttachment",
     "FeedbackNumberCounter",
     "FeedbackTicket",

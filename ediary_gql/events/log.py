@@ -1,0 +1,134 @@
+"""The event log: the truth about what happened, in commit order.
+
+Every event a transaction queues is appended to `event_log` inside that transaction
+(`append`, called by the unit of work just before commit), so an event exists if and
+only if its change committed. Redis pub/sub (or the in-process bus) only wakes readers.
+
+Why positions are given by a relay, not by the insert. A sequence is not commit order:
+transactions A and B take ids 7 and 8, B commits first; a reader that has seen 8 and
+resumes "after 8" would never see 7. So rows are appended without a position, and
+`place` gives positions afterwards: it locks the one `event_log_head` row (so one relay
+places at a time, in any process), takes the committed rows that have none, in id order,
+and numbers them on from the head. A row not yet committed is invisible to it and gets
+a higher position when it is. So a reader that has seen position N never later finds a
+committed event below N: positions are commit-ordered. On SQLite a write holds the
+database lock, which serializes the relay the same way; the code is the same.
+
+Readers (`read_after`) place first, then read; `prune` drops what is older than the
+retention (a job: `ediary-gql events prune`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.event_log import EventLogHead, EventRecord
+from ediary_gql.events.types import Event
+
+HEAD_ID = 1
+PLACE_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    position: int
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    created_at: dt.datetime
+
+
+async def append(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Add the transaction's events to the log (one statement for all of them)."""
+    if not events:
+        return
+    rows = [{"channel": e.channel, "kind": e.kind, "payload": e.payload(), "created_at": utcnow()} for e in events]
+    await session.execute(insert(EventRecord), rows)
+
+
+async def place(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """Give positions to the committed events that have none; returns how many."""
+    async with session_factory() as session, session.begin():
+        return await place_in(session)
+
+
+async def place_in(session: AsyncSession) -> int:
+    """`place` inside the caller's transaction (it commits the positions with its own)."""
+    head = await _locked_head(session)
+    waiting = list(
+        (
+            await session.scalars(
+                select(EventRecord.id).where(EventRecord.position.is_(None)).order_by(EventRecord.id).limit(PLACE_BATCH)
+            )
+        ).all()
+    )
+    if not waiting:
+        return 0
+    # Positions head+1, head+2, … in id order among the rows found (all committed).
+    await session.execute(
+        update(EventRecord),
+        [{"id": row_id, "position": head + n} for n, row_id in enumerate(waiting, start=1)],
+    )
+    await session.execute(
+        update(EventLogHead).where(EventLogHead.id == HEAD_ID).values(last_position=head + len(waiting))
+    )
+    return len(waiting)
+
+
+async def _locked_head(session: AsyncSession) -> int:
+    """The last position given, with its row locked for this transaction. The migration
+    makes the row; if it is gone (a wiped database), it is made again, above every kept
+    position, by whichever relay gets there first."""
+    locked = select(EventLogHead.last_position).where(EventLogHead.id == HEAD_ID).with_for_update()
+    head = await session.scalar(locked)
+    if head is None:
+        dialect = (await session.connection()).dialect.name
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        highest = select(func.coalesce(func.max(EventRecord.position), 0)).scalar_subquery()
+        await session.execute(
+            upsert(EventLogHead).values(id=HEAD_ID, last_position=highest).on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = await session.scalar(locked)
+    return int(head or 0)
+
+
+async def read_after(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    after: int,
+    limit: int,
+    channels: Sequence[str] | None = None,
+) -> list[LoggedEvent]:
+    """The placed events above `after`, in position order (placing any first)."""
+    await place(session_factory)
+    stmt = select(EventRecord).where(EventRecord.position > after)
+    if channels is not None:
+        stmt = stmt.where(EventRecord.channel.in_(list(channels)))
+    async with session_factory() as session:
+        rows = (await session.scalars(stmt.order_by(EventRecord.position).limit(limit))).all()
+    return [LoggedEvent(r.position or 0, r.channel, r.kind, r.payload, r.created_at) for r in rows]
+
+
+async def oldest_position(session_factory: async_sessionmaker[AsyncSession]) -> int | None:
+    """The lowest position still kept (a cursor below it has been pruned away)."""
+    async with session_factory() as session:
+        return await session.scalar(select(func.min(EventRecord.position)))
+
+
+async def prune(session_factory: async_sessionmaker[AsyncSession], *, older_than: dt.datetime) -> int:
+    """Drop placed events created before `older_than`; returns how many."""
+    async with session_factory() as session, session.begin():
+        result = await session.execute(
+            delete(EventRecord)
+            .where(EventRecord.created_at < older_than, EventRecord.position.is_not(None))
+            .execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,112 @@
+"""The event log: events commit with their change, positions follow commit order (two
+transactions made to commit out of order), and old events are pruned."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select, update
+
+from ediary_gql.context import AppServices
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.event_log import EventRecord
+from ediary_gql.events import channels
+from ediary_gql.events import log as event_log
+from ediary_gql.events.publish import queue_event, unit_of_work
+from ediary_gql.events.types import GradeChanged
+from tests.support import StatementCounter
+
+
+def _grade(grade_id: int) -> GradeChanged:
+    return GradeChanged(grade_id=grade_id, child_id=5, class_id=6, school_id=7, action="CREATED")
+
+
+async def _last_position(services: AppServices) -> int:
+    async with services.session_factory() as s:
+        return int(await s.scalar(select(func.coalesce(func.max(EventRecord.position), 0))) or 0)
+
+
+async def test_events_are_logged_with_their_change_or_not_at_all(
+    app_services: AppServices, sql_counter: StatementCounter
+) -> None:
+    start = await _last_position(app_services)
+    with sql_counter:
+        async with unit_of_work(app_services.session_factory, app_services.bus) as session:
+            queue_event(session, _grade(1))
+            queue_event(session, _grade(2))
+    assert sum("INSERT INTO event_log" in s for s in sql_counter.statements) == 1  # one statement for both
+
+    async def failing() -> None:
+        async with unit_of_work(app_services.session_factory, app_services.bus) as session:
+            queue_event(session, _grade(3))
+            raise RuntimeError("the change fails")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+
+    logged = await event_log.read_after(app_services.session_factory, after=start, limit=10)
+    assert [(e.kind, e.channel, e.payload["grade_id"]) for e in logged] == [
+        ("grade.changed", channels.child_grades(5), 1),
+        ("grade.changed", channels.child_grades(5), 2),
+    ]
+    assert [e.position for e in logged] == [start + 1, start + 2]
+    # a channel's events only
+    assert await event_log.read_after(app_services.session_factory, after=start, limit=10, channels=["x"]) == []
+
+
+@pytest.mark.postgres_only
+async def test_positions_follow_commit_order_not_append_order(app_services: AppServices) -> None:
+    """Transaction A appends first (the lower id) but commits after B: a reader that saw
+    B must still find A, above B's position. On SQLite writers are serialized by the
+    database lock, so two cannot cross (hence PostgreSQL only)."""
+    start = await _last_position(app_services)
+    a_appended, release_a = asyncio.Event(), asyncio.Event()
+
+    async def transaction_a() -> None:
+        async with unit_of_work(app_services.session_factory, app_services.bus) as session:
+            queue_event(session, _grade(100))
+            await event_log.append(session, [_grade(101)])  # its row is written now: the lower id
+            a_appended.set()
+            await release_a.wait()  # … and commits only after B has, and a reader has read
+
+    async def transaction_b() -> None:
+        await a_appended.wait()
+        async with unit_of_work(app_services.session_factory, app_services.bus) as session:
+            queue_event(session, _grade(200))
+
+    task_a = asyncio.create_task(transaction_a())
+    await transaction_b()
+    # a reader now sees B only: A is not committed
+    seen = await event_log.read_after(app_services.session_factory, after=start, limit=10)
+    assert [e.payload["grade_id"] for e in seen] == [200]
+    release_a.set()
+    await task_a
+    later = await event_log.read_after(app_services.session_factory, after=seen[-1].position, limit=10)
+    assert sorted(e.payload["grade_id"] for e in later) == [100, 101]  # not lost below the reader
+    async with app_services.session_factory() as s:
+        rows = (await s.execute(select(EventRecord.id, EventRecord.position).where(EventRecord.position > start))).all()
+    positions = [int(p or 0) for _, p in sorted(rows)]
+    assert positions != sorted(positions)  # append order is not position order
+
+
+async def test_old_events_are_pruned(app_services: AppServices) -> None:
+    async with unit_of_work(app_services.session_factory, app_services.bus) as session:
+        queue_event(session, _grade(7))
+        queue_event(session, _grade(8))
+    await event_log.place(app_services.session_factory)
+    async with app_services.session_factory() as s, s.begin():
+        await s.execute(
+            update(EventRecord)
+            .where(EventRecord.payload["grade_id"].as_integer() == 7)
+            .values(created_at=utcnow() - dt.timedelta(days=8))
+        )
+    pruned = await event_log.prune(app_services.session_factory, older_than=utcnow() - dt.timedelta(days=7))
+    assert pruned >= 1
+    kept = await event_log.read_after(app_services.session_factory, after=0, limit=1000)
+    assert 7 not in [e.payload["grade_id"] for e in kept]
+    assert 8 in [e.payload["grade_id"] for e in kept]
+    oldest = await event_log.oldest_position(app_services.session_factory)
+    assert oldest is not None
+    assert oldest == min(e.position for e in kept)
