@@ -15,7 +15,7 @@ from ediary_gql.cli import app
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.enums import ApplicationStatus
 from ediary_gql.db.models.notifications import Notification
-from ediary_gql.settings import get_settings
+from tests.cli_support import cli_database
 from tests.factories import make_application, make_school, make_school_admin
 
 runner = CliRunner()
@@ -23,13 +23,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("BROADCAST_URL", "memory://")
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-of-enough-length")
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
+    with cli_database(tmp_path, monkeypatch) as url:
+        yield url
 
 
 def test_remind_overdue_tells_the_school_admins(db_url: str) -> None:

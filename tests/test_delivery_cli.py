@@ -18,6 +18,7 @@ from ediary_gql.db.models.enums import Channel, NotificationKind
 from ediary_gql.events.publish import take_events
 from ediary_gql.services.notifications import notify
 from ediary_gql.settings import get_settings
+from tests.cli_support import cli_database
 from tests.factories import make_user
 
 runner = CliRunner()
@@ -25,16 +26,11 @@ runner = CliRunner()
 
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("BROADCAST_URL", "memory://")
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-of-enough-length")
     for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_TLS"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    assert runner.invoke(app, ["migrate"]).exit_code == 0
-    yield url
-    get_settings.cache_clear()
+    with cli_database(tmp_path, monkeypatch) as url:
+        assert runner.invoke(app, ["migrate"]).exit_code == 0
+        yield url
 
 
 def _queue(url: str, *, phone: str, email: str, body: str, channel: Channel) -> None:

@@ -17,7 +17,7 @@ from ediary_gql.cli import app
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.event_log import EventRecord
-from ediary_gql.settings import get_settings
+from tests.cli_support import cli_database
 
 runner = CliRunner()
 T = TypeVar("T")
@@ -25,14 +25,8 @@ T = TypeVar("T")
 
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("BROADCAST_URL", "memory://")
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-of-enough-length")
-    monkeypatch.setenv("EVENT_RETENTION_DAYS", "7")
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
+    with cli_database(tmp_path, monkeypatch, EVENT_RETENTION_DAYS="7") as url:
+        yield url
 
 
 def test_events_prune_drops_what_is_older_than_the_retention(db_url: str) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ediary_gql.cli import app
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.enums import FeedbackStatus
-from ediary_gql.settings import get_settings
+from tests.cli_support import cli_database
 from tests.factories import make_feedback_ticket, make_operator
 
 runner = CliRunner()
@@ -21,15 +21,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("BROADCAST_URL", "memory://")
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-of-enough-length")
     # No quiet hours, so the test does not depend on the time of day it runs at.
-    monkeypatch.setenv("REMINDER_QUIET_HOURS", "00:00-00:00")
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
+    with cli_database(tmp_path, monkeypatch, REMINDER_QUIET_HOURS="00:00-00:00") as url:
+        yield url
 
 
 def test_reminders_run_sends_an_overdue_ticket_once(db_url: str) -> None:
