@@ -15,8 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, false, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Select, and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
@@ -35,7 +34,7 @@ from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import DeliveriesQueued, FeedbackTicketChanged
-from ediary_gql.services import audit, feedback_links, rate_limits
+from ediary_gql.services import audit, feedback_links, numbering, rate_limits
 from ediary_gql.services.attachments import UploadedFile, collect_files
 from ediary_gql.services.contacts import normalize_email
 from ediary_gql.services.notifications import Notice, channels_for, notify_many, school_admins
@@ -81,23 +80,8 @@ def _msk(at: dt.datetime) -> str:
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
-    """ "FB-<year>-<6 digits>": the year's counter raised atomically (the UPDATE holds the
-    row until commit), so two tickets never share a number (as applications' numbers)."""
-    stmt = (
-        update(FeedbackNumberCounter)
-        .where(FeedbackNumberCounter.year == year)
-        .values(last_value=FeedbackNumberCounter.last_value + 1)
-        .returning(FeedbackNumberCounter.last_value)
-    )
-    value = (await session.execute(stmt)).scalar_one_or_none()
-    if value is None:
-        try:
-            async with session.begin_nested():
-                await session.execute(insert(FeedbackNumberCounter).values(year=year, last_value=0))
-        except IntegrityError:
-            pass  # another ticket made the year's counter first
-        value = (await session.execute(stmt)).scalar_one()
-    return f"FB-{year}-{int(value):06d}"
+    """ "FB-<year>-<6 digits>": never shared by two tickets."""
+    return f"FB-{year}-{await numbering.next_in_year(session, FeedbackNumberCounter, year):06d}"
 
 
 def per_user(settings: Settings) -> rate_limits.Limit:

@@ -105,6 +105,33 @@ def _check_text(errors: ErrorCollector, text: str, field: str = "text") -> str:
     return text
 
 
+async def _accept(
+    session: AsyncSession,
+    errors: ErrorCollector,
+    *,
+    actor: Actor,
+    message: NewMessage,
+    storage: Storage,
+    settings: Settings,
+    now: dt.datetime,
+) -> list[int]:
+    """What every new message passes: the sender's rate limit, then its files with every
+    other problem of the input (raised together); the stored files' ids."""
+    await _rate_limit(session, actor=actor, settings=settings, now=now)
+    attachment_ids = await collect_files(
+        session,
+        errors,
+        actor=actor,
+        files=message.files,
+        storage=storage,
+        settings=settings,
+        limit=FILES_MAX,
+        of_what="сообщению",
+    )
+    errors.raise_if_any()
+    return attachment_ids
+
+
 async def _rate_limit(session: AsyncSession, *, actor: Actor, settings: Settings, now: dt.datetime) -> None:
     """A sender's messages within the window: the messages themselves are the counter."""
     if settings.message_limit_per_user <= 0:
@@ -288,18 +315,9 @@ async def start_thread(
             ):
                 errors.add(("participantIds", str(i)), ErrorCode.INVALID, "Этому участнику писать нельзя")
     now = utcnow()
-    await _rate_limit(session, actor=actor, settings=settings, now=now)
-    attachment_ids = await collect_files(
-        session,
-        errors,
-        actor=actor,
-        files=message.files,
-        storage=storage,
-        settings=settings,
-        limit=FILES_MAX,
-        of_what="сообщению",
+    attachment_ids = await _accept(
+        session, errors, actor=actor, message=message, storage=storage, settings=settings, now=now
     )
-    errors.raise_if_any()
 
     thread = Thread(
         school_id=school_id,
@@ -361,18 +379,9 @@ async def send_message(
     text = _check_text(errors, message.text)
     errors.raise_if_any()
     now = utcnow()
-    await _rate_limit(session, actor=actor, settings=settings, now=now)
-    attachment_ids = await collect_files(
-        session,
-        errors,
-        actor=actor,
-        files=message.files,
-        storage=storage,
-        settings=settings,
-        limit=FILES_MAX,
-        of_what="сообщению",
+    attachment_ids = await _accept(
+        session, errors, actor=actor, message=message, storage=storage, settings=settings, now=now
     )
-    errors.raise_if_any()
     posted = await _post(session, actor=actor, thread=thread, text=text, attachment_ids=attachment_ids, now=now)
     audit.record(
         session,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
@@ -16,6 +15,7 @@ from ediary_gql.db.models.applications import Application, ApplicationAttachment
 from ediary_gql.db.models.enums import ApplicationStatus
 from ediary_gql.db.models.schools import School
 from ediary_gql.errors import ErrorCode, ErrorCollector, forbidden
+from ediary_gql.services import numbering
 from ediary_gql.services.applications.deadlines import due_date, local_date
 from ediary_gql.services.applications.form import (
     ApplicationData,
@@ -30,23 +30,8 @@ from ediary_gql.services.applications.status import WITH_SCHOOL, A, S, next_stat
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
-    """ "ED-<year>-<6 digits>": the year's counter raised atomically (the UPDATE holds the
-    row until commit), so two submissions never share a number."""
-    stmt = (
-        update(ApplicationNumberCounter)
-        .where(ApplicationNumberCounter.year == year)
-        .values(last_value=ApplicationNumberCounter.last_value + 1)
-        .returning(ApplicationNumberCounter.last_value)
-    )
-    value = (await session.execute(stmt)).scalar_one_or_none()
-    if value is None:
-        try:
-            async with session.begin_nested():
-                await session.execute(insert(ApplicationNumberCounter).values(year=year, last_value=0))
-        except IntegrityError:
-            pass  # another submission made the year's counter first
-        value = (await session.execute(stmt)).scalar_one()
-    return f"ED-{year}-{int(value):06d}"
+    """ "ED-<year>-<6 digits>": never shared by two submissions."""
+    return f"ED-{year}-{await numbering.next_in_year(session, ApplicationNumberCounter, year):06d}"
 
 
 async def submit_application(
