@@ -2,11 +2,14 @@
 """Developer entry point: sets up .venv by itself, then runs what you ask.
 
     python3 dev.py setup     only create .venv and install
-    python3 dev.py serve     install, migrate, load demo data, serve the API (GraphiQL)
+    python3 dev.py serve     install, migrate, load demo data, serve the API (GraphiQL, /dashboard)
     python3 dev.py test      install, run the whole test suite (pytest arguments pass through)
     python3 dev.py lint      ruff (lint + format check) and mypy --strict
     python3 dev.py bench     benchmarks over real HTTP, printed as a table (see bench/README.md)
     python3 dev.py bench diary   the diary reads, markAttendance and the subscription fan-out
+    python3 dev.py bench streams live events: fan-out on one and two processes, resume after a cursor
+    python3 dev.py bench sync    syncLessons, syncGrades, syncAttendance: 1,000 items a call, items per second
+    python3 dev.py bench reports class progress in each format, a school's attendance XLSX at two sizes
     python3 dev.py schema    write schema.graphql from the code (commit it with API changes)
 
 Only the standard library is used here, so it runs on a bare Python >= 3.11.
@@ -76,6 +79,12 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         if rest[:1] == ["diary"]:  # python3 dev.py bench diary: the diary reads, markAttendance, fan-out
             return _run(PYTHON, "bench/diary.py", *rest[1:], env=env)
+        if rest[:1] == ["reports"]:  # python3 dev.py bench reports: build and render reports, time and memory
+            return _run(PYTHON, "bench/reports.py", *rest[1:], env=env)
+        if rest[:1] == ["sync"]:  # python3 dev.py bench sync: syncLessons/Grades/Attendance, items per second
+            return _run(PYTHON, "bench/sync.py", *rest[1:], env=env)
+        if rest[:1] == ["streams"]:  # python3 dev.py bench streams: live events, fan-out and resume
+            return _run(PYTHON, "bench/streams.py", *rest[1:], env=env)
         return _run(PYTHON, "bench/api.py", *rest, env=env)
     if command == "schema":
         return _run(PYTHON, "-m", "ediary_gql.schema.export")

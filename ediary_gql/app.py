@@ -38,29 +38,54 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.unset import UNSET
 
+from ediary_gql import metrics
 from ediary_gql.auth import passwords
 from ediary_gql.context import AppServices, Context
 from ediary_gql.db.engine import create_engine, create_read_session_factory, create_session_factory
 from ediary_gql.db.reads import create_reads
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events.bus import EventBus
+from ediary_gql.events.retention import Pruner
+from ediary_gql.events.tail import LogTail
+from ediary_gql.http_responses import (
+    GRAPHQL_RESPONSE,
+    SubResponse,
+    database_unavailable,
+    is_request_error,
+    unavailable_body,
+    wants_graphql_response,
+)
 from ediary_gql.log_config import configure_logging
+from ediary_gql.metrics import WebSocketGauge
 from ediary_gql.resolvers.authentication import authenticate
 from ediary_gql.resolvers.loaders import Loaders
 from ediary_gql.resolvers.shared_reads import SharedReads
 from ediary_gql.routes import attachments as attachment_routes
 from ediary_gql.routes import calendar_feed as calendar_feed_routes
+from ediary_gql.routes import dashboard as dashboard_routes
+from ediary_gql.routes import metrics as metrics_routes
+from ediary_gql.routes import oauth as oauth_routes
+from ediary_gql.routes import oidc as oidc_routes
+from ediary_gql.routes import oneroster as oneroster_routes
+from ediary_gql.routes import personal_data as personal_data_routes
+from ediary_gql.routes import reports as report_routes
 from ediary_gql.schema.mutations import mutations_without_actor
 from ediary_gql.schema.root import build_schema
 from ediary_gql.services.delivery import Dispatcher
+from ediary_gql.services.personal_data.export import ExportWorker
 from ediary_gql.services.reminders import ReminderScheduler
+from ediary_gql.services.reports.worker import ReportWorker
+from ediary_gql.services.webhooks.sender import WebhookSender
 from ediary_gql.settings import Settings, get_settings
+from ediary_gql.storage import storage_for
 from ediary_gql.ws_guard import LegacyWSHandler, TransportWSHandler, UnauthenticatedSockets
+from ediary_gql.ws_origins import WebSocketOriginGuard
 
 log = structlog.get_logger(__name__)
 
@@ -81,13 +106,25 @@ class GraphQLView(GraphQL[Context, None]):
         unauthenticated_per_address: int = 0,
         without_actor: frozenset[str] = frozenset(),
         max_tokens: int | None = None,
+        graphiql_cdn: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(schema, **options)
+        # GraphiQL's page: its scripts from the package (routes/dashboard.py), or from the CDN
+        self.graphiql_cdn = graphiql_cdn
         self.unauthenticated_sockets = UnauthenticatedSockets(unauthenticated_per_address)
         # the mutations a bad token does not stop (signIn, refreshToken, …): see `execute_operation`
         self.without_actor = without_actor
         self.max_tokens = max_tokens
+
+    @property
+    def graphql_ide_html(self) -> str:
+        if self.graphiql_cdn or self.graphql_ide != "graphiql":
+            return super().graphql_ide_html
+        return dashboard_routes.graphiql_html()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return dashboard_routes.graphiql_response(request, self.graphql_ide_html, from_cdn=self.graphiql_cdn)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is the standard library's, as the view expects
@@ -97,13 +134,45 @@ class GraphQLView(GraphQL[Context, None]):
         # it is, not \u-escaped; a str, because WebSocket messages must be text frames
         return orjson.dumps(data).decode()
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = SubResponse()
+        sub_response.status_code = None  # type: ignore[assignment]  # as Strawberry's: unset
+        del sub_response.headers["content-length"]
+        sub_response.graphql_response = wants_graphql_response(request.headers.get("accept"))
+        return sub_response
+
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        except Exception as exc:
+            # the database down (the token's check is its first statement): a GraphQL answer
+            # the client can retry on, not a plain-text 500
+            if isinstance(request, WebSocket) or not database_unavailable(exc):
+                raise
+            log.warning("database_unavailable", error=type(exc).__name__)
+            wanted = wants_graphql_response(request.headers.get("accept"))
+            media_type = GRAPHQL_RESPONSE if wanted else "application/json"
+            return Response(orjson.dumps(unavailable_body()), status_code=503, media_type=media_type)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if wants_graphql_response(request.headers.get("accept")) and is_request_error(processed):
+            # GraphQL over HTTP: a request that never ran has no `data` entry
+            processed.pop("data", None)
+        return processed
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         # as Strawberry's, but the body stays the bytes orjson made (no str in between)
-        response = Response(orjson.dumps(response_data), status_code=200, media_type="application/json")
+        graphql_response = isinstance(sub_response, SubResponse) and sub_response.graphql_response
+        media_type = GRAPHQL_RESPONSE if graphql_response else "application/json"
+        response = Response(orjson.dumps(response_data), status_code=200, media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
+        elif graphql_response and isinstance(response_data, dict) and "data" not in response_data:
+            # parse, validation and variable coercion failures (application/json keeps 200)
+            response.status_code = 400
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -140,10 +209,15 @@ class GraphQLView(GraphQL[Context, None]):
             items = request_data if isinstance(request_data, list) else [request_data]
             if not all(self._runs_without_actor(item) for item in items):
                 refused = _unauthorized(error, request.headers.get("authorization"), sub_response)
-                return [refused] * len(request_data) if isinstance(request_data, list) else refused
-        return await super().execute_operation(
+                answer = [refused] * len(request_data) if isinstance(request_data, list) else refused
+                _count_operations(request_data, answer, 0.0)
+                return answer
+        started = time.perf_counter()
+        result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+        _count_operations(request_data, result, time.perf_counter() - started)
+        return result
 
     def _runs_without_actor(self, data: GraphQLRequestData) -> bool:
         """True if the operation selects only mutations that take no actor."""
@@ -166,6 +240,32 @@ class GraphQLView(GraphQL[Context, None]):
         return None
 
 
+def _count_operations(
+    request_data: GraphQLRequestData | list[GraphQLRequestData],
+    result: ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult,
+    seconds: float,
+) -> None:
+    """The requests and latency metrics (metrics.py); streamed results are not counted."""
+    items = request_data if isinstance(request_data, list) else [request_data]
+    results = result if isinstance(result, list) else [result]
+    for data, one in zip(items, results, strict=False):
+        if not isinstance(one, ExecutionResult):
+            continue
+        operation = metrics.operation_label(data.operation_name or metrics.first_operation_name(data.query))
+        if not one.errors:
+            outcome = "ok"
+        elif one.data is None and all(e.path is None for e in one.errors):
+            refused = any((e.extensions or {}).get("code") in _TOKEN_CODES for e in one.errors)
+            outcome = "refused" if refused else "request_error"
+        else:
+            outcome = "error"
+        metrics.GRAPHQL_REQUESTS.labels(operation, outcome).inc()
+        metrics.GRAPHQL_SECONDS.labels(operation).observe(seconds / len(items))
+
+
+_TOKEN_CODES = frozenset({"TOKEN_EXPIRED", "TOKEN_INVALID", "TOKEN_REVOKED"})
+
+
 # RFC 6750, 3: a refused bearer token is answered with WWW-Authenticate (its text in ASCII)
 _TOKEN_DESCRIPTIONS = {
     ErrorCode.TOKEN_EXPIRED: "The access token expired",
@@ -183,7 +283,7 @@ def _unauthorized(error: DomainError, authorization: str | None, response: Respo
         description = _TOKEN_DESCRIPTIONS.get(error.code, "The access token is invalid")
         challenge += f', error="invalid_token", error_description="{description}"'
     response.headers["WWW-Authenticate"] = challenge
-    log.info("request_refused", code=error.code.value)
+    log.info("request_refused", error_code=error.code.value)
     return ExecutionResult(data=None, errors=[GraphQLError(error.errors[0].message, extensions=error.extensions)])
 
 
@@ -267,7 +367,8 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["eventBus"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "error", **checks}, status_code=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "error", **checks, "subscribers": services.tail.subscribers}
+    return JSONResponse(body, status_code=200 if healthy else 503)
 
 
 def _without_password(url: str) -> str:
@@ -293,8 +394,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         unauthenticated_per_address=settings.ws_max_unauthenticated_per_address,
         without_actor=mutations_without_actor(schema),
         max_tokens=settings.query_max_tokens,
+        graphiql_cdn=settings.graphiql_cdn,
         # uploads: guarded against CSRF and oversized bodies by MultipartGuard below
         multipart_uploads_enabled=True,
+        # Strawberry checks WebSocket origins itself too: the same list as WebSocketOriginGuard's
+        allowed_origins=[*settings.cors_origins, *settings.ws_allowed_origins],
     )
 
     @asynccontextmanager
@@ -319,6 +423,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             read_session_factory=read_session_factory,
             reads=create_reads(engine, read_session_factory),
             bus=bus,
+            tail=LogTail(
+                session_factory,
+                bus,
+                backlog=settings.event_backlog,
+                poll_seconds=settings.event_poll_seconds,
+            ),
             shared_reads=SharedReads(read_session_factory),
         )
         log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
@@ -339,23 +449,66 @@ def create_app(settings: Settings | None = None) -> Starlette:
             dispatcher = Dispatcher.from_settings(settings, app.state.services.session_factory, bus=bus)
             dispatcher.start()
         app.state.dispatcher = dispatcher
+        # the report worker: makes queued reports, and deletes the files of expired ones
+        report_worker = None
+        if settings.reports_worker_enabled:
+            report_worker = ReportWorker.from_settings(settings, app.state.services.session_factory, bus=bus)
+            report_worker.start()
+        app.state.report_worker = report_worker
+        # exports of people's own data (requestMyData), made like reports, with their switch
+        export_worker = None
+        if settings.reports_worker_enabled:
+            export_worker = ExportWorker(
+                session_factory=app.state.services.session_factory,
+                storage=storage_for(settings.upload_dir),
+                publisher=bus,
+                poll_seconds=settings.report_poll_seconds,
+            )
+            export_worker.start()
+        app.state.export_worker = export_worker
+        # the webhook sender: relays committed changes into deliveries and sends them (any number of processes)
+        webhook_sender = None
+        if settings.webhooks_sender_enabled:
+            webhook_sender = WebhookSender.from_settings(settings, app.state.services.session_factory, bus=bus)
+            webhook_sender.start()
+        app.state.webhook_sender = webhook_sender
         # the reminder scheduler: every process may run one, each reminder is sent once
         reminders = None
         if settings.reminders_enabled:
             reminders = ReminderScheduler(app.state.services.session_factory, bus, settings)
             reminders.start()
+        # the event log kept to its retention (ediary-gql events prune does the same from cron)
+        pruner = Pruner(
+            app.state.services.session_factory,
+            retention_days=settings.event_retention_days,
+            interval_seconds=settings.event_prune_interval_seconds,
+        )
+        pruner.start()
         try:
             yield
         finally:
+            await pruner.stop()
             if reminders is not None:
                 await reminders.stop()
+            if report_worker is not None:
+                await report_worker.stop()
+            if export_worker is not None:
+                await export_worker.stop()
+            if webhook_sender is not None:
+                await webhook_sender.stop()
             if dispatcher is not None:
                 await dispatcher.stop()
+            await app.state.services.tail.stop()
             await bus.disconnect()
             await engine.dispose()
             log.info("stopped")
 
-    middleware = [Middleware(RequestLogMiddleware)]
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        Middleware(WebSocketGauge),
+        # a page of another site may not open a WebSocket (ws_origins.py)
+        Middleware(WebSocketOriginGuard, allowed=[*settings.cors_origins, *settings.ws_allowed_origins]),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -372,11 +525,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            # Prometheus's scrape (metrics.py, routes/metrics.py)
+            *([Route(metrics_routes.PATH, metrics_routes.scrape, methods=["GET"])] if settings.metrics_enabled else []),
+            # the school's live attendance page and the files it and GraphiQL load (routes/dashboard.py)
+            *dashboard_routes.routes(),
+            # the OAuth2 client-credentials grant of integrations (routes/oauth.py)
+            Route(oauth_routes.PATH, oauth_routes.token, methods=["POST"], name=oauth_routes.TOKEN_ROUTE),
+            # sign-in with the portal, the browser flow (routes/oidc.py)
+            Route(oidc_routes.LOGIN_PATH, oidc_routes.login, methods=["GET"], name=oidc_routes.LOGIN_ROUTE),
+            Route(oidc_routes.CALLBACK_PATH, oidc_routes.callback, methods=["GET"], name=oidc_routes.CALLBACK_ROUTE),
+            # OneRoster 1.2 rostering, read by integrations with roster:read (routes/oneroster)
+            oneroster_routes.mount(),
             Route(
                 "/files/{attachment_id}",
                 attachment_routes.download,
                 methods=["GET"],
                 name=attachment_routes.DOWNLOAD_ROUTE,
+            ),
+            Route(
+                report_routes.REPORT_FILE_PATH,
+                report_routes.download,
+                methods=["GET"],
+                name=report_routes.REPORT_FILE_ROUTE,
+            ),
+            Route(
+                personal_data_routes.EXPORT_FILE_PATH,
+                personal_data_routes.download,
+                methods=["GET"],
+                name=personal_data_routes.EXPORT_FILE_ROUTE,
             ),
             Route(
                 calendar_feed_routes.PATH,

@@ -1,9 +1,12 @@
-"""Command line: ediary-gql serve | migrate | seed | users create | outbox | applications | events | reminders."""
+"""Command line: ediary-gql serve | migrate | seed | users create | outbox | applications | events |
+reminders | reports | webhooks."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,11 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ediary_gql.auth.actor import SYSTEM_ACTOR
 from ediary_gql.db.engine import create_engine, create_session_factory
-from ediary_gql.db.migrate import upgrade
+from ediary_gql.db.migrate import MIGRATION_LOCK_KEY, upgrade
 from ediary_gql.db.models.enums import UserStatus
 from ediary_gql.db.models.notifications import OutboxMessage
 from ediary_gql.errors import DomainError
@@ -26,6 +29,46 @@ users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 console = Console()
 T = TypeVar("T")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ediary-gql {version('ediary-gql')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """ediary-gql: GraphQL API for an electronic school diary"""
+
+
+def _upgrade(settings: Settings) -> None:
+    """Migrate; a database that cannot be reached is one clear line and exit 1, not a traceback."""
+    from ediary_gql.http_responses import database_unavailable
+
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        from sqlalchemy.engine import make_url
+
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        line = f"Cannot reach the database {where}: {type(exc).__name__}: {reason}"
+        if settings.log_json:
+            import structlog
+
+            structlog.get_logger("ediary_gql.cli").error("database_unreachable", detail=line)
+        else:
+            console.print(f"[red]{line}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def _settings() -> Settings:
@@ -53,6 +96,9 @@ def _load_directory(settings: Settings) -> None:
 
     async def work(factory: Callable[[], object]) -> None:
         async with factory() as session, session.begin():  # type: ignore[attr-defined]
+            if not settings.is_sqlite:
+                # replicas starting together: one loads, the others then find it loaded
+                await session.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
             await load_directory(session)
 
     _with_session(settings, work)
@@ -62,7 +108,7 @@ def _load_directory(settings: Settings) -> None:
 def migrate() -> None:
     """Apply database migrations up to the newest and load the regions/settlements directory."""
     settings = _settings()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     _load_directory(settings)
     console.print("Database is up to date.")
 
@@ -71,6 +117,8 @@ def migrate() -> None:
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="A believable demo school with logins")] = False,
     scale: Annotated[int, typer.Option("--scale", help="N schools of ~1,000 children for benchmarks")] = 0,
+    classes: Annotated[int, typer.Option("--classes", min=1, max=40, help="Classes per --scale school")] = 40,
+    class_size: Annotated[int, typer.Option("--class-size", min=1, max=200, help="Children per class")] = 25,
 ) -> None:
     """Fill the database with demo or benchmark data (migrates first)."""
     from ediary_gql.demo import seed_demo, seed_scale
@@ -78,14 +126,30 @@ def seed(
     if not demo and not scale:
         raise typer.BadParameter("give --demo or --scale N")
     settings = _settings()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     _load_directory(settings)
     if demo:
         created = _with_session(settings, lambda f: seed_demo(f))
         console.print("Demo data created." if created else "Demo data already present.")
         _print_demo_logins()
     if scale:
-        stats = _with_session(settings, lambda f: seed_scale(f, schools=scale, progress=console))
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        stats: dict[str, int] = {}
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("schools", total=scale)
+            for _ in range(scale):
+                # one school per call: the bar moves as each one is committed
+                made = _with_session(
+                    settings,
+                    lambda f: seed_scale(
+                        f, schools=1, progress=bar.console, classes_per_school=classes, class_size=class_size
+                    ),
+                )
+                for table, n in made.items():
+                    stats[table] = stats.get(table, 0) + n
+                bar.advance(task)
         console.print(f"Scale data: {stats}")
 
 
@@ -108,11 +172,16 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Migrate and load demo data first")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (use Redis for the event bus)")] = 1,
 ) -> None:
-    """Run the API server (GraphiQL at /graphql)."""
+    """Run the API server (GraphiQL at /graphql, the attendance dashboard at /dashboard)."""
     import uvicorn
 
     settings = _settings()
-    upgrade(settings.database_url)
+    if settings.log_json:
+        from ediary_gql.log_config import configure_logging
+
+        # every line JSON from the first: the migration's, uvicorn's (no text handlers of its own)
+        configure_logging(settings.log_level, json=True)
+    _upgrade(settings)
     _load_directory(settings)
     if demo:
         from ediary_gql.demo import seed_demo
@@ -120,36 +189,73 @@ def serve(
         _with_session(settings, lambda f: seed_demo(f))
         _print_demo_logins()
     if workers > 1 and settings.broadcast_url.startswith("memory"):
-        console.print("[yellow]BROADCAST_URL is memory://: events will not cross worker processes[/yellow]")
-    console.print(f"GraphiQL: http://{host}:{port}/graphql   health: http://{host}:{port}/healthz")
+        _say(settings, "BROADCAST_URL is memory://: events will not cross worker processes", style="yellow")
+    _say(settings, f"GraphiQL: http://{host}:{port}/graphql   health: http://{host}:{port}/healthz")
+    _say(settings, f"Dashboard (live attendance): http://{host}:{port}/dashboard")
+    # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the handler
+    # it found: a no-op one makes that a normal end, exit 0 (what `docker stop` expects), not
+    # death by the signal (143) or a KeyboardInterrupt traceback
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
     uvicorn.run(
         "ediary_gql.app:create_app",
+        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
         factory=True,
         host=host,
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # thousands of idle subscriptions per process: no compressor per socket by default
+        ws_per_message_deflate=settings.ws_compression,
     )
+
+
+def _say(settings: Settings, text: str, *, style: str | None = None) -> None:
+    """A line for the operator: a log line when logs are JSON (every line must be), else printed."""
+    if settings.log_json:
+        import structlog
+
+        structlog.get_logger("ediary_gql.cli").info(text)
+    else:
+        console.print(f"[{style}]{text}[/{style}]" if style else text)
 
 
 @users_app.command("create")
 def users_create(
     last_name: Annotated[str, typer.Option(help="Фамилия")],
     first_name: Annotated[str, typer.Option(help="Имя")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     phone: Annotated[str | None, typer.Option(help="Phone, e.g. +79991234567")] = None,
     email: Annotated[str | None, typer.Option(help="Email")] = None,
     middle_name: Annotated[str | None, typer.Option(help="Отчество")] = None,
     operator: Annotated[bool, typer.Option("--operator", help="Give the portal operator role")] = False,
     confirmed: Annotated[bool, typer.Option(help="Create the account already confirmed")] = True,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (its first line)")
+    ] = False,
+    old_password: Annotated[str | None, typer.Option("--password", hidden=True)] = None,
 ) -> None:
-    """Create a user (e.g. bootstrap the first operator)."""
+    """Create a user (e.g. bootstrap the first operator). The password is asked for, or read
+    from standard input with --password-stdin; never given on the command line, where other
+    users of the machine and the shell's history could read it."""
     from ediary_gql.events.publish import take_events
     from ediary_gql.services.users import NewUser, create_user
 
+    if old_password is not None:
+        console.print(
+            "[red]--password is no longer accepted: a password on the command line is visible to other users "
+            "and kept in shell history. Type it at the prompt, or pipe it in with --password-stdin.[/red]"
+        )
+        raise typer.Exit(2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            console.print("[red]--password-stdin: standard input gave no password[/red]")
+            raise typer.Exit(2)
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = _settings()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     data = NewUser(
         last_name=last_name,
         first_name=first_name,
@@ -302,19 +408,14 @@ app.add_typer(events_app, name="events")
 @events_app.command("prune")
 def events_prune() -> None:
     """Drop events older than EVENT_RETENTION_DAYS from the log (run daily)."""
-    import datetime as dt
-
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from ediary_gql.db.base import utcnow
-    from ediary_gql.events import log as event_log
+    from ediary_gql.events.retention import prune_expired
 
     settings = _settings()
 
     async def work(factory: async_sessionmaker[AsyncSession]) -> int:
-        await event_log.place(factory)  # what committed gets its position before the cut
-        cut = utcnow() - dt.timedelta(days=settings.event_retention_days)
-        return await event_log.prune(factory, older_than=cut)
+        return await prune_expired(factory, retention_days=settings.event_retention_days)
 
     pruned = _with_session(settings, work)
     console.print(f"Pruned {pruned} event(s) older than {settings.event_retention_days:g} days.")
@@ -347,6 +448,79 @@ def reminders_run() -> None:
     console.print(f"Sent {report.total} reminder(s): {sent}.")
     if report.held_zones:
         console.print(f"Held for the quiet hours in: {', '.join(sorted(report.held_zones))}.")
+
+
+reports_app = typer.Typer(
+    help="Reports: the worker that makes them, and the expiry of their files", no_args_is_help=True
+)
+app.add_typer(reports_app, name="reports")
+
+
+@reports_app.command("work")
+def reports_work(
+    once: Annotated[bool, typer.Option("--once", help="Make the reports queued now, then exit")] = False,
+) -> None:
+    """Make queued reports (several workers may share the queue), until stopped (Ctrl+C, SIGTERM)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.services.reports.runner import run_once, run_until_signalled
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> int:
+        if once:
+            return await run_once(settings, factory)
+        console.print("Making queued reports; Ctrl+C stops.")
+        await run_until_signalled(settings, factory)
+        return 0
+
+    finished = _with_session(settings, work)
+    if once:
+        console.print(f"Finished {finished} report(s).")
+
+
+@reports_app.command("expire")
+def reports_expire() -> None:
+    """Delete the files of reports past REPORT_FILE_TTL_HOURS (the worker does it too; safe from cron)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.services.reports.runner import expire
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> int:
+        return await expire(settings, factory)
+
+    expired = _with_session(settings, work)
+    console.print(f"Expired {expired} report file(s).")
+
+
+webhooks_app = typer.Typer(help="Webhooks: the sender that relays the change feed to receivers", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("send")
+def webhooks_send(
+    once: Annotated[bool, typer.Option("--once", help="Relay and send what is due now, then exit")] = False,
+) -> None:
+    """Relay committed changes to webhooks and send the deliveries, with retries, until stopped (Ctrl+C, SIGTERM)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.services.delivery import DispatchReport
+    from ediary_gql.services.webhooks.runner import run_once, run_until_signalled
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> DispatchReport:
+        if once:
+            return await run_once(settings, factory)
+        console.print("Sending webhook deliveries; Ctrl+C stops.")
+        await run_until_signalled(settings, factory)
+        return DispatchReport()
+
+    report = _with_session(settings, work)
+    if once:
+        console.print(f"Sent {report.sent}, to retry {report.retrying}, failed {report.failed}.")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.reads import Reads
 from ediary_gql.errors import DomainError
 from ediary_gql.events.bus import EventBus
+from ediary_gql.events.tail import LogTail
 from ediary_gql.resolvers.loaders import Loaders
 from ediary_gql.resolvers.shared_reads import SharedReads
 from ediary_gql.settings import Settings
@@ -31,6 +33,8 @@ class AppServices:
     # the hottest single-statement reads: straight through the driver on PostgreSQL (db/reads.py)
     reads: Reads
     bus: EventBus
+    # the event log read once per wake-up for every subscriber of the process (events/tail.py)
+    tail: LogTail
     # reads shared by every subscriber of the process (per-event checks, single flights)
     shared_reads: SharedReads
 
@@ -89,6 +93,10 @@ class Context:
     def user_agent(self) -> str | None:
         return self.request.headers.get("user-agent")
 
-    def fresh_loaders(self) -> Loaders:
-        """New loaders, e.g. for each event of a long-lived subscription."""
-        return Loaders(self.read_session_factory)
+    def fresh_loaders(self, shared: Hashable | None = None, *, max_age: float = 1.0) -> Loaders:
+        """New loaders, e.g. for each event of a long-lived subscription; with `shared`
+        (an event's position), their row loaders are those of every subscriber of the
+        process handling the same event."""
+        if shared is None:
+            return Loaders(self.read_session_factory)
+        return Loaders(self.read_session_factory, rows=self.services.shared_reads.event_rows(shared, max_age=max_age))

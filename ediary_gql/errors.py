@@ -8,7 +8,7 @@ Messages are in Russian by default: they are shown to people.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -41,8 +41,12 @@ class ErrorCode(enum.StrEnum):
     CODE_EXPIRED = "CODE_EXPIRED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
+    # consent to processing of the text now in force is missing: give it (giveConsent)
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
     # live streams
     STREAM_INTERRUPTED = "STREAM_INTERRUPTED"
+    CURSOR_EXPIRED = "CURSOR_EXPIRED"
+    SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
 
 
 # Codes that mean "who are you / you may not": reported as GraphQL errors, not userErrors.
@@ -76,7 +80,9 @@ class DomainError(Exception):
         *,
         field: Sequence[str] | str = (),
         errors: Sequence[FieldError] = (),
+        extra: Mapping[str, object] | None = None,
     ) -> None:
+        self.extra = dict(extra or {})
         path = (field,) if isinstance(field, str) else tuple(field)
         collected = list(errors)
         if code is not None:
@@ -90,7 +96,7 @@ class DomainError(Exception):
     def extensions(self) -> dict[str, object]:
         """Read by graphql-core when this error becomes a GraphQL error."""
         first = self.errors[0]
-        return {"code": first.code.value, "field": list(first.field) or None}
+        return {"code": first.code.value, "field": list(first.field) or None, **self.extra}
 
     @property
     def code(self) -> ErrorCode:

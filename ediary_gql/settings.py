@@ -58,8 +58,18 @@ class Settings(BaseSettings):
         default=32 * 1024 * 1024, gt=0, description="Largest multipart request body (all files and fields)"
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ws_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins (besides the server's own and CORS_ORIGINS) that may open WebSockets; *: any",
+    )
+    graphiql_cdn: bool = Field(
+        default=False, description="GraphiQL at /graphql loads its scripts from a public CDN, not from the package"
+    )
     log_level: LogLevel = "INFO"
     log_json: bool = False
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus metrics at /metrics (keep it off the public network)"
+    )
     page_max: int = Field(default=100, gt=0, le=1000, description="Largest page a connection returns")
     query_max_depth: int = Field(default=12, gt=0)
     query_max_aliases: int = Field(default=30, gt=0)
@@ -89,6 +99,11 @@ class Settings(BaseSettings):
         description="WebSockets one client address may hold open before authenticating, per process (0: no limit)",
     )
     subscriber_queue_size: int = Field(default=256, gt=0)
+    ws_compression: bool = Field(
+        default=False,
+        description="permessage-deflate on WebSockets: events are small, and each socket's compressor "
+        "costs about 64 KB of memory (ediary-gql serve)",
+    )
     sql_echo: bool = False
 
     # --- throttling of public workflows that send codes (services/rate_limits.py); 0: no limit ---
@@ -118,6 +133,18 @@ class Settings(BaseSettings):
     # --- the event log (events/log.py) ---
     event_retention_days: float = Field(
         default=7.0, gt=0, le=366, description="Events older than this are pruned (ediary-gql events prune)"
+    )
+    event_backlog: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Live events kept per channel in each process; a subscriber further behind resumes from the log",
+    )
+    event_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often subscribers' processes read the log without a wake-up"
+    )
+    event_prune_interval_seconds: float = Field(
+        default=3600.0, ge=0, description="How often a server process prunes the event log (0: never; use the job)"
     )
 
     # --- reminders of deadlines (services/reminders.py) ---
@@ -152,6 +179,78 @@ class Settings(BaseSettings):
     sms_provider: Literal["dev"] = Field(default="dev", description="dev: SMS go to the development outbox")
     push_provider: Literal["dev"] = Field(default="dev", description="dev: pushes go to the development outbox")
 
+    # --- reports (services/reports): the queue and its worker ---
+    reports_worker_enabled: bool = Field(default=True, description="Run the report worker in the server process")
+    report_lease_seconds: float = Field(
+        default=300.0, ge=10, le=86_400, description="A taken report is another worker's once this runs out"
+    )
+    report_max_attempts: int = Field(default=3, ge=1, le=20, description="Workers that may take a report up")
+    report_file_ttl_hours: float = Field(
+        default=168.0, gt=0, le=24 * 366, description="How long a ready report's file is kept"
+    )
+    report_poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="Idle wait between queue checks")
+    report_queue_limit: int = Field(
+        default=5, ge=1, le=1000, description="Reports one user may have queued or running at once"
+    )
+    report_expiry_interval_seconds: float = Field(
+        default=300.0, gt=0, le=86_400, description="How often a worker deletes the files of expired reports"
+    )
+
+    # --- integrations (services/integrations.py): service accounts, client credentials ---
+    integration_token_ttl_seconds: int = Field(
+        default=3600, ge=60, le=86_400, description="Lifetime of an access token of POST /oauth/token"
+    )
+    integration_secret_grace_hours: float = Field(
+        default=24.0, ge=0, le=24 * 90, description="How long a rotated client secret keeps working"
+    )
+
+    # --- sign-in with the portal (auth/oidc.py, routes/oidc.py) and consent (services/consents.py) ---
+    oidc_issuer: str | None = Field(
+        default=None, description="The OpenID provider's issuer URL; discovery is read from its /.well-known/"
+    )
+    oidc_client_id: str | None = Field(default=None, description="Our client ID at the provider")
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="Our client secret at the provider")
+    oidc_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "profile", "email", "phone"],
+        description="Scopes asked for, comma- or space-separated (openid is always one)",
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None, description="Our /auth/oidc/callback as registered at the provider (default: this server's)"
+    )
+    oidc_return_url: str | None = Field(
+        default=None,
+        description="Where the browser flow sends the user with our tokens in the URL fragment; without it "
+        "the callback answers them as JSON",
+    )
+    oidc_request_signer: str | None = Field(
+        default=None, description='"module:factory" of a RequestSigner for a provider that signs its requests'
+    )
+    consent_text_version: str = Field(
+        default="2026-01", min_length=1, max_length=32, description="Version of the consent text now in force"
+    )
+
+    # --- webhooks (services/webhooks): deliveries made from the change feed, and their sender ---
+    webhooks_sender_enabled: bool = Field(
+        default=True, description="Run the webhook relay and sender in the server process"
+    )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Accept webhook URLs that resolve to loopback, private, link-local or multicast addresses "
+        "(tests and local development only: it opens the server to SSRF)",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="A receiver's time to answer")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30, description="Attempts at a delivery before it fails")
+    webhook_retry_base_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="The first retry's delay; each next one is 4 times longer"
+    )
+    webhook_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, le=86_400, description="The longest delay")
+    webhook_disable_after_failures: int = Field(
+        default=5, ge=1, le=1000, description="Deliveries failed for good in a row after which a webhook is disabled"
+    )
+    webhook_poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="Idle wait between sender rounds")
+    webhook_batch_size: int = Field(default=20, ge=1, le=500, description="Deliveries a sender takes per round")
+    webhook_concurrency: int = Field(default=4, ge=1, le=100, description="Deliveries a sender sends at once")
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -178,11 +277,20 @@ class Settings(BaseSettings):
             raise ValueError('must be an address, e.g. "Электронный дневник <noreply@school.example>"')
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "ws_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("oidc_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list) and "openid" not in value:
+            value = ["openid", *value]
         return value
 
     @model_validator(mode="after")

@@ -10,7 +10,8 @@ legacy graphql-ws of subscriptions-transport-ws):
 - a refused `connection_init` closes the legacy socket as graphql-transport-ws does.
 
 Close codes (graphql-transport-ws's own, on the legacy protocol as well):
-  4403 Forbidden                               `connection_init` refused (a bad or revoked token)
+  4403 <code>, e.g. TOKEN_EXPIRED              `connection_init` refused (a bad or revoked token):
+                                               the reason is the error code, as HTTP's extensions.code
   4408 Connection initialisation timeout       no `connection_init` in time
   4429 Too many unauthenticated connections    over the per-address cap
 """
@@ -39,6 +40,14 @@ log = structlog.get_logger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_INIT_TIMEOUT = 4408
 CLOSE_TOO_MANY_UNAUTHENTICATED = 4429
+
+
+def rejection_reason(error: ConnectionRejectionError) -> str:
+    """The 4403 close reason: the refusal's code (TOKEN_EXPIRED, TOKEN_REVOKED, …), so a client
+    can tell an expired token (refresh it) from a revoked one (sign in again)."""
+    payload = error.payload if isinstance(error.payload, dict) else {}
+    code = payload.get("code")
+    return code if isinstance(code, str) and code.isascii() and len(code) <= 100 else "Forbidden"
 
 
 class UnauthenticatedSockets:
@@ -121,8 +130,31 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._slot.release()
 
     async def handle_connection_init(self, message: TransportConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
-        if self.connection_acknowledged and self._slot is not None:
+        # as Strawberry's, but a refusal's close reason is its code (rejection_reason)
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload", {})
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        try:
+            connection_ack_payload = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as e:
+            await self.websocket.close(code=CLOSE_FORBIDDEN, reason=rejection_reason(e))
+            return
+        if isinstance(connection_ack_payload, UnsetType):
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": connection_ack_payload})
+        self.connection_acknowledged = True
+        if self._slot is not None:
             self._slot.release_if_authenticated(self.context)
 
 
@@ -171,7 +203,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             connection_ack_payload = await self.view.on_ws_connect(self.context)
         except ConnectionRejectionError as e:
             await self.send_message({"type": "connection_error", "payload": e.payload})
-            await self.websocket.close(code=CLOSE_FORBIDDEN, reason="Forbidden")
+            await self.websocket.close(code=CLOSE_FORBIDDEN, reason=rejection_reason(e))
             return
         if isinstance(connection_ack_payload, UnsetType) or connection_ack_payload is None:
             await self.send_message({"type": "connection_ack"})

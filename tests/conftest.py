@@ -28,8 +28,12 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine
 from ediary_gql.db.migrate import upgrade
+from ediary_gql.db.models.event_log import EventLogHead
 from ediary_gql.settings import Settings, load_settings
 from tests.support import GraphQLClient, StatementCounter, free_port
+
+# the local OpenID provider and our server signing in with it (tests/test_oidc_*.py, graphql/test_identities.py)
+pytest_plugins = ["tests.oidc_provider"]
 
 # Rows that migrations put in place and tests must keep.
 REFERENCE_TABLES = frozenset({"alembic_version", "regions", "settlements", "calendar_overrides"})
@@ -51,7 +55,9 @@ def settings(tmp_root: Path) -> Settings:
         broadcast_namespace=f"test-{uuid.uuid4().hex[:12]}:",
         secret_key="test-secret-key-not-for-production",
         upload_dir=tmp_root / "uploads",
-        log_level="WARNING",
+        # LOG_SCAN_FILE=<file>: every line at DEBUG, as JSON, also goes there for tests/log_scan.py
+        log_level="DEBUG" if os.environ.get("LOG_SCAN_FILE") else "WARNING",
+        log_json=bool(os.environ.get("LOG_SCAN_FILE")),
         # cheap hashing keeps the suite fast; production keeps the default costs
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
@@ -59,6 +65,13 @@ def settings(tmp_root: Path) -> Settings:
         dispatcher_enabled=False,
         # reminders are sent when a test runs the scheduler (tests/services/test_reminders.py)
         reminders_enabled=False,
+        # reports are made when a test runs a worker (tests/services/reports/test_worker.py)
+        reports_worker_enabled=False,
+        # webhooks are relayed and sent when a test runs a sender (tests/changes_support.sender)
+        webhooks_sender_enabled=False,
+        # subscribers are woken by the bus; the log tail's safety poll stays out of the
+        # statement counts (the fault tests' own server processes poll every second)
+        event_poll_seconds=30,
     )
 
 
@@ -158,14 +171,16 @@ def ws_url(server: str) -> str:
 
 @pytest_asyncio.fixture(autouse=True)
 async def clean_db(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Every test that uses the server starts from empty tables."""
+    """Every test that uses the server starts from empty tables; the event log's head
+    stays, so positions only grow, as they do in production (the server's log tail
+    remembers how far it has read)."""
     if not {"live", "server", "app_services"} & set(request.fixturenames):
         yield
         return
     services: AppServices = request.getfixturevalue("app_services")
     async with services.session_factory() as session, session.begin():
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
+            if table.name not in REFERENCE_TABLES and table.name != EventLogHead.__tablename__:
                 await session.execute(table.delete())
         await _remove_added_reference_rows(session, request.getfixturevalue("live").baseline)
     yield

@@ -129,6 +129,21 @@ async def make_world(session: AsyncSession) -> World:
     )
 
 
+ENTER_GRADE = "mutation($i: EnterGradeInput!) { enterGrade(input: $i) { grade { id } userErrors { code } } }"
+
+
+async def enter_grade(gql: GraphQLClient, token: str, world: World, lesson: Lesson, value: str) -> str:
+    """A grade of the world's child at `lesson`, entered over HTTP by `token`; its global ID."""
+    data = await gql.data(
+        ENTER_GRADE,
+        {"i": {"childId": gid("Child", world.child.id), "lessonId": gid("Lesson", lesson.id), "value": value}},
+        token=token,
+    )
+    assert data["enterGrade"]["userErrors"] == []
+    grade_id: str = data["enterGrade"]["grade"]["id"]
+    return grade_id
+
+
 def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
     return [(e["code"], e["field"]) for e in payload["userErrors"]]
 

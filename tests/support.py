@@ -185,12 +185,22 @@ def refusal_code(message: dict[str, Any]) -> str:
 
 
 async def wait_subscribed(services: AppServices, channel: str, count: int = 1) -> None:
-    """Until `count` subscriptions of this process listen on `channel` of its event bus."""
+    """Until `count` subscriptions of this process follow `channel` in its log tail."""
     for _ in range(300):
-        if services.bus.subscriber_count(channel) >= count:
+        if services.tail.subscriber_count(channel) >= count:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"{services.bus.subscriber_count(channel)} subscribers reached {channel}, not {count}")
+    raise AssertionError(f"{services.tail.subscriber_count(channel)} subscribers reached {channel}, not {count}")
+
+
+async def wait_on_bus(services: AppServices, channel: str) -> None:
+    """Until something of this process (a dispatcher, the log tail's wake-up) listens on
+    `channel` of its event bus."""
+    for _ in range(300):
+        if services.bus.subscriber_count(channel) >= 1:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"nothing listens on {channel}")
 
 
 async def wait_subscribed_on_redis(settings: Settings, *names: str) -> None:

@@ -47,17 +47,16 @@ def test_users_create_bootstraps_an_operator(db_file: Path) -> None:
         "Olga@Example.ru",
         "--phone",
         "8 916 555-44-33",
-        "--password",
-        "long-enough-pass",
+        "--password-stdin",
         "--operator",
     ]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, args, input="long-enough-pass\n")
     assert result.exit_code == 0, result.output
     assert "operator" in result.output
     row = sqlite3.connect(db_file).execute("SELECT email, phone, is_operator, status FROM users").fetchone()
     assert row == ("olga@example.ru", "+79165554433", 1, "CONFIRMED")
 
-    again = runner.invoke(app, args)
+    again = runner.invoke(app, args, input="long-enough-pass\n")
     assert again.exit_code == 1
     assert "phone" in again.output
     assert "уже есть" in again.output
@@ -75,9 +74,9 @@ def test_users_create_reports_every_bad_field(db_file: Path) -> None:
             "Ольга",
             "--email",
             "not-an-email",
-            "--password",
-            "short",
+            "--password-stdin",
         ],
+        input="short\n",
     )
     assert result.exit_code == 1
     for field in ("lastName", "email", "password"):
@@ -86,7 +85,7 @@ def test_users_create_reports_every_bad_field(db_file: Path) -> None:
 
 def _create_with_last_name(last_name: str) -> tuple[int, str]:
     args = ["users", "create", "--last-name", last_name, "--first-name", "Ольга"]
-    result = runner.invoke(app, [*args, "--email", "olga@example.ru", "--password", "long-enough-pass"])
+    result = runner.invoke(app, [*args, "--email", "olga@example.ru", "--password-stdin"], input="long-enough-pass\n")
     return result.exit_code, result.output
 
 

@@ -18,6 +18,10 @@ FORBIDDEN = {
     "auth": ("ediary_gql.schema", "ediary_gql.resolvers", "ediary_gql.services"),
     "events": ("ediary_gql.schema", "ediary_gql.resolvers", "ediary_gql.services"),
 }
+# leaves: of ours, they import only these
+LEAVES = {
+    "reports": ("ediary_gql.reports", "ediary_gql.text"),
+}
 # modules that may import lazily, for start-up time (a command line run)
 LAZY_ALLOWED = {"cli.py"}
 
@@ -51,6 +55,18 @@ def test_no_floor_imports_what_is_above_it(floor: str) -> None:
         for path in sorted((PACKAGE / floor).rglob("*.py"))
         for module, _ in _imports(path)
         if module.startswith(FORBIDDEN[floor])
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAVES))
+def test_a_leaf_imports_nothing_of_ours_but_what_it_may(leaf: str) -> None:
+    wrong = [
+        f"{path.relative_to(PACKAGE)} imports {module}"
+        for path in sorted((PACKAGE / leaf).rglob("*.py"))
+        for module, _ in _imports(path)
+        if module.startswith("ediary_gql")
+        and not any(module == allowed or module.startswith(f"{allowed}.") for allowed in LEAVES[leaf])
     ]
     assert wrong == []
 

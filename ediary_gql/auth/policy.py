@@ -10,8 +10,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ediary_gql.auth.actor import Actor
-from ediary_gql.db.models.enums import FeedbackCategory, NotificationKind, StaffRole
+from ediary_gql.db.models.enums import FeedbackCategory, IntegrationScope, NotificationKind, StaffRole
 from ediary_gql.errors import DomainError, ErrorCode, forbidden, unauthenticated
+from ediary_gql.events import channels
+from ediary_gql.events.types import (
+    AnnouncementChanged,
+    ApplicationStatusChanged,
+    AttendanceChanged,
+    FeedbackTicketChanged,
+    GradeChanged,
+    NotificationCreated,
+    ThreadMessage,
+)
 
 
 def require_actor(actor: Actor | None) -> Actor:
@@ -38,6 +48,16 @@ def can_view_user(actor: Actor | None, user_id: int, *, user_school_ids: frozens
     if actor.is_system or actor.is_operator or actor.user_id == user_id:
         return True
     return bool(actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER) & user_school_ids)
+
+
+def can_view_diary_teacher(
+    actor: Actor | None, user_id: int, *, teaches_at: frozenset[int], family_school_ids: frozenset[int]
+) -> bool:
+    """A lesson's teacher as the diary names them (DiaryTeacher): whoever may see the user's
+    card, and the families (guardians, the student) of a school where the user teaches."""
+    if can_view_user(actor, user_id, user_school_ids=teaches_at):
+        return True
+    return actor is not None and bool(teaches_at & family_school_ids)
 
 
 def can_view_contacts(actor: Actor | None, user_id: int, *, user_school_ids: frozenset[int] = frozenset()) -> bool:
@@ -324,6 +344,10 @@ DIARY_AUDIT_ACTIONS = frozenset(
         "updateLesson",
         "generateLessons",
         "createTimetableTemplate",
+        # bulk writes by sourcedId (services/sync): the records' values, per item
+        "syncLessons",
+        "syncGrades",
+        "syncAttendance",
     }
 )
 
@@ -344,12 +368,18 @@ def can_read_audit_values(actor: Actor | None, *, action: str, school_id: int | 
 # (the actor teaches that subject in that class) or `teaches_class` (any subject).
 
 
-def can_write_diary(actor: Actor | None, *, school_id: int, assigned: bool) -> bool:
+def can_write_diary(
+    actor: Actor | None, *, school_id: int, assigned: bool, scope: IntegrationScope | None = None
+) -> bool:
     """Schedule, homework, grades, attendance of a class × subject: the teacher
-    assigned to it, or an admin of the school. Operators keep out of diary content."""
+    assigned to it, or an admin of the school. Operators keep out of diary content.
+    `scope`: the integration scope that writes this kind of record (grades:write for
+    grades, attendance:write for marks), held at the school (see "integrations" below)."""
     if actor is None:
         return False
     if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    if scope is not None and integration_may(actor, school_id, scope):
         return True
     return assigned and actor.has_role(school_id, StaffRole.TEACHER)
 
@@ -360,6 +390,8 @@ def can_view_lesson(actor: Actor | None, *, school_id: int, class_child_ids: fro
     if actor is None:
         return False
     if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER):
+        return True
+    if integration_may(actor, school_id, IntegrationScope.DIARY_READ):
         return True
     return bool(actor.guardian_of & class_child_ids) or actor.student_child_id in class_child_ids
 
@@ -374,6 +406,8 @@ def can_view_child_record(actor: Actor | None, *, child_id: int, school_id: int,
         return True
     if actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
         return True
+    if integration_may(actor, school_id, IntegrationScope.DIARY_READ):
+        return True
     return teaches and actor.has_role(school_id, StaffRole.TEACHER)
 
 
@@ -386,12 +420,36 @@ def can_mark_homework_done(actor: Actor | None, *, child_id: int) -> bool:
 
 def can_watch_attendance(actor: Actor | None, *, school_id: int, teaches_class: bool | None) -> bool:
     """The attendance feed of a class (`teaches_class`: any subject in it) or, with
-    `teaches_class` None, of a whole school: its admins; a class also its teachers."""
+    `teaches_class` None, of a whole school: its admins and its integration with
+    events:read; a class also its teachers."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    if integration_may(actor, school_id, IntegrationScope.EVENTS_READ):
+        return True
+    return bool(teaches_class) and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_view_attendance_statistics(actor: Actor | None, *, school_id: int, teaches_class: bool | None) -> bool:
+    """attendanceStatistics of a class (`teaches_class`: the actor teaches a subject in it)
+    or, with `teaches_class` None, of a whole school: the school's admins; a class also its
+    teachers. Operators, parents and students: never."""
     if actor is None:
         return False
     if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
         return True
     return bool(teaches_class) and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_view_grade_statistics(actor: Actor | None, *, school_id: int, teaches_class: bool) -> bool:
+    """gradeStatistics of a class over a period (every subject): the school's admins and the
+    teachers of the class (`teaches_class`: a subject in it). Operators, parents and students: never."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return teaches_class and actor.has_role(school_id, StaffRole.TEACHER)
 
 
 # --- school setup: years, subjects, classes, children, imports -------------
@@ -407,9 +465,12 @@ def can_set_up_school(actor: Actor | None, school_id: int) -> bool:
 
 def can_import_roster(actor: Actor | None, school_id: int) -> bool:
     """Roster imports: the school's admin, or its integrator (a third-party system
-    that syncs rosters by external IDs, scoped to that one school)."""
+    that syncs rosters by external IDs, scoped to that one school: a person holding the
+    INTEGRATOR role there, or an integration with roster:write)."""
     if actor is None:
         return False
+    if integration_may(actor, school_id, IntegrationScope.ROSTER_WRITE):
+        return True
     return actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.INTEGRATOR)
 
 
@@ -472,6 +533,8 @@ def can_read_diary(actor: Actor | None, *, child_id: int, school_ids: frozenset[
     if actor.is_system or child_id in actor.guardian_of or actor.student_child_id == child_id:
         return True
     if actor.schools_with(StaffRole.SCHOOL_ADMIN) & school_ids:
+        return True
+    if any(integration_may(actor, school, IntegrationScope.DIARY_READ) for school in school_ids):
         return True
     return teaches_class and bool(actor.schools_with(StaffRole.TEACHER) & school_ids)
 
@@ -819,3 +882,361 @@ def feedback_queue_scope(actor: Actor) -> frozenset[int] | None:
 
 # --- notices of new records and reminders (services/record_notices.py, reminders.py)
 # (notices section)
+
+
+# --- the events query: which event channels a viewer reads (services/event_stream.py)
+# Each subscription's `may_follow` admits a viewer to its channels; `events` (the HTTP twin
+# of the streams) reads the log through the channels below, the same viewers' channels,
+# and then re-checks every event with the subscription's own rule (resolvers/event_stream.py).
+
+
+@dataclass(frozen=True, slots=True)
+class EventReader:
+    """Facts about a viewer that live in rows, for `event_channels`: the applications they
+    submitted (with the school applied to), the threads they take part in and have not
+    left, the classes they are assigned to teach (with their schools), the schools of
+    their wards' (or their own) classes today, and whether they wrote a feedback ticket."""
+
+    applications: frozenset[tuple[int, int | None]] = frozenset()  # (application id, school id)
+    threads: frozenset[int] = frozenset()
+    taught_classes: frozenset[tuple[int, int]] = frozenset()  # (class id, school id)
+    family_schools: frozenset[int] = frozenset()
+    wrote_feedback: bool = False
+
+
+def event_channels(actor: Actor | None, reader: EventReader) -> dict[str, frozenset[str]]:
+    """The channels of each event kind the viewer may read at all, as the subscriptions
+    admit them (a bounded list: the viewer's own, their children's, their classes', their
+    schools'):
+
+    - notifications: their own (notificationReceived);
+    - grades: their wards' and their own child record's (gradeEvents; staff follow a child
+      one by one, there is no school-wide grade channel to read);
+    - attendance: a school admin's schools (attendanceEvents(schoolId)), a teacher's
+      assigned classes at schools where they teach now (attendanceEvents(classId)), not
+      those of a school whose channel they read already (one copy of each change);
+    - applications: a school admin's schools (applicationStatusChanged, unless an operator:
+      operators follow applications one by one), and the applications they submitted
+      (applicationStatusChanged(applicationId)) but those to a school read whole;
+    - messages: the threads they take part in and have not left (threadEvents; the copy of
+      a new message on their own messages channel repeats the thread's), not an operator's
+      without a school role (can_view_thread);
+    - announcements: schools where they are staff or have a child enrolled (announcementEvents);
+    - feedback: the tickets' channel for operators, school admins (their queues) and
+      authors (their own tickets)."""
+    if actor is None:
+        return {}
+    admin_schools = frozenset() if actor.is_operator else actor.schools_with(StaffRole.SCHOOL_ADMIN)
+    children = set(actor.guardian_of)
+    if actor.student_child_id is not None:
+        children.add(actor.student_child_id)
+    attendance_admin = actor.schools_with(StaffRole.SCHOOL_ADMIN)
+    found: dict[str, frozenset[str]] = {
+        NotificationCreated.kind: frozenset({channels.user_notifications(actor.user_id)}),
+        GradeChanged.kind: frozenset(channels.child_grades(child) for child in children),
+        AttendanceChanged.kind: frozenset(
+            [channels.school_attendance(school) for school in attendance_admin]
+            + [
+                channels.class_attendance(class_id)
+                for class_id, school in reader.taught_classes
+                if school not in attendance_admin and actor.has_role(school, StaffRole.TEACHER)
+            ]
+        ),
+        ApplicationStatusChanged.kind: frozenset(
+            [channels.school_applications(school) for school in admin_schools]
+            + [
+                channels.application_status(application)
+                for application, school in reader.applications
+                if school is None or school not in admin_schools
+            ]
+        ),
+        ThreadMessage.kind: (
+            frozenset()
+            if actor.is_operator and not actor.memberships
+            else frozenset(channels.thread_messages(thread) for thread in reader.threads)
+        ),
+        AnnouncementChanged.kind: frozenset(
+            channels.school_announcements(school)
+            for school in actor.schools_with(*_STAFF_ROLES) | reader.family_schools
+        ),
+        FeedbackTicketChanged.kind: (
+            frozenset({channels.feedback_tickets()})
+            if actor.is_operator or actor.schools_with(StaffRole.SCHOOL_ADMIN) or reader.wrote_feedback
+            else frozenset()
+        ),
+    }
+    return {kind: names for kind, names in found.items() if names}
+
+
+# --- reports: who may ask, who may download
+# A report is made for a person and goes to them alone: the system and integrations ask
+# for none, and being a portal operator gives no report (operators see no diary content).
+# Facts in rows come from the caller (services/reports/requests.py): the schools of the
+# child's enrolments over the report's dates, and whether the actor teaches the class.
+
+
+def _may_ask_for_reports(actor: Actor | None) -> bool:
+    return actor is not None and not actor.is_system and not actor.is_integration
+
+
+def can_request_child_report(
+    actor: Actor | None, *, child_id: int, school_ids: frozenset[int], teaches_class: bool
+) -> bool:
+    """A child's report: whoever may read the child's diary over its dates — the child's
+    guardians, the student themself, teachers of the child's class then (`teaches_class`:
+    any subject in it, or its homeroom) and admins of its school (`school_ids`)."""
+    if actor is None or not _may_ask_for_reports(actor):
+        return False
+    return can_read_diary(actor, child_id=child_id, school_ids=school_ids, teaches_class=teaches_class)
+
+
+def can_request_class_report(actor: Actor | None, *, school_id: int, teaches_class: bool) -> bool:
+    """A class's report: the school's admins, and the class's teachers (`teaches_class`)."""
+    if actor is None or not _may_ask_for_reports(actor):
+        return False
+    if actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return teaches_class and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+def can_request_school_report(actor: Actor | None, *, school_id: int) -> bool:
+    """A whole school's report: its admins."""
+    return _may_ask_for_reports(actor) and actor is not None and actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def can_view_report(actor: Actor | None, *, requested_by_id: int) -> bool:
+    """A requested report (its status, its events, its file): the person who asked for it."""
+    return actor is not None and not actor.is_system and actor.user_id == requested_by_id
+
+
+def can_download_report(actor: Actor | None, *, requested_by_id: int) -> bool:
+    """A report's file: its requester only (the file shows what they could see when it was made)."""
+    return can_view_report(actor, requested_by_id=requested_by_id)
+
+
+def can_manage_report_templates(actor: Actor | None, *, school_id: int) -> bool:
+    """createReportTemplate / updateReportTemplate: the school's admins and teachers (people)."""
+    if actor is None or not _may_ask_for_reports(actor):
+        return False
+    return actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+
+
+def can_view_report_templates(
+    actor: Actor | None, *, school_id: int, family_school_ids: frozenset[int] = frozenset()
+) -> bool:
+    """A school's templates (to choose one when asking): its staff, and the families of
+    its children (`family_school_ids`: the schools of the actor's children)."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER):
+        return True
+    return school_id in family_school_ids
+
+
+def can_view_report_remark(
+    actor: Actor | None, *, child_id: int, school_id: int, on_subject: bool, teaches: bool
+) -> bool:
+    """A remark on a child's period, to one who may read the child's diary (checked by the
+    caller): the family sees every one; staff those of their own school's periods, and a
+    teacher one on a subject only when teaching it in the child's class there (or being
+    its homeroom teacher), as with the subject's grades (`teaches`)."""
+    if actor is None:
+        return False
+    if reads_whole_diary(actor, child_id=child_id):
+        return True
+    if school_id not in diary_staff_schools(actor):
+        return False
+    if actor.has_role(school_id, StaffRole.SCHOOL_ADMIN) or diary_integration_school(actor) == school_id:
+        return True
+    return teaches or not on_subject
+
+
+def can_add_report_remark(actor: Actor | None, *, school_id: int, teaches_child: bool) -> bool:
+    """addReportRemark on a child's period: admins of the period's school, and teachers
+    there of the child's class in that period (`teaches_child`: a subject, or its homeroom)."""
+    if actor is None or not _may_ask_for_reports(actor):
+        return False
+    if actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return teaches_child and actor.has_role(school_id, StaffRole.TEACHER)
+
+
+# --- integrations: sync (services/sync) -------------------------------------
+# Bulk upserts keyed by the school's external IDs (sourcedId), and who sees those IDs.
+
+
+def can_sync(actor: Actor | None, school_id: int, *, scope: IntegrationScope) -> bool:
+    """syncLessons (`scope` roster:write), syncGrades (grades:write), syncAttendance
+    (attendance:write) at a school: its admins, or its integration holding the scope. The
+    writes then follow the teachers' rules, as an admin's do; teachers write their own
+    records one by one (createLesson, enterGrade, markAttendance), operators never."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return integration_may(actor, school_id, scope)  # the integrations' rule, below
+
+
+SOURCED_ID_SCOPES = (IntegrationScope.ROSTER_READ, IntegrationScope.ROSTER_WRITE)
+
+
+def can_view_sourced_ids(actor: Actor | None, school_id: int) -> bool:
+    """The IDs a school's own systems gave its people (a teacher's or a guardian's
+    sourcedId), and such a person found by one (nodeBySourcedId): the school's admins and
+    its integration with a roster scope. Not teachers, families or operators: the
+    mapping is the school's bookkeeping with its systems."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return any(integration_may(actor, school_id, scope) for scope in SOURCED_ID_SCOPES)
+
+
+# --- integrations: service accounts (services/integrations.py) --------------
+# An integration is a school's service account (OAuth2 client credentials): it acts at
+# that one school, within its scopes, through a user row of its own that holds no role.
+# The checks above admit it where its scope says so (can_write_diary with grades:write or
+# attendance:write, can_import_roster with roster:write, can_watch_attendance with
+# events:read, the diary reads with diary:read); everything else refuses it, as it
+# refuses any user without a role.
+
+
+def integration_may(actor: Actor | None, school_id: int, scope: IntegrationScope) -> bool:
+    """The integration holds `scope` at `school_id` (and is an integration at all)."""
+    return actor is not None and actor.has_scope(school_id, scope)
+
+
+def can_manage_integrations(actor: Actor | None, school_id: int) -> bool:
+    """Create, rotate the secret of, revoke and list a school's integrations: its admins
+    (people). Not operators, not teachers, and not an integration itself."""
+    if actor is None or actor.is_integration:
+        return False
+    return actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN)
+
+
+def diary_staff_schools(actor: Actor) -> frozenset[int]:
+    """The schools whose part of a diary the actor reads as staff (not family): where they
+    teach or administer, and an integration's school when it holds diary:read."""
+    schools = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+    school = actor.integration_school_id
+    if school is not None and integration_may(actor, school, IntegrationScope.DIARY_READ):
+        schools |= {school}
+    return schools
+
+
+def diary_integration_school(actor: Actor) -> int | None:
+    """The school whose part of a diary an integration reads (diary:read), or None."""
+    school = actor.integration_school_id
+    return school if school is not None and integration_may(actor, school, IntegrationScope.DIARY_READ) else None
+
+
+# --- integrations: the change feed and webhooks (services/changes.py, services/webhooks)
+# A school's change feed (changes, changeEvents) and its webhooks: its admins, and its
+# integration holding events:read. What changed is told by type and ID only; reading the
+# record itself takes what reading it always takes (an integration: diary:read). An
+# integration manages the webhooks it registered, an admin every webhook of the school.
+# Teachers, families and operators: neither.
+
+
+def can_read_changes(actor: Actor | None, school_id: int) -> bool:
+    """The school's change feed: every create, update and delete of its records."""
+    if actor is None:
+        return False
+    if actor.is_system or actor.has_role(school_id, StaffRole.SCHOOL_ADMIN):
+        return True
+    return integration_may(actor, school_id, IntegrationScope.EVENTS_READ)
+
+
+def changes_school(actor: Actor) -> int | None:
+    """The school whose changes an actor reads when it names none: an integration's own,
+    or the one school a person administers (None: they must name it)."""
+    if actor.is_integration:
+        return actor.integration_school_id
+    schools = actor.schools_with(StaffRole.SCHOOL_ADMIN)
+    return next(iter(schools)) if len(schools) == 1 else None
+
+
+def can_manage_webhook(actor: Actor | None, *, school_id: int, integration_id: int | None) -> bool:
+    """Register a webhook of the school (`integration_id`: the registering integration's, or
+    None for a person's), or see, change, delete and redeliver one: whoever reads the
+    school's changes, an integration only its own webhooks."""
+    if actor is None or not can_read_changes(actor, school_id):
+        return False
+    return not actor.is_integration or actor.integration_id == integration_id
+
+
+# --- integrations: OneRoster (services/oneroster) ----------------------------
+# The OneRoster 1.2 rostering endpoints (/ims/oneroster/rostering/v1p2/…) answer an
+# integration holding roster:read, about its own school only. People (admins included)
+# use GraphQL; their tokens are refused here. Personal fields follow the rules above
+# (can_view_contacts): an integration is no admin, so phones and emails come masked.
+
+
+def oneroster_school(actor: Actor | None) -> int | None:
+    """The school whose roster the actor reads over OneRoster, or None (refused)."""
+    if actor is None or not actor.is_integration:
+        return None
+    school = actor.integration_school_id
+    return school if school is not None and integration_may(actor, school, IntegrationScope.ROSTER_READ) else None
+
+
+# --- personal data: access log, export, erasure (services/personal_data) ------------
+# Which fields are personal, and which rule above decides who sees each, is listed in
+# auth/personal_fields.py.
+
+
+def can_view_sensitive_access_log(actor: Actor | None, *, child_id: int, school_ids: frozenset[int]) -> bool:
+    """Who read a child's SNILS and birth certificate: the child's guardians and the
+    admins of a school where the child is (or was) enrolled. Not teachers, not operators."""
+    if actor is None:
+        return False
+    if actor.is_system or child_id in actor.guardian_of:
+        return True
+    return bool(actor.schools_with(StaffRole.SCHOOL_ADMIN) & school_ids)
+
+
+def can_request_own_data(actor: Actor | None) -> bool:
+    """A person asks for their own data, or for its erasure; an integration has none."""
+    return actor is not None and not actor.is_system and not actor.is_integration
+
+
+def can_view_data_request(actor: Actor | None, *, requester_id: int | None, is_erasure: bool) -> bool:
+    """A data request: its requester; an erasure request also the operators who decide it
+    (an export is the requester's alone)."""
+    if actor is None:
+        return False
+    if actor.is_system or (requester_id is not None and actor.user_id == requester_id):
+        return True
+    return is_erasure and actor.is_operator
+
+
+def can_download_data_export(actor: Actor | None, *, requester_id: int | None) -> bool:
+    """An export's file is its requester's alone: not even operators read it."""
+    return actor is not None and requester_id is not None and actor.user_id == requester_id
+
+
+def can_decide_erasure(actor: Actor | None, *, requester_id: int | None) -> bool:
+    """Operators decide erasure requests, never their own."""
+    if actor is None:
+        return False
+    if actor.is_system:
+        return True
+    return actor.is_operator and actor.user_id != requester_id
+
+
+# --- identities at the portal and consent (services/identities.py, services/consents.py) ---
+
+
+def can_manage_identities(actor: Actor) -> bool:
+    """Linking and unlinking are a person's own, through their own session (not an integration's)."""
+    return can_manage_own_account(actor) and not actor.is_integration
+
+
+def can_unlink_identity(actor: Actor, *, owner_id: int) -> bool:
+    """Only the account's owner unlinks its identity; to anyone else it does not exist."""
+    return can_manage_identities(actor) and actor.user_id == owner_id
+
+
+def can_manage_consent(actor: Actor) -> bool:
+    """Consent is given and withdrawn by the person, in their own session."""
+    return can_manage_identities(actor)

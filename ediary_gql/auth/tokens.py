@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import jwt
@@ -29,6 +30,10 @@ class AccessClaims:
     user_id: int
     session_id: int
     expires_at: dt.datetime
+    # an integration's token (client credentials): who, at which school, with what scopes
+    integration_id: int | None = None
+    school_id: int | None = None
+    scopes: frozenset[str] = frozenset()
 
 
 def issue_access_token(
@@ -42,6 +47,35 @@ def issue_access_token(
         "exp": int(expires_at.timestamp()),
         "aud": _AUDIENCE,
         "typ": "access",
+    }
+    return jwt.encode(payload, secret_key, algorithm=_ALGORITHM), expires_at
+
+
+def issue_integration_token(
+    *,
+    secret_key: str,
+    user_id: int,
+    session_id: int,
+    integration_id: int,
+    school_id: int,
+    scopes: Iterable[str],
+    ttl: dt.timedelta,
+    now: dt.datetime,
+) -> tuple[str, dt.datetime]:
+    """An integration's access token: a person's access token (its user row, its one
+    session) that also names the integration, its school and the scopes granted (`scope`,
+    space-separated as in RFC 6749 §3.3)."""
+    expires_at = now + ttl
+    payload = {
+        "sub": str(user_id),
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "aud": _AUDIENCE,
+        "typ": "access",
+        "iid": integration_id,
+        "sch": school_id,
+        "scope": " ".join(sorted(scopes)),
     }
     return jwt.encode(payload, secret_key, algorithm=_ALGORITHM), expires_at
 
@@ -85,12 +119,16 @@ def _verify(token: str, secret_key: str) -> AccessClaims:
     if payload.get("typ") != "access":
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
     try:
+        integration = payload.get("iid")
         return AccessClaims(
             user_id=int(payload["sub"]),
             session_id=int(payload["sid"]),
             expires_at=dt.datetime.fromtimestamp(payload["exp"], dt.UTC),
+            integration_id=None if integration is None else int(integration),
+            school_id=None if integration is None else int(payload["sch"]),
+            scopes=frozenset(str(payload.get("scope") or "").split()) if integration is not None else frozenset(),
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен") from None
 
 

@@ -9,6 +9,10 @@ from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# The PostgreSQL advisory lock that migrations run under (migrations/env.py): any fixed
+# 64-bit number no other lock of the database uses
+MIGRATION_LOCK_KEY = 0xED1A_6D16_2026
+
 
 def alembic_config(url: str) -> Config:
     config = Config()

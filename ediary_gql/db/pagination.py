@@ -129,11 +129,8 @@ async def paginate(
         cond = tuple_(*key) > tuple_(*values) if descending else tuple_(*key) < tuple_(*values)
         stmt = stmt.where(cond)
     order = [k.desc() if reverse else k.asc() for k in key]
-    fetched = list((await session.scalars(stmt.order_by(*order).limit(size + 1))).all())
-    more = len(fetched) > size
-    rows = fetched[:size]
-    if backwards:
-        rows.reverse()
+    # the key alone orders the page: an ORDER BY the query brought would come first and break the keyset
+    fetched = list((await session.scalars(stmt.order_by(None).order_by(*order).limit(size + 1))).all())
 
     async def count() -> int:
         count_stmt = select(func.count()).select_from(base.order_by(None).subquery())
@@ -142,10 +139,31 @@ async def paginate(
         async with count_session() as s:
             return int((await s.execute(count_stmt)).scalar_one())
 
+    return page_of(fetched, size=size, args=args, key_of=key_of, count=count)
+
+
+def page_of(
+    fetched: Sequence[T],
+    *,
+    size: int,
+    args: PageArgs,
+    key_of: Callable[[T], Sequence[Any]],
+    count: Callable[[], Awaitable[int]],
+) -> Page[T]:
+    """A page from up to `size + 1` rows fetched in the order of the fetch (reversed for `last`).
+
+    pageInfo as the Relay cursor spec gives it: the extra row says whether there is more in
+    the direction of paging; a cursor given on the other side says there is something there.
+    """
+    backwards = args.last is not None
+    more = len(fetched) > size
+    rows = list(fetched[:size])
+    if backwards:
+        rows.reverse()
     return Page(
         rows=rows,
         cursors=[encode_cursor(key_of(r)) for r in rows],
-        has_next_page=more if not backwards else args.before is not None,
-        has_previous_page=more if backwards else args.after is not None,
+        has_next_page=(more and not backwards) or args.before is not None,
+        has_previous_page=(more and backwards) or args.after is not None,
         count=count,
     )

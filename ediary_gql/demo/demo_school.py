@@ -72,6 +72,7 @@ from ediary_gql.demo.school_calendar import (
 )
 from ediary_gql.demo.timetable import BELLS, Demand, Placement, build_timetable
 from ediary_gql.services import public_ids
+from ediary_gql.services.reports.templates import add_default_report_templates
 
 DEMO_PASSWORD: str = "demo12345"
 
@@ -429,6 +430,7 @@ class _DemoBuilder:
         for m in members:
             m["active"] = True
         await insert_rows(self.session, StaffMembership, members)
+        await add_default_report_templates(self.session, school_id=self.school_id)  # as a registered school has
 
     async def _classes(self) -> None:
         rows = [

@@ -69,6 +69,7 @@ from ediary_gql.demo.school_calendar import (
     at_moscow,
 )
 from ediary_gql.demo.timetable import BELLS, Demand, Placement, build_timetable
+from ediary_gql.services.reports.templates import add_default_report_templates
 
 LETTERS = "АБВГ"
 INN_PREFIX = "7799"  # scale schools: 7799 + a 5-digit number + the check digit
@@ -346,6 +347,7 @@ class _ScaleSchool:
             for uid in self.teacher_ids.values()
         ]
         await self._rows(StaffMembership, members)
+        await add_default_report_templates(self.session, school_id=self.school_id)  # as a registered school has
 
     async def _classes(self) -> None:
         rows = [

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import structlog
 from broadcaster import Broadcast, BroadcastBackend, Event
 
+from ediary_gql import metrics
 from ediary_gql.events.redis_backend import ConnectionLost, PubSubUnavailable, RedisPubSubBackend
 
 __all__ = ["BusDisconnected", "BusError", "EventBus", "SubscriberOverflow", "Subscription"]
@@ -107,6 +108,7 @@ class Subscription:
             return
         try:
             self._queue.put_nowait(message)
+            metrics.EVENTS_DELIVERED.inc()
         except asyncio.QueueFull:
             log.warning("event_bus_subscriber_overflow", channel=self._channel, queue_size=self._queue.maxsize)
             self._fail(SubscriberOverflow(f"subscriber of {self._channel!r} fell behind; messages were dropped"))
@@ -287,6 +289,7 @@ class EventBus:
             await broadcast.publish(self._namespace + channel, message)
         except PubSubUnavailable as exc:
             raise BusDisconnected(str(exc)) from exc
+        metrics.EVENTS_PUBLISHED.inc()
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
         """``async with bus.subscribe(channel) as subscription: async for message in subscription``.

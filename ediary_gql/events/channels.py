@@ -57,6 +57,28 @@ def school_announcements(school_id: int) -> str:
     return f"school.{school_id}.announcements"
 
 
+def school_changes(school_id: int, record_type: str) -> str:
+    """Records of one type (LESSON, GRADE, …) of a school created, updated or deleted: the
+    school's change feed (changes, changeEvents, webhooks), one channel per type so a
+    reader of some types reads only theirs."""
+    return f"school.{school_id}.changes.{record_type.lower()}"
+
+
+def changes_committed() -> str:
+    """Some school's records changed: webhook senders wake on it to relay the changes."""
+    return "changes.committed"
+
+
 def feedback_tickets() -> str:
     """Feedback tickets submitted, taken, answered or reopened: the operators' queue."""
     return "feedback.tickets"
+
+
+def user_reports(user_id: int) -> str:
+    """A user's requested reports changing status (reportEvents)."""
+    return f"user.{user_id}.reports"
+
+
+def reports_queue() -> str:
+    """New reports were queued: report workers wake on it."""
+    return "reports.queue"

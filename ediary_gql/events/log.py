@@ -106,15 +106,38 @@ async def read_after(
     after: int,
     limit: int,
     channels: Sequence[str] | None = None,
+    up_to: int | None = None,
+    place_first: bool = True,
 ) -> list[LoggedEvent]:
-    """The placed events above `after`, in position order (placing any first)."""
-    await place(session_factory)
+    """The placed events above `after` (and at most `up_to`), in position order; those
+    waiting for a position are placed first unless `place_first` is False."""
+    if place_first:
+        await place(session_factory)
     stmt = select(EventRecord).where(EventRecord.position > after)
+    if up_to is not None:
+        stmt = stmt.where(EventRecord.position <= up_to)
     if channels is not None:
         stmt = stmt.where(EventRecord.channel.in_(list(channels)))
     async with session_factory() as session:
         rows = (await session.scalars(stmt.order_by(EventRecord.position).limit(limit))).all()
     return [LoggedEvent(r.position or 0, r.channel, r.kind, r.payload, r.created_at) for r in rows]
+
+
+async def head(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """The last position given, after placing what waits: the log's end now."""
+    async with session_factory() as session, session.begin():
+        await place_in(session)
+        return await _locked_head(session)
+
+
+async def covers(session_factory: async_sessionmaker[AsyncSession], after: int, *, end: int) -> bool:
+    """Whether the log still holds every event after position `after` up to `end` (its end
+    as the reader knows it): not for a cursor pruned past, nor for one beyond the end
+    (another database's)."""
+    if after > end:
+        return False
+    oldest = await oldest_position(session_factory)
+    return after >= end if oldest is None else after + 1 >= oldest
 
 
 async def oldest_position(session_factory: async_sessionmaker[AsyncSession]) -> int | None:
@@ -124,11 +147,13 @@ async def oldest_position(session_factory: async_sessionmaker[AsyncSession]) -> 
 
 
 async def prune(session_factory: async_sessionmaker[AsyncSession], *, older_than: dt.datetime) -> int:
-    """Drop placed events created before `older_than`; returns how many."""
+    """Drop the placed events created before `older_than`, as a prefix of positions (up
+    to the last such event), so what is kept never has a hole a cursor could fall into;
+    returns how many."""
+    await place(session_factory)
     async with session_factory() as session, session.begin():
+        last_old = select(func.max(EventRecord.position)).where(EventRecord.created_at < older_than).scalar_subquery()
         result = await session.execute(
-            delete(EventRecord)
-            .where(EventRecord.created_at < older_than, EventRecord.position.is_not(None))
-            .execution_options(synchronize_session=False)
+            delete(EventRecord).where(EventRecord.position <= last_old).execution_options(synchronize_session=False)
         )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from ediary_gql.events.types import Event
 
 _PENDING = "ediary.pending_events"
 _BEFORE_COMMIT = "ediary.before_commit"
+_AFTER_COMMIT = "ediary.after_commit"
 log = structlog.get_logger(__name__)
 
 
@@ -43,17 +44,38 @@ async def run_before_commit(session: AsyncSession) -> None:
             await action()
 
 
+def after_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` once the transaction of `session` has committed, and not at all if it
+    rolls back: for what must not happen inside it (a message to an address outside the
+    system, files removed from storage). Run by `unit_of_work`, in the order queued."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+async def run_after_commit(actions: list[Callable[[], Awaitable[None]]]) -> None:
+    for action in actions:
+        try:
+            await action()
+        except Exception:  # the commit stands; one failed follow-up does not stop the rest
+            log.exception("after_commit_failed", action=getattr(action, "__qualname__", repr(action)))
+
+
 def take_events(session: AsyncSession) -> list[Event]:
     events: list[Event] = session.info.pop(_PENDING, [])
     return events
 
 
 async def publish_events(bus: Publisher, events: list[Event]) -> None:
-    for event in events:
+    for index, event in enumerate(events):
         try:
             await bus.publish(event.channel, event.to_json())
-        except Exception:  # the commit stands; subscribers re-read state on reconnect
-            log.exception("event_publish_failed", channel=event.channel, kind=event.kind)
+        except Exception:
+            # The commit stands and the events are in the log, which subscribers read again
+            # once the bus is back; a bus that refused one would make each of the rest wait
+            # out its own timeout, so the rest are not tried.
+            log.exception(
+                "event_publish_failed", channel=event.channel, kind=event.kind, skipped=len(events) - index - 1
+            )
+            return
 
 
 @asynccontextmanager
@@ -69,4 +91,6 @@ async def unit_of_work(
             # the log is the truth: the events commit with their change, or not at all
             await event_log.append(session, session.info.get(_PENDING, []))
         events = take_events(session)
+        follow_ups: list[Callable[[], Awaitable[None]]] = session.info.pop(_AFTER_COMMIT, [])
     await publish_events(bus, events)
+    await run_after_commit(follow_ups)

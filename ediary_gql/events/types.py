@@ -161,6 +161,61 @@ class FeedbackTicketChanged(Event):
         return channels.feedback_tickets()
 
 
+@dataclass(frozen=True, slots=True)
+class ReportChanged(Event):
+    """A requested report was queued, taken up, made (READY), refused (FAILED) or its
+    file deleted (EXPIRED); on its requester's channel."""
+
+    kind: ClassVar[str] = "report.changed"
+    report_id: int
+    requester_id: int
+    status: str
+
+    @property
+    def channel(self) -> str:
+        return channels.user_reports(self.requester_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsQueued(Event):
+    """Reports are waiting to be made: a wake-up call for the report workers."""
+
+    kind: ClassVar[str] = "report.queued"
+
+    @property
+    def channel(self) -> str:
+        return channels.reports_queue()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChanged(Event):
+    """A record of a school was created, updated or deleted (`action`: CREATED, UPDATED,
+    DELETED; `type`: LESSON, GRADE, … of services/changes.py): the school's change feed,
+    on the school's channel for the type."""
+
+    kind: ClassVar[str] = "record.changed"
+    school_id: int
+    type: str
+    record_id: int
+    action: str
+
+    @property
+    def channel(self) -> str:
+        return channels.school_changes(self.school_id, self.type)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesCommitted(Event):
+    """A transaction changed records of schools: a wake-up call for the webhook senders
+    (once per transaction, whatever it changed)."""
+
+    kind: ClassVar[str] = "changes.committed"
+
+    @property
+    def channel(self) -> str:
+        return channels.changes_committed()
+
+
 def parse(message: str) -> dict[str, Any]:
     """Decode a message; malformed ones come back as an empty dict and are skipped."""
     try:

@@ -134,8 +134,7 @@ async def announcements(
     to_date: dt.date | None,
     class_id: int | None,
     school_id: int | None,
-    first: int | None,
-    after: str | None,
+    paging: PageArgs,
 ) -> Page[Any]:
     """Standing announcements addressed to the viewer, the latest start first."""
     actor = policy.require_actor(ctx.actor)
@@ -149,7 +148,7 @@ async def announcements(
             stmt,
             key=[Announcement.starts_on, Announcement.id],
             key_of=lambda row: [row.starts_on, row.id],
-            args=PageArgs(first=first, after=after),
+            args=paging,
             page_max=ctx.settings.page_max,
             descending=True,
             count_session=ctx.session_factory,

@@ -161,11 +161,9 @@ async def application(ctx: Context, *, application_id: int | None) -> Applicatio
     return row
 
 
-async def my_applications(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
+async def my_applications(ctx: Context, *, paging: PageArgs) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    return await pages.page(
-        ctx, queries.own_applications_query(actor), PageArgs(first=first, after=after), descending=True
-    )
+    return await pages.page(ctx, queries.own_applications_query(actor), paging, descending=True)
 
 
 async def applications(
@@ -175,8 +173,7 @@ async def applications(
     overdue: bool | None,
     query: str | None,
     school_id: int | None,
-    first: int | None,
-    after: str | None,
+    paging: PageArgs,
 ) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     flt = queries.QueueFilter(status=status, overdue=overdue, query=query, school_id=school_id)
@@ -187,7 +184,7 @@ async def applications(
             stmt,
             key=[Application.due_on, Application.id],
             key_of=lambda row: [row.due_on, row.id],
-            args=PageArgs(first=first, after=after),
+            args=paging,
             page_max=ctx.settings.page_max,
             count_session=ctx.session_factory,
         )

@@ -146,7 +146,12 @@ async def _summary_now(ctx: Context, ticket: single_flight.Ticket, *, class_id: 
 async def _summary_changed(ctx: Context, heard: Heard, *, class_id: int, date: dt.date) -> DaySummary | None:
     if heard.event.get("date") != date.isoformat():
         return None
-    return await _summary(ctx, class_id, date, fresh_after=heard.ticket)
+    # once per change for every subscriber of the process: the summary read after it committed
+    return await ctx.services.shared_reads.once_per_event(
+        heard.position,
+        ("attendance.summary", class_id, date),
+        lambda: _summary(ctx, class_id, date, fresh_after=heard.ticket),
+    )
 
 
 async def _summary(ctx: Context, class_id: int, date: dt.date, *, fresh_after: single_flight.Ticket) -> DaySummary:

@@ -20,12 +20,10 @@ if TYPE_CHECKING:
     from ediary_gql.context import Context
 
 
-async def child_transfers(
-    ctx: Context, *, status: enums.ChildTransferStatus | None, first: int | None, after: str | None
-) -> Page[Any]:
+async def child_transfers(ctx: Context, *, status: enums.ChildTransferStatus | None, paging: PageArgs) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     stmt = service.visible_query(actor, enums.ChildTransferStatus(status) if status is not None else None)
-    return await pages.page(ctx, stmt, PageArgs(first=first, after=after), descending=True)
+    return await pages.page(ctx, stmt, paging, descending=True)
 
 
 async def confirm_child_transfer(

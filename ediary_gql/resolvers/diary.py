@@ -19,8 +19,9 @@ from ediary_gql.auth import policy
 from ediary_gql.context import Context
 from ediary_gql.db.json_shapes import SqlNested
 from ediary_gql.db.models.children import Child
+from ediary_gql.db.models.enums import StaffRole
 from ediary_gql.errors import DomainError
-from ediary_gql.resolvers import enrolments
+from ediary_gql.resolvers import enrolments, messages, user_fields
 from ediary_gql.resolvers.loaders import LoaderKey
 from ediary_gql.services import diary as service
 from ediary_gql.services import diary_document
@@ -95,6 +96,16 @@ def _root(ctx: Context, root: SqlNested) -> SqlNested | None:
 
 
 CHILD_AVERAGES: LoaderKey[tuple[int, int | None], list[SubjectAverage]] = LoaderKey("diary.child_averages")
+
+
+async def may_see_diary_teacher(ctx: Context, user_id: int) -> bool:
+    """node(id:) of a DiaryTeacher: the policy's rule over the schools the user teaches at."""
+    if ctx.actor is None:
+        return False
+    memberships = await user_fields.all_memberships(ctx, user_id)
+    teaches_at = frozenset(school for school, role in memberships if role is StaffRole.TEACHER)
+    family = await messages.family_schools(ctx) if teaches_at else frozenset()
+    return policy.can_view_diary_teacher(ctx.actor, user_id, teaches_at=teaches_at, family_school_ids=family)
 
 
 async def child_averages(ctx: Context, *, child_id: int, period_id: int | None) -> list[SubjectAverage]:

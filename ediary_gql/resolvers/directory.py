@@ -38,9 +38,7 @@ async def regions(ctx: Context) -> list[Region]:
         return list((await session.scalars(service.regions_query())).all())
 
 
-async def settlements(
-    ctx: Context, *, region_code: str, query: str | None, first: int | None, after: str | None
-) -> Page[Any]:
+async def settlements(ctx: Context, *, region_code: str, query: str | None, paging: PageArgs) -> Page[Any]:
     search = service.search_settlements(region_code.strip(), service.normalize_query(query))
     async with ctx.session_factory() as session:
         await service.require_region(session, region_code)
@@ -49,7 +47,7 @@ async def settlements(
             search.stmt,
             key=search.key,
             key_of=search.key_of,
-            args=PageArgs(first=first, after=after),
+            args=paging,
             page_max=ctx.settings.page_max,
             count_session=ctx.session_factory,
         )

@@ -93,9 +93,9 @@ async def feedback_ticket(ctx: Context, *, ticket_id: int | None) -> FeedbackTic
     return row if row is not None and may_view(actor, row) else None
 
 
-async def my_feedback_tickets(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
+async def my_feedback_tickets(ctx: Context, *, paging: PageArgs) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    return await pages.page(ctx, service.own_tickets_query(actor), PageArgs(first=first, after=after), descending=True)
+    return await pages.page(ctx, service.own_tickets_query(actor), paging, descending=True)
 
 
 async def feedback_tickets(
@@ -104,8 +104,7 @@ async def feedback_tickets(
     status: FeedbackStatus | None,
     category: FeedbackCategory | None,
     overdue: bool | None,
-    first: int | None,
-    after: str | None,
+    paging: PageArgs,
 ) -> Page[Any]:
     """The queue of the tickets the actor works, oldest deadline first (FORBIDDEN for
     anyone who works none: neither an operator nor a school's admin)."""
@@ -117,7 +116,7 @@ async def feedback_tickets(
             stmt,
             key=[FeedbackTicket.answer_due_at, FeedbackTicket.id],
             key_of=lambda row: [row.answer_due_at, row.id],
-            args=PageArgs(first=first, after=after),
+            args=paging,
             page_max=ctx.settings.page_max,
             count_session=ctx.session_factory,
         )

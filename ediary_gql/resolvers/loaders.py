@@ -30,12 +30,22 @@ class LoaderKey(Generic[K, V]):
         return f"LoaderKey({self.name!r})"
 
 
-class Loaders:
-    """A registry of loaders for one request (or one subscription event)."""
+RowLoaders = dict[Hashable, DataLoader[Any, Any]]
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+
+class Loaders:
+    """A registry of loaders for one request (or one subscription event).
+
+    `rows`, if given, holds the row loaders (`by_id`, `grouped`) shared with others: every
+    subscriber of the process handling the same event reads a row once between them
+    (resolvers/shared_reads.py). Rows are the same for every viewer, and what may be seen
+    of them is decided per viewer above the loaders; loaders whose batch closes over the
+    request (`get`, e.g. over its actor) are never shared."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, rows: RowLoaders | None = None) -> None:
         self.session_factory = session_factory
-        self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+        self._loaders: RowLoaders = {}
+        self._rows: RowLoaders = self._loaders if rows is None else rows
 
     def get(self, key: LoaderKey[K, V], batch: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
         """The loader registered under `key`, made from `batch` on first use (for a batch
@@ -51,7 +61,7 @@ class Loaders:
                 found = {row.id: row for row in rows}  # type: ignore[attr-defined]
             return [found.get(i) for i in ids]
 
-        return self._registered(("by_id", model), batch)
+        return self._registered(("by_id", model), batch, self._rows)
 
     def grouped(
         self, query: Callable[[AsyncSession, list[K]], Awaitable[Sequence[tuple[K, V]]]]
@@ -67,11 +77,17 @@ class Loaders:
                 groups.setdefault(parent, []).append(value)
             return [groups[k] for k in keys]
 
-        return self._registered(("grouped", query), batch)
+        return self._registered(("grouped", query), batch, self._rows)
 
-    def _registered(self, key: Hashable, batch: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
-        loader = self._loaders.get(key)
+    def _registered(
+        self,
+        key: Hashable,
+        batch: Callable[[list[K]], Awaitable[Sequence[V]]],
+        registry: RowLoaders | None = None,
+    ) -> DataLoader[K, V]:
+        loaders = self._loaders if registry is None else registry
+        loader = loaders.get(key)
         if loader is None:
             loader = DataLoader(load_fn=batch)
-            self._loaders[key] = loader
+            loaders[key] = loader
         return cast(DataLoader[K, V], loader)

@@ -14,7 +14,7 @@ from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.context import Context
 from ediary_gql.db.models.messages import Message, Thread, ThreadParticipant
-from ediary_gql.db.pagination import Page, PageArgs, check_args, decode_cursor, encode_cursor
+from ediary_gql.db.pagination import Page, PageArgs, check_args, decode_cursor, page_of
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events import channels
 from ediary_gql.resolvers import pages
@@ -148,8 +148,7 @@ async def threads(
     unread: bool | None,
     child_id: int | None,
     class_id: int | None,
-    first: int | None,
-    after: str | None,
+    paging: PageArgs,
 ) -> Page[Any]:
     """The viewer's threads, newest activity first (keyset: last message time, id)."""
     actor = policy.require_actor(ctx.actor)
@@ -159,21 +158,22 @@ async def threads(
     return await pages.page(
         ctx,
         stmt,
-        PageArgs(first=first, after=after),
+        paging,
         key=[Thread.last_message_at, Thread.id],
         key_of=lambda row: [row.last_message_at, row.id],
         descending=True,
     )
 
 
-async def messages(ctx: Context, thread_id: int, *, first: int | None, after: str | None) -> Page[Any]:
+async def messages(ctx: Context, thread_id: int, *, paging: PageArgs) -> Page[Any]:
     """A thread's messages, newest first (keyset by id); the caller checked the thread.
     Pages of every thread on a list are read together (`service.message_pages`)."""
-    size, _ = check_args(PageArgs(first=first), ctx.settings.page_max)
-    before = None if after is None else decode_cursor(after, 1, "after")[0]
-    if before is not None and not isinstance(before, int):
-        raise DomainError(ErrorCode.INVALID, "Некорректный курсор", field="after")
-    key = service.MessagePageKey(thread_id=thread_id, size=size, before_id=before)
+    size, backwards = check_args(paging, ctx.settings.page_max)
+    after_id = _message_cursor(paging.after, "after")
+    before_id = _message_cursor(paging.before, "before")
+    key = service.MessagePageKey(
+        thread_id=thread_id, size=size, after_id=after_id, before_id=before_id, backwards=backwards
+    )
 
     async def batch(keys: list[service.MessagePageKey]) -> list[list[Message]]:
         async with ctx.session_factory() as session:
@@ -181,19 +181,19 @@ async def messages(ctx: Context, thread_id: int, *, first: int | None, after: st
         return [found[k] for k in keys]
 
     fetched = await ctx.loaders.get(MESSAGE_PAGES, batch).load(key)
-    rows = fetched[:size]
 
     async def count() -> int:
         async with ctx.session_factory() as session:
             return await service.message_count(session, thread_id)
 
-    return Page(
-        rows=rows,
-        cursors=[encode_cursor([r.id]) for r in rows],
-        has_next_page=len(fetched) > size,
-        has_previous_page=after is not None,
-        count=count,
-    )
+    return page_of(fetched, size=size, args=paging, key_of=lambda r: [r.id], count=count)
+
+
+def _message_cursor(cursor: str | None, argument: str) -> int | None:
+    value = None if cursor is None else decode_cursor(cursor, 1, argument)[0]
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise DomainError(ErrorCode.INVALID, "Некорректный курсор", field=argument)
+    return value
 
 
 async def unread_count(ctx: Context, thread_id: int) -> int:

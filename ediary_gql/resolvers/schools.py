@@ -84,8 +84,7 @@ async def schools(
     settlement_id: int | None,
     status: enums.SchoolStatus | None,
     type: enums.SchoolType | None,
-    first: int | None,
-    after: str | None,
+    paging: PageArgs,
 ) -> Page[Any]:
     search = service.search_schools(
         ctx.actor,
@@ -93,7 +92,7 @@ async def schools(
             query=query, region_code=region_code, settlement_id=settlement_id, status=status, type=type
         ),
     )
-    return await pages.page(ctx, search.stmt, PageArgs(first=first, after=after), key=search.key, key_of=search.key_of)
+    return await pages.page(ctx, search.stmt, paging, key=search.key, key_of=search.key_of)
 
 
 async def school(ctx: Context, school_id: int | None) -> School | None:

@@ -54,9 +54,9 @@ async def review_staff_binding(
     )
 
 
-async def my_staff_bindings(ctx: Context, *, first: int | None, after: str | None) -> Page[Any]:
+async def my_staff_bindings(ctx: Context, *, paging: PageArgs) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
-    return await pages.page(ctx, service.own_bindings_query(actor), PageArgs(first=first, after=after), descending=True)
+    return await pages.page(ctx, service.own_bindings_query(actor), paging, descending=True)
 
 
 async def staff_bindings(
@@ -64,9 +64,8 @@ async def staff_bindings(
     *,
     status: enums.StaffBindingStatus | None,
     school_id: int | None,
-    first: int | None,
-    after: str | None,
+    paging: PageArgs,
 ) -> Page[Any]:
     actor = policy.require_actor(ctx.actor)
     stmt = service.review_queue_query(actor, service.BindingFilter(status=status, school_id=school_id))
-    return await pages.page(ctx, stmt, PageArgs(first=first, after=after))
+    return await pages.page(ctx, stmt, paging)

@@ -1,29 +1,42 @@
-"""The event stream behind a subscription: parsed events, bus failures and
-revoked sessions as coded errors; and `follow`, the one runner every subscription
-goes through (a `Feed` says what it follows)."""
+"""The one runner every subscription goes through (`follow`; a `Feed` says what it
+follows): authorized at subscribe time and again for every event, each event read fresh,
+each delivered with the cursor to resume from; a resumed stream first replays what the
+client missed, from the event log, then goes live from the process's log tail
+(events/tail.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import structlog
+from sqlalchemy.exc import DBAPIError
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.concurrency import single_flight
 from ediary_gql.errors import DomainError, ErrorCode, forbidden
-from ediary_gql.events import channels
-from ediary_gql.events.bus import BusDisconnected, SubscriberOverflow, Subscription
-from ediary_gql.events.types import SessionRevoked, parse
+from ediary_gql.events import channels, cursors
+from ediary_gql.events import log as event_log
+from ediary_gql.events.log import LoggedEvent
+from ediary_gql.events.tail import LogRewound, SubscriberTooSlow, Tap
+from ediary_gql.events.types import SessionRevoked
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
 R = TypeVar("R")
+log = structlog.get_logger(__name__)
+REPLAY_BATCH = 500
+REPLAY_READS = 50  # events read side by side: their loaders batch, the pool is not drained
+# Subscriptions set up in the same moment share their row loaders (a burst of thousands
+# reads the child or class once), for so short a time that no right ended meanwhile.
+SETTING_UP = "setup"
+SETTING_UP_MAX_AGE = 0.05
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -33,6 +46,12 @@ class Heard:
 
     event: dict[str, Any]
     ticket: single_flight.Ticket
+    position: int = 0
+    occurred_at: dt.datetime | None = None  # when it was logged (its transaction's commit)
+
+    @classmethod
+    def of(cls, logged: LoggedEvent) -> Heard:
+        return cls({"kind": logged.kind, **logged.payload}, single_flight.ticket(), logged.position, logged.created_at)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,7 +62,9 @@ class Feed(Generic[R]):
     actor's current facts and fresh loaders; once False the stream ends with FORBIDDEN
     (`refused`). `read(context, heard)` reads the object an event is about, fresh (None:
     nothing to send). `first(context, ticket)`, if given, is sent once the stream listens
-    (the current state, so no change falls between it and the stream)."""
+    (the current state, so no change falls between it and the stream): such a feed is a
+    state, not a history, so a resumed one sends the state once if anything changed while
+    the client was away, not once per missed event."""
 
     channels: Sequence[str]
     may_follow: Callable[[Context], Awaitable[bool]]
@@ -65,33 +86,156 @@ def has_listened() -> bool:
     return _listening.get()
 
 
-async def follow(context: Context, feed: Feed[R]) -> AsyncIterator[R]:
-    """The one subscription runner: authorized at subscribe time, then for each event a
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivered(Generic[R]):
+    """An item of a stream and the cursor to resume after it."""
+
+    item: R
+    cursor: str
+    # a live event's (position, viewer): subscriptions with the same one and the same
+    # operation get the same response (schema/event_results.py); None for the rest
+    shared_as: Hashable | None = None
+
+
+async def follow(context: Context, feed: Feed[R], *, after: str | None = None) -> AsyncIterator[Delivered[R]]:
+    """The one subscription runner: authorized at subscribe time; then, for each event, a
     revoked session ends it (TOKEN_REVOKED), a lost right ends it (FORBIDDEN), and the
-    object is read fresh, with fresh loaders for its nested fields. A dropped bus or a
-    subscriber that fell behind ends it with STREAM_INTERRUPTED (`listening`)."""
+    object is read fresh, with fresh loaders for its nested fields. With `after` (a cursor)
+    the events since it are replayed first, each authorized again, then it goes on live;
+    a cursor the log no longer covers ends it with CURSOR_EXPIRED, and a client that falls
+    behind the live buffer with SUBSCRIBER_TOO_SLOW and the cursor it reached."""
     actor = policy.require_actor(context.actor)
-    scoped = await event_context(context, actor)
+    resume_at = None if after is None else cursors.decode(after)
+    scoped = await event_context(context, actor, rows=SETTING_UP, max_age=SETTING_UP_MAX_AGE)
     policy.ensure(scoped is not None and await feed.may_follow(scoped), feed.refused)
-    async with _listening_all(context, feed.channels) as events:
+    watched = [*feed.channels]
+    if actor.session_id is not None:  # a sign-out ends the stream even when the feed is quiet
+        watched.append(channels.user_sessions(actor.user_id))
+    async with context.services.tail.tap(watched) as tap:
+        await ensure_session_active(context, actor)  # listening already: no sign-out falls between
         _listening.set(True)
+        live_from = tap.position
+        reached = cursors.encode(live_from if resume_at is None else resume_at)
+        try:
+            if resume_at is not None:
+                live_from = await _resume_point(context, resume_at, live_from)
+                tap.position = live_from
+                async for delivered in _replay(context, actor, feed, after=resume_at, up_to=live_from):
+                    reached = delivered.cursor
+                    yield delivered
+            elif feed.first is not None:
+                assert scoped is not None  # noqa: S101 - ensured above
+                item = await feed.first(scoped, single_flight.ticket())
+                if item is not None:
+                    yield Delivered(item, reached)
+            while True:
+                logged = await _next(tap)
+                item = await _read_one(context, actor, feed, logged)
+                reached = cursors.encode(logged.position)
+                if item is not None:
+                    yield Delivered(item, reached, (logged.position, actor.user_id))
+        except DBAPIError:
+            # the database went away under this stream (a restart, a failover): nothing is
+            # lost, the log keeps it; the client resumes from where it got to
+            log.warning("stream_interrupted_by_database", exc_info=True)
+            raise DomainError(
+                ErrorCode.STREAM_INTERRUPTED,
+                "Поток событий прерван: продолжите с курсора",
+                extra={"cursor": reached},
+            ) from None
+
+
+async def _next(tap: Tap) -> LoggedEvent:
+    try:
+        return await tap.next()
+    except LogRewound:
+        raise cursors.expired() from None
+    except SubscriberTooSlow as slow:
+        cursor = cursors.encode(slow.position)
+        raise DomainError(
+            ErrorCode.SUBSCRIBER_TOO_SLOW,
+            "Клиент не успевает получать события: продолжите с курсора",
+            extra={"cursor": cursor},
+        ) from None
+
+
+async def _resume_point(context: Context, after: int, live_from: int) -> int:
+    """Where the live part starts for a client that has seen `after`: the tail's tip, or
+    `after` itself if this process has not read that far yet. A cursor below what the log
+    keeps, or beyond its end (another database's), is refused."""
+    factory = context.session_factory
+    end = live_from if after <= live_from else await event_log.head(factory)
+    if not await event_log.covers(factory, after, end=end):
+        raise cursors.expired()
+    return max(after, live_from)
+
+
+async def _replay(
+    context: Context, actor: Actor, feed: Feed[R], *, after: int, up_to: int
+) -> AsyncIterator[Delivered[R]]:
+    """The feed's events in (after, up_to], from the log, a batch at a time: the session
+    and the right checked once per batch, its events read side by side (one statement
+    per kind of row for the whole batch); a state feed's state once at the end."""
+    position = after
+    last_relevant: LoggedEvent | None = None
+    while position < up_to:
+        batch = await event_log.read_after(
+            context.session_factory,
+            after=position,
+            limit=REPLAY_BATCH,
+            channels=feed.channels,
+            up_to=up_to,
+            place_first=False,
+        )
+        if not batch:
+            break
+        position = batch[-1].position
         if feed.first is not None:
-            assert scoped is not None  # noqa: S101 - ensured above
-            item = await feed.first(scoped, single_flight.ticket())
-            if item is not None:
-                yield item
-        async for event in events:
-            heard = Heard(event, single_flight.ticket())
-            await ensure_session_active(context, actor)
-            scoped = await event_context(context, actor)
-            if scoped is None or not await feed.may_follow(scoped):
-                raise forbidden(feed.refused)
-            item = await feed.read(scoped, heard)
-            if item is not None:
-                yield item
+            last_relevant = batch[-1]
+            continue
+        oldest = await event_log.oldest_position(context.session_factory)
+        if oldest is None or oldest > batch[0].position:  # pruned while we replayed
+            raise cursors.expired()
+        scoped = await _checked(context, actor, feed, rows=None)
+        for start in range(0, len(batch), REPLAY_READS):
+            chunk = batch[start : start + REPLAY_READS]
+            items = await asyncio.gather(*(feed.read(scoped, Heard.of(logged)) for logged in chunk))
+            for logged, item in zip(chunk, items, strict=True):
+                if item is not None:
+                    yield Delivered(item, cursors.encode(logged.position))
+    if feed.first is not None and last_relevant is not None:
+        item = await _read_one(context, actor, feed, last_relevant)
+        if item is not None:
+            yield Delivered(item, cursors.encode(up_to))
 
 
-async def event_context(context: Context, actor: Actor) -> Context | None:
+async def _checked(context: Context, actor: Actor, feed: Feed[R], *, rows: Hashable | None) -> Context:
+    """The context for reading events, once the session is still on and the right still held."""
+    await ensure_session_active(context, actor)
+    scoped = await event_context(context, actor, rows=rows)
+    if scoped is None or not await feed.may_follow(scoped):
+        raise forbidden(feed.refused)
+    return scoped
+
+
+async def _read_one(context: Context, actor: Actor, feed: Feed[R], logged: LoggedEvent) -> R | None:
+    """One event for one subscriber: the session, then the right, then the object."""
+    heard = Heard.of(logged)
+    if logged.kind == SessionRevoked.kind:
+        if logged.channel == channels.user_sessions(actor.user_id) and heard.event.get("session_id") in (
+            None,
+            actor.session_id,
+        ):
+            raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
+        if logged.channel not in feed.channels:
+            return None
+    scoped = await _checked(context, actor, feed, rows=logged.position)
+    return await feed.read(scoped, heard)
+
+
+async def event_context(
+    context: Context, actor: Actor, *, rows: Hashable | None = None, max_age: float = 1.0
+) -> Context | None:
     """The connection's context renewed for one event: fresh loaders and the actor's
     current facts (wards, memberships, status), which nested fields then read too; None
     once the account is gone. Read with every other subscriber of the process asking in
@@ -105,158 +249,19 @@ async def event_context(context: Context, actor: Actor) -> Context | None:
     else:
         found = await context.services.shared_reads.actor(actor.user_id)
         current = None if found is None else dataclasses.replace(found, session_id=actor.session_id)
+        if current is not None and actor.is_integration:
+            # an integration's facts are its token's (its session ends with it: ensure_session_active)
+            current = dataclasses.replace(
+                current,
+                integration_id=actor.integration_id,
+                integration_school_id=actor.integration_school_id,
+                scopes=actor.scopes,
+            )
     if current is None:
         return None
-    context.loaders = context.fresh_loaders()
+    context.loaders = context.fresh_loaders(rows, max_age=max_age)
     context.set_actor(current)
     return context
-
-
-@asynccontextmanager
-async def _listening_all(context: Context, names: Sequence[str]) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-    """`listening` over one channel or several (one per school of a staff member), as one stream."""
-    if len(names) == 1:
-        async with listening(context, names[0]) as stream:
-            yield stream
-        return
-    async with AsyncExitStack() as stack:
-        streams = [await stack.enter_async_context(listening(context, name)) for name in names]
-        merged = _merged(streams)
-        stack.push_async_callback(merged.aclose)
-        yield merged
-
-
-async def _merged(streams: list[AsyncIterator[dict[str, Any]]]) -> AsyncGenerator[dict[str, Any], None]:
-    queue: asyncio.Queue[tuple[dict[str, Any] | None, BaseException | None]] = asyncio.Queue(maxsize=1000)
-
-    async def pump(stream: AsyncIterator[dict[str, Any]]) -> None:
-        try:
-            async for event in stream:
-                await queue.put((event, None))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # handed to the consumer, which ends the stream with it
-            await queue.put((None, exc))  # waits for room: a full queue must not lose the error
-            return
-        await queue.put((None, None))
-
-    tasks = [asyncio.create_task(pump(stream)) for stream in streams]
-    try:
-        ended = 0
-        while ended < len(tasks):
-            item, error = await queue.get()
-            if error is not None:
-                raise error
-            if item is None:
-                ended += 1
-                continue
-            yield item
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
-
-
-@asynccontextmanager
-async def listening(context: Context, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-    """`async with listening(context, channel) as events`: decoded events of `channel`,
-    for as long as the actor's session lasts.
-
-    Entered once it listens: every event published from then on is heard, so a
-    subscription that shows the current state first reads it inside the block.
-    When the bus drops or this client falls behind, the stream ends with
-    STREAM_INTERRUPTED: the client re-subscribes and re-reads. When the actor's
-    session is revoked (sign-out, sign-out everywhere, a password reset, a
-    reused refresh token), the stream ends at once with TOKEN_REVOKED, whether
-    or not `channel` has anything more to say."""
-    actor = context.actor
-    bus = context.services.bus
-    async with AsyncExitStack() as stack:
-        revoked: asyncio.Task[None] | None = None
-        with _bus_errors():
-            if actor is None or actor.session_id is None:
-                subscription = await stack.enter_async_context(bus.subscribe(channel))
-            else:
-                # listen for the revocation first, then check the session: no sign-out falls in between
-                revocations = await stack.enter_async_context(bus.subscribe(channels.user_sessions(actor.user_id)))
-                subscription = await stack.enter_async_context(bus.subscribe(channel))
-                await ensure_session_active(context, actor)
-                revoked = asyncio.create_task(_revocation(revocations, actor.session_id))
-                stack.callback(_stop_watching, revoked)
-        stream = _decoded(subscription, revoked)
-        stack.push_async_callback(stream.aclose)
-        yield stream
-
-
-async def events(context: Context, channel: str) -> AsyncIterator[dict[str, Any]]:
-    """The events of `listening`, for a subscription that reads nothing before them."""
-    async with listening(context, channel) as stream:
-        async for event in stream:
-            yield event
-
-
-@contextmanager
-def _bus_errors() -> Iterator[None]:
-    try:
-        yield
-    except BusDisconnected:
-        raise DomainError(
-            ErrorCode.STREAM_INTERRUPTED, "Поток событий прерван: подпишитесь снова и обновите данные"
-        ) from None
-    except SubscriberOverflow:
-        raise DomainError(
-            ErrorCode.STREAM_INTERRUPTED, "Клиент не успевает получать события: подпишитесь снова"
-        ) from None
-
-
-async def _decoded(
-    subscription: Subscription, revoked: asyncio.Task[None] | None
-) -> AsyncGenerator[dict[str, Any], None]:
-    with _bus_errors():
-        while True:
-            try:
-                if revoked is None:
-                    message = await anext(subscription)
-                else:
-                    message = await _next_unless_revoked(subscription, revoked)
-            except StopAsyncIteration:
-                return
-            event = parse(message)
-            if event:
-                yield event
-
-
-def _stop_watching(revoked: asyncio.Task[None]) -> None:
-    revoked.cancel()
-    if revoked.done() and not revoked.cancelled():
-        revoked.exception()  # retrieved: it has been reported already, or is moot
-
-
-async def _revocation(revocations: Subscription, session_id: int) -> None:
-    """Returns once the revocation of `session_id`, or of every session of the user, is heard."""
-    async for message in revocations:
-        event = parse(message)
-        if event.get("kind") == SessionRevoked.kind and event.get("session_id") in (None, session_id):
-            return
-    raise BusDisconnected("the revocation channel was closed")
-
-
-async def _next_unless_revoked(subscription: Subscription, revoked: asyncio.Task[None]) -> str:
-    """The next message of `subscription`; TOKEN_REVOKED as soon as `revoked` is done, even while waiting."""
-    following = asyncio.ensure_future(anext(subscription))
-    try:
-        await asyncio.wait((following, revoked), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not following.done():
-            following.cancel()
-    if revoked.done():
-        if following.done() and not following.cancelled():
-            following.exception()  # a message or error that no longer matters
-        revoked.result()  # a bus failure of the watch ends the stream as interrupted
-        raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
-    return following.result()
 
 
 async def ensure_session_active(context: Context, actor: Actor) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -10,20 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth.actor import Actor
 from ediary_gql.errors import DomainError, RecordedRefusal
-from ediary_gql.events.publish import unit_of_work
+from ediary_gql.events.publish import after_commit, unit_of_work
 from ediary_gql.services.audit import RequestMeta, set_request_meta
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
-_AFTER_COMMIT = "ediary.after_commit"
-
-
-def after_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
-    """Run `action` once the transaction of `session` has committed, and not at all if it
-    rolls back: for what must not happen inside it (a message to an address outside the
-    system, sent through a session of its own)."""
-    session.info[_AFTER_COMMIT].append(action)
+__all__ = ["act_as", "after_commit", "recording_transaction", "transaction"]
 
 
 def act_as(context: Context, session: AsyncSession, actor: Actor) -> None:
@@ -38,13 +31,10 @@ def act_as(context: Context, session: AsyncSession, actor: Actor) -> None:
 
 @asynccontextmanager
 async def transaction(context: Context) -> AsyncIterator[AsyncSession]:
-    actions: list[Callable[[], Awaitable[None]]] = []
+    # after_commit work (events/publish.py) runs as `unit_of_work` ends, once committed
     async with unit_of_work(context.session_factory, context.services.bus) as session:
         set_request_meta(session, RequestMeta(ip=context.client_ip, request_id=context.request_id))
-        session.info[_AFTER_COMMIT] = actions
         yield session
-    for action in actions:
-        await action()
 
 
 @asynccontextmanager

@@ -15,27 +15,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from urllib.parse import quote
+from collections.abc import Callable
 
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry import relay
 
-from ediary_gql.auth.actor import Actor
-from ediary_gql.auth.tokens import bearer_token
-from ediary_gql.context import AppServices
-from ediary_gql.db.ids import parse_id
-from ediary_gql.errors import DomainError, unauthenticated
 from ediary_gql.resolvers.attachments import DOWNLOAD_ROUTE
-from ediary_gql.schema.ids import pk_or_none
+from ediary_gql.routes import downloads
 from ediary_gql.services import attachments as service
-from ediary_gql.services import sessions
 from ediary_gql.settings import Settings
-from ediary_gql.storage import StorageKeyError, storage_for
 from ediary_gql.text import is_digits
 
 __all__ = ["DOWNLOAD_ROUTE", "MultipartGuard", "close_uploads_after", "download"]
@@ -49,71 +40,29 @@ TOO_LARGE_CODE = "REQUEST_TOO_LARGE"
 
 
 def _not_found() -> Response:
-    return JSONResponse({"error": "NOT_FOUND", "message": "Файл не найден"}, status_code=404)
-
-
-def attachment_pk(raw: str) -> int | None:
-    """The attachment number in a path segment: digits, or a global ID of an Attachment;
-    None for anything else, a number beyond every id (db/ids.py) included."""
-    if is_digits(raw):
-        return parse_id(raw)
-    try:
-        global_id = relay.GlobalID.from_id(raw)
-    except Exception:  # any malformed id is simply "no such file"
-        return None
-    return pk_or_none(global_id, "Attachment")
-
-
-async def _actor(services: AppServices, authorization: str | None) -> Actor:
-    token = bearer_token(authorization)
-    if token is None:
-        raise unauthenticated()
-    return await sessions.authenticate(services.reads, settings=services.settings, token=token)
+    return downloads.not_found("Файл не найден")
 
 
 async def download(request: Request) -> Response:
-    services: AppServices = request.app.state.services
-    try:
-        actor = await _actor(services, request.headers.get("authorization"))
-    except DomainError as exc:
-        return JSONResponse(
-            {"error": exc.code.value, "message": exc.errors[0].message},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    pk = attachment_pk(request.path_params["attachment_id"])
+    actor = await downloads.authenticate(request)
+    if isinstance(actor, Response):
+        return actor
+    pk = downloads.path_pk(request.path_params["attachment_id"], "Attachment")
     if pk is None:
         return _not_found()
+    services = downloads.services_of(request)
     async with services.session_factory() as session:
         attachment = await service.find_for_download(session, actor=actor, attachment_id=pk)
     if attachment is None:
         return _not_found()
-    chunks = storage_for(services.settings.upload_dir).open(attachment.storage_key)
-    try:
-        first = await anext(chunks)
-    except StorageKeyError:
-        return _not_found()
-    except StopAsyncIteration:
-        first = b""
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            yield first
-            async for chunk in chunks:
-                yield chunk
-        finally:
-            await chunks.aclose()  # close the file even if the client goes away mid-way
-
-    return StreamingResponse(
-        body(),
+    return await downloads.file_response(
+        services,
+        attachment.storage_key,
         media_type=attachment.content_type,
-        headers={
-            "Content-Length": str(attachment.size_bytes),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.file_name, safe='')}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-            "ETag": f'"{attachment.sha256}"',
-        },
+        disposition=downloads.content_disposition(attachment.file_name),
+        size=attachment.size_bytes,
+        missing=_not_found,
+        headers={"ETag": f'"{attachment.sha256}"'},
     )
 
 

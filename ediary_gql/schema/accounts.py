@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
 from ediary_gql.context import Context
 from ediary_gql.resolvers import accounts
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, to_connection
 from ediary_gql.schema.mutations import mutation
-from ediary_gql.schema.subscriptions import each
+from ediary_gql.schema.subscriptions import AFTER, each, entity
 from ediary_gql.schema.types.auth import (
     AuthPayload,
     MarkNotificationsReadInput,
@@ -20,7 +21,7 @@ from ediary_gql.schema.types.auth import (
     SignOutInput,
     SignOutPayload,
 )
-from ediary_gql.schema.types.notification import Notification
+from ediary_gql.schema.types.notification import Notification, NotificationEvent
 from ediary_gql.schema.types.user import User
 
 Info = strawberry.Info[Context, None]
@@ -37,11 +38,11 @@ class AccountsQuery:
     async def notifications(
         self,
         info: Info,
-        unread: bool = False,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        unread: Annotated[bool, strawberry.argument(description="Only the unread ones")] = False,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Notification]:
         page = await accounts.notifications(
             info.context, unread=unread, first=first, after=after, last=last, before=before
@@ -56,7 +57,8 @@ class AccountsMutation:
         accounts.sign_in,
         SignInInput,
         AuthPayload,
-        description=None,
+        description="Sign in with a login (phone or email) and password, and a second-factor code when enabled: "
+        "an access token and a refresh token",
         actor="optional",
         records_refusals=True,  # a failed attempt is counted (and audited) though the sign-in is refused
     )
@@ -86,6 +88,17 @@ class AccountsMutation:
 
 @strawberry.type
 class AccountsSubscription:
-    @strawberry.subscription(description="New notifications of the signed-in user")
-    def notification_received(self, info: Info) -> AsyncGenerator[Notification, None]:
-        return each(info, accounts.notification_received(info.context), Notification.from_row)
+    @strawberry.subscription(
+        description="New notifications of the signed-in user",
+        deprecation_reason="Use notificationEvents: its events carry a cursor to resume from",
+    )
+    def notification_received(
+        self, info: Info, after: Annotated[str | None, AFTER] = None
+    ) -> AsyncGenerator[Notification, None]:
+        return each(info, accounts.notification_received(info.context), entity(Notification.from_row), after=after)
+
+    @strawberry.subscription(description="New notifications of the signed-in user, each with its cursor")
+    def notification_events(
+        self, info: Info, after: Annotated[str | None, AFTER] = None
+    ) -> AsyncGenerator[NotificationEvent, None]:
+        return each(info, accounts.notification_received(info.context), NotificationEvent.of, after=after)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from ediary_gql.context import Context
 from ediary_gql.resolvers import announcements
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, PageArgs, to_connection
 from ediary_gql.schema.ids import optional_pk, pk
 from ediary_gql.schema.mutations import mutation
-from ediary_gql.schema.subscriptions import each
+from ediary_gql.schema.subscriptions import AFTER, each
 from ediary_gql.schema.types.announcement import (
     Announcement,
     AnnouncementEvent,
@@ -34,9 +35,13 @@ class AnnouncementsQuery:
     async def announcements(
         self,
         info: Info,
-        filter: AnnouncementFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        filter: Annotated[
+            AnnouncementFilter | None, strawberry.argument(description="Which announcements to list")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Announcement]:
         page = await announcements.announcements(
             info.context,
@@ -45,8 +50,7 @@ class AnnouncementsQuery:
             to_date=filter.to if filter else None,
             class_id=optional_pk(filter.class_id, "SchoolClass", field="classId") if filter else None,
             school_id=optional_pk(filter.school_id, "School", field="schoolId") if filter else None,
-            first=first,
-            after=after,
+            paging=PageArgs(first=first, after=after, last=last, before=before),
         )
         return to_connection(page, Announcement.from_row)
 
@@ -78,6 +82,13 @@ class AnnouncementsSubscription:
     @strawberry.subscription(
         description="Announcements of a school published, updated or withdrawn: each only to those it addresses"
     )
-    def announcement_events(self, info: Info, school_id: relay.GlobalID) -> AsyncGenerator[AnnouncementEvent, None]:
+    def announcement_events(
+        self,
+        info: Info,
+        school_id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The school whose announcements to follow")
+        ],
+        after: Annotated[str | None, AFTER] = None,
+    ) -> AsyncGenerator[AnnouncementEvent, None]:
         feed = announcements.events_feed(info.context, school_id=pk(school_id, "School", field="schoolId"))
-        return each(info, feed, AnnouncementEvent.of)
+        return each(info, feed, AnnouncementEvent.of, after=after)

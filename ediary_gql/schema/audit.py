@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ediary_gql.context import Context
 from ediary_gql.resolvers import audit
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, to_connection
 from ediary_gql.schema.ids import entity_filter_pk, optional_pk
 from ediary_gql.schema.types.audit import AuditEntry, AuditLogFilter
 
@@ -19,11 +21,11 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
-        filter: AuditLogFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[AuditLogFilter | None, strawberry.argument(description="Which entries to list")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditEntry]:
         flt = filter or AuditLogFilter()
         entity = flt.entity_id

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.resolvers import child_transfers
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, PageArgs, to_connection
 from ediary_gql.schema.mutations import mutation
 from ediary_gql.schema.types.child_transfer import (
     ChildTransfer,
@@ -29,15 +31,19 @@ class ChildTransfersQuery:
     async def child_transfers(
         self,
         info: Info,
-        status: ChildTransferStatus | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            ChildTransferStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only the transfers in this status"),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ChildTransfer]:
         page = await child_transfers.child_transfers(
             info.context,
             status=enums.ChildTransferStatus(status) if status is not None else None,
-            first=first,
-            after=after,
+            paging=PageArgs(first=first, after=after, last=last, before=before),
         )
         return to_connection(page, ChildTransfer.from_row)
 

@@ -99,9 +99,23 @@ LIST_SIZES: dict[str, int] = {
     "Application.history": 10,
     "Application.attachments": 5,
     "LessonAttendance.marks": 30,
+    # analytics: a school's classes, days or children (plain figures); a class's subjects
+    "AttendanceStatistics.groups": 100,
+    "AttendanceStatistics.missingOver": 30,
+    "GradeStatistics.subjects": 20,
+    "SubjectGradeStatistics.distribution": 7,
+    "EventPage.events": 50,
     "TimetableTemplate.slots": 40,
     "User.memberships": 3,
     "User.notificationPreferences": 10,
+    # a sync's items: up to 1,000 (services/sync)
+    "SyncLessonsPayload.items": 1000,
+    "SyncGradesPayload.items": 1000,
+    "SyncAttendancePayload.items": 1000,
+    # the change feed's page (up to 200); a school's webhooks (up to 20)
+    "ChangePage.changes": 100,
+    "School.webhooks": 20,
+    "Webhook.events": 5,
 }
 
 

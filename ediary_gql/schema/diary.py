@@ -46,7 +46,9 @@ class DiaryQuery:
         return [Child.from_row(row) for row in await reads.my_children(info.context)]
 
     @strawberry.field(description="A child by ID; null if absent or not yours to see")
-    async def child(self, info: Info, id: relay.GlobalID) -> Child | None:
+    async def child(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="The child's global ID")]
+    ) -> Child | None:
         child_id = pk_or_none(id, "Child")
         row = None if child_id is None else await reads.child(info.context, child_id=child_id)
         return None if row is None else Child.from_row(row)
@@ -57,10 +59,12 @@ class DiaryQuery:
     async def diary(
         self,
         info: Info,
-        child_id: relay.GlobalID,
+        child_id: Annotated[relay.GlobalID, strawberry.argument(description="The child whose diary to read")],
         start: Annotated[dt.date, strawberry.argument(name="from", description="First day, inclusive")],
         end: Annotated[dt.date, strawberry.argument(name="to", description="Last day, inclusive")],
-        subject_id: relay.GlobalID | None = None,
+        subject_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="Only the lessons of this subject")
+        ] = None,
     ) -> list[DiaryDay]:
         read = reads.diary(
             info.context,
@@ -75,7 +79,11 @@ class DiaryQuery:
         description="The journal of a class in a subject over a period: the assigned teacher and school admins"
     )
     async def class_journal(
-        self, info: Info, class_id: relay.GlobalID, subject_id: relay.GlobalID, period_id: relay.GlobalID
+        self,
+        info: Info,
+        class_id: Annotated[relay.GlobalID, strawberry.argument(description="The class")],
+        subject_id: Annotated[relay.GlobalID, strawberry.argument(description="The subject")],
+        period_id: Annotated[relay.GlobalID, strawberry.argument(description="The period")],
     ) -> ClassJournal:
         read = reads.class_journal(
             info.context,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ediary_gql.context import Context
 from ediary_gql.resolvers import directory
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, PageArgs, to_connection
 from ediary_gql.schema.types.geo import Region, Settlement
 
 Info = strawberry.Info[Context, None]
@@ -27,10 +29,22 @@ class DirectoryQuery:
     async def settlements(
         self,
         info: Info,
-        region_code: str,
-        query: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        region_code: Annotated[
+            str, strawberry.argument(description="Code of the subject of the Russian Federation (77 for Moscow)")
+        ],
+        query: Annotated[
+            str | None,
+            strawberry.argument(description="Only settlements whose name contains this (case and ё ignored)"),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Settlement]:
-        page = await directory.settlements(info.context, region_code=region_code, query=query, first=first, after=after)
+        page = await directory.settlements(
+            info.context,
+            region_code=region_code,
+            query=query,
+            paging=PageArgs(first=first, after=after, last=last, before=before),
+        )
         return to_connection(page, Settlement.from_row)

@@ -13,6 +13,8 @@ from graphql import DocumentNode, FloatValueNode, GraphQLError, IntValueNode, St
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import ExecutionContext
 
+from ediary_gql import metrics
+from ediary_gql.auth import personal_fields
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.schema.subscriptions import refusals_as_errors
 
@@ -28,7 +30,9 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path of the input field at fault, e.g. ["child", "snils"]; null for the whole input'
     )
-    code: UserErrorCode  # type: ignore[valid-type]
+    code: UserErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Machine-readable code of the problem"
+    )
     message: str = strawberry.field(description="Human-readable explanation, in Russian")
 
 
@@ -66,11 +70,40 @@ class ErrorLoggingSchema(strawberry.Schema):
     subscription with the protocol's `error` message (schema/subscriptions.py)."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        code_request_errors(errors)
         log_errors(errors, execution_context)
+        redact_messages(errors, execution_context)
 
     async def stream(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
         # a subscription refused at subscribe time is answered with an `error` message
         return refusals_as_errors(await super().stream(*args, **kwargs))
+
+
+# graphql-core's messages for a value that does not fit its type, as a variable or a literal
+_BAD_INPUT = re.compile(
+    r"^(Variable '\$|Argument '[^']*' of required type|Expected value of type|Field '[^']*' of required type)"
+    r"|cannot represent"
+)
+
+
+def code_request_errors(errors: Iterable[GraphQLError]) -> None:
+    """graphql-core's own errors get a code a client can branch on: values that do not fit
+    their types (variables above all) are the client's input, BAD_USER_INPUT; documents that do
+    not parse or validate, GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED."""
+    for error in errors:
+        if not is_expected(error) or isinstance(error.original_error, DomainError | GlobalIDValueError):
+            continue
+        if isinstance((error.extensions or {}).get("code"), str):
+            continue
+        if error.message.startswith("Syntax Error"):
+            code = "GRAPHQL_PARSE_FAILED"
+        elif _BAD_INPUT.search(error.message) or error.original_error is not None:
+            code = "BAD_USER_INPUT"  # a value refused by its type (the cause: a scalar's GraphQLError)
+        elif error.path is None:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        else:
+            continue  # raised while resolving, with nothing to say it is the input's: left as it is
+        error.extensions = {**(error.extensions or {}), "code": code}
 
 
 def log_errors(errors: Iterable[GraphQLError], execution_context: ExecutionContext | None) -> None:
@@ -87,6 +120,7 @@ def log_errors(errors: Iterable[GraphQLError], execution_context: ExecutionConte
     for error in errors:
         path = ".".join(str(part) for part in error.path) if error.path else None
         if not is_expected(error):
+            metrics.UNEXPECTED_ERRORS.inc()
             log.error("unexpected_error", path=path, **where, exc_info=error.original_error)
             continue
         message = error.message
@@ -94,7 +128,20 @@ def log_errors(errors: Iterable[GraphQLError], execution_context: ExecutionConte
             if literals is None:
                 literals = _literals(execution_context)
             message = _redacted(message, literals)
-        log.info("graphql_error", code=_code(error), path=path, message=" ".join(message.split()), **where)
+        log.info("graphql_error", error_code=_code(error), path=path, message=" ".join(message.split()), **where)
+
+
+def redact_messages(errors: Iterable[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    """What the client reads back: graphql-core's messages quote the literals and variable
+    values they refuse (a SNILS sent as an ID): those are redacted, as in the log. A
+    DomainError's message is ours and names no value."""
+    literals: list[str] | None = None
+    for error in errors:
+        if isinstance(error.original_error, DomainError) or not is_expected(error):
+            continue
+        if literals is None:
+            literals = _literals(execution_context)
+        error.message = personal_fields.redact_text(_redacted(error.message, literals))
 
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")

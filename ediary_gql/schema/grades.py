@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -11,7 +12,7 @@ from ediary_gql.context import Context
 from ediary_gql.resolvers import grades
 from ediary_gql.schema.ids import pk
 from ediary_gql.schema.mutations import mutation
-from ediary_gql.schema.subscriptions import each
+from ediary_gql.schema.subscriptions import AFTER, each
 from ediary_gql.schema.types.grade import (
     CorrectGradeInput,
     DeleteGradeInput,
@@ -51,6 +52,11 @@ class GradesSubscription:
         description="A child's grades created, corrected or deleted: for the child's guardians, the child, "
         "their teachers and the school's admins"
     )
-    def grade_events(self, info: Info, child_id: relay.GlobalID) -> AsyncGenerator[GradeEvent, None]:
+    def grade_events(
+        self,
+        info: Info,
+        child_id: Annotated[relay.GlobalID, strawberry.argument(description="The child whose grades to follow")],
+        after: Annotated[str | None, AFTER] = None,
+    ) -> AsyncGenerator[GradeEvent, None]:
         feed = grades.grade_feed(child_id=pk(child_id, "Child", field="childId"))
-        return each(info, feed, GradeEvent.of)
+        return each(info, feed, GradeEvent.of, after=after)

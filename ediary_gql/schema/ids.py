@@ -33,6 +33,9 @@ def node_id(
     in a list is reported at its item's path (`["ids", "2"]`); with `item_paths=False`, once,
     at the list's own path (`["ids"]`)."""
     metadata: dict[str, Any] = {NODE_TYPE: type_name} if item_paths else {NODE_TYPE: type_name, AT_LIST: True}
+    if description is None:  # what the field takes, when its input says no more
+        many = default_factory is not dataclasses.MISSING
+        description = f"Global ID{'s' if many else ''} of {'the ' if not many else ''}{type_name}{'s' if many else ''}"
     if default_factory is not dataclasses.MISSING:  # a list of IDs, empty unless given
         return strawberry.field(description=description, default_factory=default_factory, metadata=metadata)
     if default is dataclasses.MISSING:

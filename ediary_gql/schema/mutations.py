@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, Literal, Self, get_type_hints
+from typing import Annotated, Any, ClassVar, Literal, Self, get_type_hints
 
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
@@ -69,6 +69,9 @@ def _strawberry_type(annotation: Any) -> Any:
     return annotation
 
 
+_INPUT = "The mutation's fields; a problem with any of them comes back in userErrors with its path"
+
+
 def mutation(
     resolve: Resolve,
     input_type: type[Any] | None,
@@ -109,11 +112,12 @@ def mutation(
         return await run(info, input)
 
     field: Callable[..., Awaitable[Payload]] = run
-    annotations: dict[str, Any] = {"info": strawberry.Info[Context, None], "input": input_type}
+    argument = strawberry.argument(description=_INPUT)
+    annotations: dict[str, Any] = {"info": strawberry.Info[Context, None], "input": Annotated[input_type, argument]}
     if input_type is None:
         field, annotations = run_without_input, {"info": strawberry.Info[Context, None]}
     elif optional_input:
-        field, annotations["input"] = run_with_optional_input, input_type | None
+        field, annotations["input"] = run_with_optional_input, Annotated[input_type | None, argument]
     field.__annotations__ = {**annotations, "return": payload_type}
     field.__name__ = resolve.__name__
     return strawberry.mutation(resolver=field, description=description, metadata={_ACTOR: actor})

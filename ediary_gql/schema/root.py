@@ -8,12 +8,14 @@ import strawberry
 from strawberry import relay
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from ediary_gql.schema import enum_values
 from ediary_gql.schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from ediary_gql.schema.announcements import AnnouncementsMutation, AnnouncementsQuery, AnnouncementsSubscription
 from ediary_gql.schema.applications import ApplicationsMutation, ApplicationsQuery, ApplicationsSubscription
 from ediary_gql.schema.attendance import AttendanceMutation, AttendanceSubscription
 from ediary_gql.schema.audit import AuditQuery
 from ediary_gql.schema.calendar_feed import CalendarFeedMutation
+from ediary_gql.schema.changes import ChangesQuery, ChangesSubscription
 from ediary_gql.schema.child_transfers import ChildTransfersMutation, ChildTransfersQuery
 from ediary_gql.schema.cost import CostBudget, RequestBounds
 from ediary_gql.schema.delivery import DeliveryMutation
@@ -21,20 +23,28 @@ from ediary_gql.schema.diary import DiaryQuery
 from ediary_gql.schema.directory import DirectoryQuery
 from ediary_gql.schema.documents import PreparedDocuments
 from ediary_gql.schema.errors import ErrorLoggingSchema, should_mask_error
-from ediary_gql.schema.execution import LeanExecutionContext
+from ediary_gql.schema.event_results import SharingExecutionContext
+from ediary_gql.schema.event_stream import EventStreamQuery
 from ediary_gql.schema.feedback import FeedbackMutation, FeedbackQuery, FeedbackSubscription
 from ediary_gql.schema.grades import GradesMutation, GradesSubscription
 from ediary_gql.schema.homework import HomeworkMutation
+from ediary_gql.schema.identities import IdentitiesMutation
+from ediary_gql.schema.integrations import IntegrationsMutation
 from ediary_gql.schema.lessons import LessonsMutation
 from ediary_gql.schema.messages import MessagesMutation, MessagesQuery, MessagesSubscription
+from ediary_gql.schema.personal_data import PersonalDataMutation, PersonalDataQuery, SensitiveReads
 from ediary_gql.schema.registration import RegistrationMutation
+from ediary_gql.schema.reports import ReportsMutation, ReportsQuery, ReportsSubscription
 from ediary_gql.schema.roster_import import RosterImportMutation
 from ediary_gql.schema.school_setup import SCHOOL_SETUP_TYPES, SchoolSetupMutation
 from ediary_gql.schema.schools import SchoolsMutation, SchoolsQuery
 from ediary_gql.schema.staff_bindings import StaffBindingsMutation, StaffBindingsQuery
+from ediary_gql.schema.statistics import StatisticsQuery
+from ediary_gql.schema.sync import SyncMutation, SyncQuery
 from ediary_gql.schema.types.audit import AuditEntry
 from ediary_gql.schema.types.notification import Notification
 from ediary_gql.schema.types.user import User
+from ediary_gql.schema.webhooks import WebhooksMutation
 from ediary_gql.settings import Settings
 
 
@@ -45,7 +55,7 @@ class NodeQuery:
 
 
 # Each area contributes a root type; the schema's roots inherit them all.
-@strawberry.type
+@strawberry.type(description="Reads: the signed-in user, nodes by global ID, and each area's lists and records")
 class Query(
     NodeQuery,
     AccountsQuery,
@@ -59,11 +69,17 @@ class Query(
     FeedbackQuery,
     MessagesQuery,
     ChildTransfersQuery,
+    EventStreamQuery,
+    StatisticsQuery,
+    ReportsQuery,
+    SyncQuery,
+    ChangesQuery,
+    PersonalDataQuery,
 ):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Writes: each takes one input and answers a payload with the result and userErrors")
 class Mutation(
     AccountsMutation,
     StaffBindingsMutation,
@@ -81,12 +97,18 @@ class Mutation(
     HomeworkMutation,
     GradesMutation,
     AttendanceMutation,
+    ReportsMutation,
     ChildTransfersMutation,
+    SyncMutation,
+    IntegrationsMutation,
+    WebhooksMutation,
+    PersonalDataMutation,
+    IdentitiesMutation,
 ):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Live events over WebSocket; every stream resumes from a cursor with `after`")
 class Subscription(
     AccountsSubscription,
     ApplicationsSubscription,
@@ -95,6 +117,8 @@ class Subscription(
     FeedbackSubscription,
     GradesSubscription,
     AttendanceSubscription,
+    ReportsSubscription,
+    ChangesSubscription,
 ):
     pass
 
@@ -150,12 +174,16 @@ def _build(settings: Settings) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: PreparedDocuments(**limits, bounds=bounds),
         lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Внутренняя ошибка сервера"),
+        # reads of children's documents, written in one INSERT when the request ends
+        SensitiveReads,
     ]
-    return ErrorLoggingSchema(
+    schema = ErrorLoggingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[User, Notification, AuditEntry, *SCHOOL_SETUP_TYPES],
         extensions=extensions,
-        execution_context_class=LeanExecutionContext,
+        execution_context_class=SharingExecutionContext,
     )
+    enum_values.describe(schema._schema)
+    return schema

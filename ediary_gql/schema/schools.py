@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.resolvers import schools
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, PageArgs, to_connection
 from ediary_gql.schema.ids import optional_pk, pk_or_none
 from ediary_gql.schema.mutations import mutation
 from ediary_gql.schema.types.school import School
@@ -34,7 +36,16 @@ class SchoolsQuery:
         )
     )
     async def schools(
-        self, info: Info, filter: SchoolFilter | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: Annotated[
+            SchoolFilter | None,
+            strawberry.argument(description="Which schools to list: by name, region, settlement, status, type"),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[School]:
         flt = filter or SchoolFilter()
         page = await schools.schools(
@@ -44,13 +55,14 @@ class SchoolsQuery:
             settlement_id=optional_pk(flt.settlement_id, "Settlement", field="settlementId"),
             status=enums.SchoolStatus(flt.status) if flt.status is not None else None,
             type=enums.SchoolType(flt.type) if flt.type is not None else None,
-            first=first,
-            after=after,
+            paging=PageArgs(first=first, after=after, last=last, before=before),
         )
         return to_connection(page, School.from_row)
 
     @strawberry.field(description="A school by ID; null if absent or not yours to see")
-    async def school(self, info: Info, id: relay.GlobalID) -> School | None:
+    async def school(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="The school's global ID")]
+    ) -> School | None:
         row = await schools.school(info.context, pk_or_none(id, "School"))
         return School.from_row(row) if row is not None else None
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ediary_gql.context import Context
 from ediary_gql.db.models import enums
 from ediary_gql.resolvers import staff_bindings
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, PageArgs, to_connection
 from ediary_gql.schema.ids import optional_pk
 from ediary_gql.schema.mutations import mutation
 from ediary_gql.schema.types.staff_bindings import (
@@ -26,23 +28,30 @@ Info = strawberry.Info[Context, None]
 class StaffBindingsQuery:
     @strawberry.field(description="The signed-in user's own requests, newest first")
     async def my_staff_bindings(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[StaffBinding]:
-        page = await staff_bindings.my_staff_bindings(info.context, first=first, after=after)
+        page = await staff_bindings.my_staff_bindings(
+            info.context, paging=PageArgs(first=first, after=after, last=last, before=before)
+        )
         return to_connection(page, StaffBinding.from_row)
 
     @strawberry.field(
         description="Requests to review, oldest first: every school's for operators, their school's for school admins"
     )
     async def staff_bindings(
-        self, info: Info, filter: StaffBindingFilter | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: Annotated[StaffBindingFilter | None, strawberry.argument(description="Which requests to list")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[StaffBinding]:
         page = await staff_bindings.staff_bindings(
             info.context,
             status=enums.StaffBindingStatus(filter.status) if filter and filter.status else None,
             school_id=optional_pk(filter.school_id, "School", field="schoolId") if filter else None,
-            first=first,
-            after=after,
+            paging=PageArgs(first=first, after=after, last=last, before=before),
         )
         return to_connection(page, StaffBinding.from_row)
 

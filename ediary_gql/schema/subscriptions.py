@@ -13,20 +13,41 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from ediary_gql.context import Context
 from ediary_gql.resolvers.streams import Feed, follow, has_listened
+from ediary_gql.schema.event_results import share_as
 
 R = TypeVar("R")
 T = TypeVar("T")
 
 
 async def each(
-    info: strawberry.Info[Context, None], feed: Feed[R], convert: Callable[[R], T]
+    info: strawberry.Info[Context, None],
+    feed: Feed[R],
+    convert: Callable[[R, str], T],
+    *,
+    after: str | None = None,
 ) -> AsyncGenerator[T, None]:
-    """What `feed` follows, each item as `convert` makes it. Return it from the field
-    (`return each(...)`): closing the field's stream then closes the runner at once, its
-    listeners with it, not when the garbage collector comes."""
-    async with aclosing(follow(info.context, feed)) as items:
-        async for item in items:
-            yield convert(item)
+    """What `feed` follows (resumed after the cursor `after`, if given), each item as
+    `convert` makes it of the item and its cursor. Return it from the field (`return
+    each(...)`): closing the field's stream then closes the runner at once, its place in
+    the log's tail with it, not when the garbage collector comes."""
+    async with aclosing(follow(info.context, feed, after=after)) as items:
+        async for delivered in items:
+            payload = convert(delivered.item, delivered.cursor)
+            if delivered.shared_as is not None:
+                share_as(payload, delivered.shared_as)
+            yield payload
+
+
+def entity(convert: Callable[[R], T]) -> Callable[[R, str], T]:
+    """`convert` for a (deprecated) subscription that returns the entity itself, with no
+    cursor to carry."""
+    return lambda item, _cursor: convert(item)
+
+
+AFTER = strawberry.argument(
+    description="Resume after this cursor (an event's `cursor`): the events since are sent first, then live ones"
+)
+CURSOR_DESCRIPTION = "Where this event is in the stream: pass it as `after` to resume after it"
 
 
 async def refusals_as_errors(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:

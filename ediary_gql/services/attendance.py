@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -16,13 +16,15 @@ from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.children import Child, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, Subject
-from ediary_gql.db.models.enums import AttendanceStatus, LessonStatus, NotificationKind
+from ediary_gql.db.models.enums import AttendanceStatus, IntegrationScope, LessonStatus, NotificationKind
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import AttendanceChanged
 from ediary_gql.services import audit, diary_facts
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.notifications import Notice, notify_many
 from ediary_gql.services.school_time import lesson_has_started
 
@@ -66,18 +68,17 @@ async def mark_attendance(
         school_class=school_class,
         subject_id=lesson.subject_id,
         substitute_id=lesson.substitute_teacher_id,
+        scope=IntegrationScope.ATTENDANCE_WRITE,
     )
 
     errors = ErrorCollector()
-    if lesson.status != LessonStatus.SCHEDULED:
-        errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: посещаемость не отмечается")
-    elif not await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time):
-        errors.add(
-            "lessonId",
-            ErrorCode.INVALID_STATE,
-            f"Урок ещё не начался ({lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M}): "
-            "посещаемость отмечается с его начала",
-        )
+    problem = lesson_refusal(
+        lesson,
+        started=lesson.status == LessonStatus.SCHEDULED
+        and await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time),
+    )
+    if problem is not None:
+        errors.add("lessonId", ErrorCode.INVALID_STATE, problem)
     if not marks:
         errors.add("marks", ErrorCode.REQUIRED, "Отметьте хотя бы одного ученика")
     enrolled = await diary_facts.enrolled(
@@ -90,63 +91,128 @@ async def mark_attendance(
         if mark.child_id in seen:
             errors.add((*path, "childId"), ErrorCode.DUPLICATE, "Ученик отмечен дважды")
         seen.add(mark.child_id)
-        if mark.child_id not in enrolled:
-            errors.add((*path, "childId"), ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
-        if mark.status == AttendanceStatus.LATE:
-            if mark.minutes_late is None:
-                errors.add((*path, "minutesLate"), ErrorCode.REQUIRED, "Укажите, на сколько минут опоздал ученик")
-            elif not 1 <= mark.minutes_late <= MINUTES_LATE_MAX:
-                errors.add((*path, "minutesLate"), ErrorCode.INVALID, f"Опоздание — от 1 до {MINUTES_LATE_MAX} минут")
-        elif mark.minutes_late is not None:
-            errors.add((*path, "minutesLate"), ErrorCode.INVALID, "Минуты опоздания указываются только для LATE")
-        reason = (mark.reason or "").strip() or None
-        if reason is not None and len(reason) > REASON_MAX:
-            errors.add((*path, "reason"), ErrorCode.TOO_LONG, f"Причина — не длиннее {REASON_MAX} символов")
-        cleaned.append(Mark(mark.child_id, mark.status, mark.minutes_late, reason))
+        cleaned.append(check_mark(errors, mark, path, enrolled=mark.child_id in enrolled))
     errors.raise_if_any()
 
     existing = {
-        row.child_id: row for row in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+        (row.lesson_id, row.child_id): row
+        for row in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
     }
-    now = utcnow()
-    newly: list[Mark] = []
-    changes: list[dict[str, object]] = []
-    inserts: list[dict[str, object]] = []
-    for mark in cleaned:
-        row = existing.get(mark.child_id)
-        previous = row.status if row is not None else None
-        values = {
-            "status": mark.status,
-            "minutes_late": mark.minutes_late,
-            "reason": mark.reason,
-            "marked_by_id": actor.user_id,
-            "marked_at": now,
-        }
-        if row is None:
-            inserts.append({"child_id": mark.child_id, "lesson_id": lesson.id, **values})
-        elif (row.status, row.minutes_late, row.reason) == (mark.status, mark.minutes_late, mark.reason):
-            continue  # unchanged: keeps who marked it and when
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-        changes.append({"child_id": mark.child_id, "from": previous and str(previous), "to": str(mark.status)})
-        if mark.status in NOTIFY_ON and previous != mark.status:
-            newly.append(mark)
-    # one statement for the new marks and one for the changed (executemany), whatever their number
-    if inserts:
-        await session.execute(insert(Attendance), inserts)
-    await session.flush()
+    await write_marks(session, actor, [(lesson, cleaned)], existing)
+    rows = await session.scalars(
+        select(Attendance)
+        .where(Attendance.lesson_id == lesson.id)
+        .order_by(Attendance.child_id)
+        .execution_options(populate_existing=True)
+    )
+    return lesson, list(rows.all())
 
-    if changes:
-        audit.record(
-            session,
-            actor=actor,
-            action="markAttendance",
-            entity_type="Lesson",
-            entity_id=lesson.id,
-            after={"changes": changes},
-            school_id=lesson.school_id,
+
+# The rules of a mark and its writing, shared with the bulk writes of services/sync.
+
+
+def lesson_refusal(lesson: Lesson, *, started: bool) -> str | None:
+    """Why attendance cannot be marked at the lesson (cancelled, or not begun by the
+    school's clock: `started`), or None."""
+    if lesson.status != LessonStatus.SCHEDULED:
+        return "Урок отменён: посещаемость не отмечается"
+    if not started:
+        return (
+            f"Урок ещё не начался ({lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M}): "
+            "посещаемость отмечается с его начала"
         )
+    return None
+
+
+def check_mark(
+    errors: ErrorCollector, mark: Mark, path: tuple[str, ...], *, enrolled: bool, child_field: str = "childId"
+) -> Mark:
+    """A mark's fields (`enrolled`: the child is in the lesson's class on its date); the
+    mark tidied. Problems are reported under `path` (the child's field: `child_field`)."""
+    if not enrolled:
+        errors.add((*path, child_field), ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
+    if mark.status == AttendanceStatus.LATE:
+        if mark.minutes_late is None:
+            errors.add((*path, "minutesLate"), ErrorCode.REQUIRED, "Укажите, на сколько минут опоздал ученик")
+        elif not 1 <= mark.minutes_late <= MINUTES_LATE_MAX:
+            errors.add((*path, "minutesLate"), ErrorCode.INVALID, f"Опоздание — от 1 до {MINUTES_LATE_MAX} минут")
+    elif mark.minutes_late is not None:
+        errors.add((*path, "minutesLate"), ErrorCode.INVALID, "Минуты опоздания указываются только для LATE")
+    reason = (mark.reason or "").strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        errors.add((*path, "reason"), ErrorCode.TOO_LONG, f"Причина — не длиннее {REASON_MAX} символов")
+    return Mark(mark.child_id, mark.status, mark.minutes_late, reason)
+
+
+def unchanged(row: Attendance, mark: Mark) -> bool:
+    return (row.status, row.minutes_late, row.reason) == (mark.status, mark.minutes_late, mark.reason)
+
+
+async def write_marks(
+    session: AsyncSession,
+    actor: Actor,
+    batch: Sequence[tuple[Lesson, Sequence[Mark]]],
+    existing: Mapping[tuple[int, int], Attendance],
+    *,
+    audited: bool = True,
+) -> list[tuple[Lesson, list[dict[str, object]]]]:
+    """Upsert checked marks of one or more lessons (`existing`: their current rows by
+    (lesson id, child id)). An unchanged mark keeps who marked it and when. Per lesson
+    that changed: an audit entry (unless the caller writes its own: `audited`) and its
+    events; guardians are told of a status that became ABSENT or LATE. A fixed number of
+    statements, whatever the marks and lessons. Returns each changed lesson's changes."""
+    now = utcnow()
+    inserts: list[dict[str, object]] = []
+    changed: list[tuple[Lesson, list[dict[str, object]]]] = []
+    newly: list[tuple[Lesson, list[Mark]]] = []
+    changed_rows: list[tuple[int, int]] = []  # (mark id, lesson id)
+    for lesson, marks in batch:
+        changes: list[dict[str, object]] = []
+        told: list[Mark] = []
+        for mark in marks:
+            row = existing.get((lesson.id, mark.child_id))
+            previous = row.status if row is not None else None
+            values = {
+                "status": mark.status,
+                "minutes_late": mark.minutes_late,
+                "reason": mark.reason,
+                "marked_by_id": actor.user_id,
+                "marked_at": now,
+            }
+            if row is None:
+                inserts.append({"child_id": mark.child_id, "lesson_id": lesson.id, **values})
+            elif unchanged(row, mark):
+                continue
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed_rows.append((row.id, lesson.id))
+            changes.append({"child_id": mark.child_id, "from": previous and str(previous), "to": str(mark.status)})
+            if mark.status in NOTIFY_ON and previous != mark.status:
+                told.append(mark)
+        if changes:
+            changed.append((lesson, changes))
+        if told:
+            newly.append((lesson, told))
+    # one statement for the new marks and one for the changed (executemany), whatever their number
+    made: list[tuple[int, int]] = []
+    if inserts:
+        returning = insert(Attendance).returning(Attendance.id, Attendance.lesson_id)
+        made = [(row.id, row.lesson_id) for row in await session.execute(returning, inserts)]
+    await session.flush()
+    _record_changes(session, batch, made, changed_rows)
+
+    for lesson, changes in changed:
+        if audited:
+            audit.record(
+                session,
+                actor=actor,
+                action="markAttendance",
+                entity_type="Lesson",
+                entity_id=lesson.id,
+                after={"changes": changes},
+                school_id=lesson.school_id,
+            )
         for on_school in (False, True):
             queue_event(
                 session,
@@ -159,53 +225,73 @@ async def mark_attendance(
                 ),
             )
     if newly:
-        await _notify_guardians(session, lesson, newly)
-    rows = await session.scalars(
-        select(Attendance)
-        .where(Attendance.lesson_id == lesson.id)
-        .order_by(Attendance.child_id)
-        .execution_options(populate_existing=True)
-    )
-    return lesson, list(rows.all())
+        await _notify_guardians(session, newly)
+    return changed
 
 
-async def _notify_guardians(session: AsyncSession, lesson: Lesson, marks: Sequence[Mark]) -> None:
-    by_child = {m.child_id: m for m in marks}
+def _record_changes(
+    session: AsyncSession,
+    batch: Sequence[tuple[Lesson, Sequence[Mark]]],
+    made: Sequence[tuple[int, int]],
+    changed: Sequence[tuple[int, int]],
+) -> None:
+    """The school's change feed: each mark made or changed, (mark id, lesson id) each."""
+    schools = {lesson.id: lesson.school_id for lesson, _ in batch}
+    for marks, action in ((made, ChangeAction.CREATED), (changed, ChangeAction.UPDATED)):
+        by_school: dict[int, list[int]] = {}
+        for mark_id, lesson_id in marks:
+            by_school.setdefault(schools[lesson_id], []).append(mark_id)
+        for school_id, ids in by_school.items():
+            change_feed.record(session, school_id=school_id, type=ChangeType.ATTENDANCE, ids=sorted(ids), action=action)
+
+
+async def _notify_guardians(session: AsyncSession, batch: Sequence[tuple[Lesson, Sequence[Mark]]]) -> None:
+    child_ids = {m.child_id for _, marks in batch for m in marks}
     rows = await session.execute(
         select(Guardianship.child_id, User, Child)
         .join(User, User.id == Guardianship.parent_id)
         .join(Child, Child.id == Guardianship.child_id)
-        .where(Guardianship.child_id.in_(list(by_child)))
+        .where(Guardianship.child_id.in_(list(child_ids)))
     )
-    subject = await session.get(Subject, lesson.subject_id)
-    subject_name = subject.name if subject else "урок"
-    when = f"{lesson.date:%d.%m.%Y} {lesson.start_time:%H:%M}"
-    notices: list[Notice] = []
+    families: dict[int, list[tuple[User, Child]]] = {}
     for child_id, parent, child in rows.all():
-        mark = by_child[child_id]
-        name = f"{child.first_name} {child.last_name}"
-        if mark.status == AttendanceStatus.LATE:
-            title = f"{name} опоздал(а) на урок"
-            body = f"{subject_name}, {when}: опоздание на {mark.minutes_late} мин."
-        else:
-            title = f"{name} отсутствует на уроке"
-            body = f"{subject_name}, {when}: отмечено отсутствие."
-        if mark.reason:
-            body += f" Причина: {mark.reason}"
-        notices.append(
-            Notice(
-                user=parent,
-                kind=NotificationKind.ATTENDANCE,
-                title=title,
-                body=body,
-                payload={
-                    "child_id": child_id,
-                    "lesson_id": lesson.id,
-                    "status": str(mark.status),
-                    "minutes_late": mark.minutes_late,
-                },
+        families.setdefault(child_id, []).append((parent, child))
+    subjects = dict(
+        (
+            await session.execute(
+                select(Subject.id, Subject.name).where(Subject.id.in_({lesson.subject_id for lesson, _ in batch}))
             )
-        )
+        ).all()
+    )
+    notices: list[Notice] = []
+    for lesson, marks in batch:
+        subject_name = subjects.get(lesson.subject_id) or "урок"
+        when = f"{lesson.date:%d.%m.%Y} {lesson.start_time:%H:%M}"
+        for mark in marks:
+            for parent, child in families.get(mark.child_id, []):
+                name = f"{child.first_name} {child.last_name}"
+                if mark.status == AttendanceStatus.LATE:
+                    title = f"{name} опоздал(а) на урок"
+                    body = f"{subject_name}, {when}: опоздание на {mark.minutes_late} мин."
+                else:
+                    title = f"{name} отсутствует на уроке"
+                    body = f"{subject_name}, {when}: отмечено отсутствие."
+                if mark.reason:
+                    body += f" Причина: {mark.reason}"
+                notices.append(
+                    Notice(
+                        user=parent,
+                        kind=NotificationKind.ATTENDANCE,
+                        title=title,
+                        body=body,
+                        payload={
+                            "child_id": mark.child_id,
+                            "lesson_id": lesson.id,
+                            "status": str(mark.status),
+                            "minutes_late": mark.minutes_late,
+                        },
+                    )
+                )
     # one INSERT for the entries and one for their deliveries, however many absences
     await notify_many(session, notices)
 

@@ -1,4 +1,4 @@
-"""Averages of grades per child and subject over a period: plain and weighted.
+"""Averages of grades per child (or class) and subject over a period: plain and weighted.
 
 One GROUP BY statement for any number of children. Only live (not deleted)
 regular grades with a numeric value count; pass/fail marks and final grades
@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Date, Integer, Select, bindparam, cast, fu
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.models.children import Enrollment
-from ediary_gql.db.models.classes import Subject
+from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.db.models.enums import GradeKind
 from ediary_gql.db.models.grades import Grade
 
@@ -41,10 +41,12 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-def _query(children: ColumnElement[bool], *, subject: bool) -> Select[Any]:
+def averages_query(children: ColumnElement[bool], *, subject: bool, per_class: bool = False) -> Select[Any]:
     """Per child and subject: sum, weighted sum, weights and count of the counted grades
-    of the children `children` selects, dated in [start, end] (and of :subject)."""
+    of the children `children` selects, dated in [start, end] (and of :subject). With
+    `per_class`, per class the grades were given in instead of per child."""
     grade = Grade.__table__.c
+    key = grade.class_id if per_class else grade.child_id
     subjects = Subject.__table__.c
     # weights have two decimals: summing them ×100 as integers keeps the arithmetic exact
     # on both backends (SQLite would sum NUMERIC as floats)
@@ -52,7 +54,7 @@ def _query(children: ColumnElement[bool], *, subject: bool) -> Select[Any]:
     names = (subjects.name, subjects.short_name, subjects.external_id, subjects.school_id)
     query = (
         select(
-            grade.child_id,
+            key,
             grade.subject_id,
             *names,
             func.sum(grade.numeric_value),
@@ -69,14 +71,14 @@ def _query(children: ColumnElement[bool], *, subject: bool) -> Select[Any]:
             grade.numeric_value.is_not(None),
         )
         .group_by(
-            grade.child_id,
+            key,
             grade.subject_id,
             subjects.name,
             subjects.short_name,
             subjects.external_id,
             subjects.school_id,
         )
-        .order_by(grade.child_id, subjects.name)
+        .order_by(key, subjects.name)
     )
     return query.where(grade.subject_id == bindparam("subject", type_=Integer)) if subject else query
 
@@ -91,7 +93,7 @@ def children_of_class() -> Select[Any]:
     )
 
 
-_OF_CLASS = _query(Grade.__table__.c.child_id.in_(children_of_class()), subject=True)
+_OF_CLASS = averages_query(Grade.__table__.c.child_id.in_(children_of_class()), subject=True)
 
 
 async def averages(
@@ -107,9 +109,9 @@ async def averages(
     result: dict[int, list[SubjectAverage]] = {child: [] for child in child_ids}
     if not child_ids:
         return result
-    query = _query(Grade.__table__.c.child_id.in_(list(child_ids)), subject=subject_id is not None)
+    query = averages_query(Grade.__table__.c.child_id.in_(list(child_ids)), subject=subject_id is not None)
     rows = await session.execute(query, {"start": starts_on, "end": ends_on, "subject": subject_id})
-    return _collect(rows.all(), result)
+    return collect_averages(rows.all(), result)
 
 
 async def averages_of_class(
@@ -118,10 +120,31 @@ async def averages_of_class(
     """`averages` in one subject of the children enrolled in a class during the dates,
     by a statement built once (the class journal's)."""
     params = {"class": class_id, "subject": subject_id, "start": starts_on, "end": ends_on}
-    return _collect((await session.execute(_OF_CLASS, params)).all(), {})
+    return collect_averages((await session.execute(_OF_CLASS, params)).all(), {})
 
 
-def _collect(rows: Sequence[Any], result: dict[int, list[SubjectAverage]]) -> dict[int, list[SubjectAverage]]:
+_OF_SCHOOL_CLASSES = averages_query(
+    Grade.__table__.c.class_id.in_(
+        select(SchoolClass.__table__.c.id).where(
+            SchoolClass.__table__.c.school_id == bindparam("school", type_=Integer)
+        )
+    ),
+    subject=False,
+    per_class=True,
+)
+
+
+async def averages_of_school_classes(
+    session: AsyncSession, *, school_id: int, starts_on: dt.date, ends_on: dt.date
+) -> dict[int, list[SubjectAverage]]:
+    """Per class of the school, per subject (by name): the averages of the grades given in
+    the class, dated in [starts_on, ends_on], pooled over its children, in one statement.
+    Keyed by class id; each SubjectAverage's `child_id` holds the class id."""
+    params = {"school": school_id, "start": starts_on, "end": ends_on}
+    return collect_averages((await session.execute(_OF_SCHOOL_CLASSES, params)).all(), {})
+
+
+def collect_averages(rows: Sequence[Any], result: dict[int, list[SubjectAverage]]) -> dict[int, list[SubjectAverage]]:
     for child, subject, name, short, external, school, sum_values, sum_weighted, sum_weights, count in rows:
         plain = Decimal(int(sum_values or 0)) / Decimal(int(count))
         weighted_avg = Decimal(int(sum_weighted or 0)) / Decimal(int(sum_weights or 1))

@@ -23,12 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import Base, utcnow
+from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.children import Child, ChildTransfer, Enrollment, Guardianship
 from ediary_gql.db.models.enums import ChildTransferStatus, NotificationKind
+from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.schools import School
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, not_found
 from ediary_gql.services import audit, notifications
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.school_time import school_today
 
 MAX_REASON_LENGTH = 2000
@@ -242,7 +246,7 @@ async def confirm_transfer(
     before = {"schoolId": held.school_id, "childId": held.id, "recordId": record.id}
     already = {u.id for u in await _guardians(session, held.id)}
     incoming = [u.id for u in await _guardians(session, record.id) if u.id not in already]
-    await _merge(session, keep=held, drop=record, today=await school_today(session, transfer.to_school_id))
+    await _merge(session, transfer, keep=held, drop=record, today=await school_today(session, transfer.to_school_id))
     transfer.status = ChildTransferStatus.CONFIRMED
     transfer.decided_by_id = None if actor.is_system else actor.user_id
     transfer.decided_at = now
@@ -319,7 +323,7 @@ def _references_to_children() -> list[tuple[str, str]]:
     return found
 
 
-async def _merge(session: AsyncSession, *, keep: Child, drop: Child, today: dt.date) -> None:
+async def _merge(session: AsyncSession, transfer: ChildTransfer, *, keep: Child, drop: Child, today: dt.date) -> None:
     # the old school kept the child until the transfer was confirmed: its enrolments end
     # the day before the later of the confirmation and the new school's first day (not
     # the start the new school chose: that would cut away the old school's record of them)
@@ -330,9 +334,26 @@ async def _merge(session: AsyncSession, *, keep: Child, drop: Child, today: dt.d
             Enrollment.child_id == keep.id, or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= moved_on)
         )
     )
+    ended: list[int] = []
     for enrollment in open_ones:
         enrollment.ends_on = max(enrollment.starts_on, moved_on - dt.timedelta(days=1))
+        ended.append(enrollment.id)
     await session.flush()
+    # the change feeds: the old school's enrolments ended; the new school's records of the
+    # dropped child (enrolments, grades, marks) now name the kept one
+    updated = ChangeAction.UPDATED
+    change_feed.record(
+        session, school_id=transfer.from_school_id, type=ChangeType.ENROLLMENT, ids=ended, action=updated
+    )
+    moved = {
+        ChangeType.ENROLLMENT: select(Enrollment.id).where(Enrollment.child_id == drop.id),
+        ChangeType.GRADE: select(Grade.id).where(Grade.child_id == drop.id),
+        ChangeType.ATTENDANCE: select(Attendance.id).where(Attendance.child_id == drop.id),
+    }
+    for kind, ids in moved.items():
+        change_feed.record(
+            session, school_id=transfer.to_school_id, type=kind, ids=list(await session.scalars(ids)), action=updated
+        )
     # a parent of both records stays one guardianship
     both = select(Guardianship.parent_id).where(Guardianship.child_id == keep.id).scalar_subquery()
     await session.execute(

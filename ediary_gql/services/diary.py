@@ -144,10 +144,12 @@ def _lessons_of_child(subject: bool) -> ColumnElement[bool]:
 def _own_part() -> ColumnElement[bool]:
     """The part of the diary the reader may see (`policy.reads_whole_diary`): all of it
     for the family (`whole`), else only the lessons of schools the reader works at, so a
-    school never reads what another school recorded before the child came to it."""
+    school never reads what another school recorded before the child came to it (an
+    integration with diary:read: its school's, `own_school`)."""
     staff = StaffMembership.__table__
     return or_(
         bindparam("whole", type_=Boolean),
+        _lesson.c.school_id == bindparam("own_school", type_=Integer),
         _lesson.c.school_id.in_(
             select(staff.c.school_id).where(
                 staff.c.user_id == bindparam("actor", type_=Integer),
@@ -169,6 +171,7 @@ def diary_params(
         "end": end,
         "subject": subject_id,
         "whole": policy.reads_whole_diary(actor, child_id=child_id),
+        "own_school": policy.diary_integration_school(actor),
     }
 
 
@@ -460,7 +463,7 @@ async def averages_for(
         elif policy.reads_whole_diary(actor, child_id=child):
             result.append(found[period_id][child])
         else:  # staff: the subjects of their own schools only
-            staff_schools = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+            staff_schools = policy.diary_staff_schools(actor)
             result.append([a for a in found[period_id][child] if a.subject_school_id in staff_schools])
     return result
 

@@ -66,7 +66,14 @@ def _lesson(a: str) -> SqlObject:
     return _entity(
         "Lesson",
         a,
-        {"date": "date", "lessonNumber": "lesson_number", "room": "room", "topic": "topic", "status": "status"},
+        {
+            "date": "date",
+            "lessonNumber": "lesson_number",
+            "room": "room",
+            "topic": "topic",
+            "status": "status",
+            "sourcedId": "external_id",
+        },
         startTime=_TIME.format(f"{a}.start_time"),
         endTime=_TIME.format(f"{a}.end_time"),
     )
@@ -95,7 +102,13 @@ _NAMES = {"lastName": "last_name", "firstName": "first_name", "middleName": "mid
 
 
 def _child(a: str) -> SqlObject:
-    columns = {**_NAMES, "birthDate": "birth_date", "sex": "sex", "citizenship": "citizenship"}
+    columns = {
+        **_NAMES,
+        "birthDate": "birth_date",
+        "sex": "sex",
+        "citizenship": "citizenship",
+        "sourcedId": "external_id",
+    }
     return _entity("Child", a, columns, fullName=_full_name(a))
 
 
@@ -119,7 +132,7 @@ _DIARY_LESSON = SqlObject(
     {
         "lesson": _one(_lesson("l")),
         "subject": _one(_subject("s")),
-        "teacher": _one(_entity("User", "u", _NAMES, fullName=_full_name("u"))),
+        "teacher": _one(_entity("DiaryTeacher", "u", _NAMES, fullName=_full_name("u"))),
         "homework": SqlNested(
             "(SELECT coalesce(json_agg({object} ORDER BY h.id), '[]') FROM homeworks h WHERE h.lesson_id = l.id)",
             SqlObject(

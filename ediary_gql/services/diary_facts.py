@@ -16,7 +16,7 @@ from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
-from ediary_gql.db.models.enums import StaffRole
+from ediary_gql.db.models.enums import IntegrationScope, StaffRole
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.schools import School, StaffMembership
 from ediary_gql.errors import not_found
@@ -106,14 +106,16 @@ async def require_may_write(
     school_class: SchoolClass,
     subject_id: int,
     substitute_id: int | None = None,
+    scope: IntegrationScope | None = None,
 ) -> None:
     """FORBIDDEN unless the actor is the teacher of that class × subject (or the lesson's
-    substitute, `substitute_id`) or an admin of the school."""
+    substitute, `substitute_id`) or an admin of the school (or an integration holding
+    `scope` there: the kind of record written)."""
     assigned = actor.user_id == substitute_id or await is_assigned(
         session, teacher_id=actor.user_id, class_id=school_class.id, subject_id=subject_id
     )
     policy.ensure(
-        policy.can_write_diary(actor, school_id=school_class.school_id, assigned=assigned),
+        policy.can_write_diary(actor, school_id=school_class.school_id, assigned=assigned, scope=scope),
         "Вносить записи в дневник могут учитель, назначенный на этот предмет в этом классе, "
         "и ответственный за дневник школы",
     )
@@ -176,6 +178,30 @@ async def enrolled(session: AsyncSession, *, class_id: int, date: dt.date, child
         )
     )
     return frozenset(rows.all())
+
+
+async def enrolled_many(
+    session: AsyncSession, keys: Iterable[tuple[int, int, dt.date]]
+) -> frozenset[tuple[int, int, dt.date]]:
+    """Which (child id, class id, date) hold: the child is enrolled in the class on the
+    date. `enrolled` for many classes and dates, in one statement."""
+    keys = list(keys)
+    if not keys:
+        return frozenset()
+    rows = await session.execute(
+        select(Enrollment.child_id, Enrollment.class_id, Enrollment.starts_on, Enrollment.ends_on).where(
+            Enrollment.child_id.in_({child for child, _, _ in keys}),
+            Enrollment.class_id.in_({class_id for _, class_id, _ in keys}),
+        )
+    )
+    spans: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    for child, class_id, starts, ends in rows.all():
+        spans.setdefault((child, class_id), []).append((starts, ends))
+    return frozenset(
+        (child, class_id, date)
+        for child, class_id, date in keys
+        if any(starts <= date and (ends is None or ends >= date) for starts, ends in spans.get((child, class_id), []))
+    )
 
 
 async def roster(session: AsyncSession, *, class_id: int, date: dt.date) -> frozenset[int]:

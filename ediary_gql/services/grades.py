@@ -4,6 +4,7 @@ with a reason); final grades for a period or a year; averages computed in SQL.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,19 +17,22 @@ from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.calendar import Period
 from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.classes import SchoolClass, Subject
-from ediary_gql.db.models.enums import GradeAction, GradeKind, LessonStatus
+from ediary_gql.db.models.enums import GradeAction, GradeKind, IntegrationScope, LessonStatus
 from ediary_gql.db.models.grades import GRADE_VALUES, ControlType, Grade, GradeRevision
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import GradeChanged
 from ediary_gql.services import audit, diary_facts, record_notices
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.school_time import lesson_has_started, school_today
 
 COMMENT_MAX = 1000
 REASON_MAX = 1000
 NUMERIC = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 _CENTS = Decimal("0.01")
+GRADE_DELETED = "Оценка удалена"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +83,13 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
             raise not_found("lessonId", "Урок не найден")
         school_class = await session.get(SchoolClass, lesson.class_id)
         subject_id, graded_on = lesson.subject_id, lesson.date
-        if lesson.status != LessonStatus.SCHEDULED:
-            errors.add("lessonId", ErrorCode.INVALID_STATE, "Урок отменён: оценку за него поставить нельзя")
-        elif not await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time):
-            errors.add(
-                "lessonId",
-                ErrorCode.INVALID_STATE,
-                f"Урок ещё не начался ({lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M}): "
-                "оценку за него поставить нельзя",
-            )
+        problem = lesson_refusal(
+            lesson,
+            started=lesson.status == LessonStatus.SCHEDULED
+            and await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time),
+        )
+        if problem is not None:
+            errors.add("lessonId", ErrorCode.INVALID_STATE, problem)
         period_id = await _period_on(session, lesson.class_id, lesson.date)
     else:
         if data.subject_id is None:
@@ -112,7 +114,9 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     if graded_on is None:
         graded_on = await school_today(session, school_class.school_id)
     if subject_id is not None:
-        await diary_facts.require_may_write(session, actor=actor, school_class=school_class, subject_id=subject_id)
+        await diary_facts.require_may_write(
+            session, actor=actor, school_class=school_class, subject_id=subject_id, scope=IntegrationScope.GRADES_WRITE
+        )
         subject = await session.get(Subject, subject_id)
         if subject is None or subject.school_id != school_class.school_id:
             errors.add("subjectId", ErrorCode.NOT_FOUND, "Предмет не найден в школе")
@@ -126,9 +130,9 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
             errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
     elif data.kind == GradeKind.YEAR_FINAL and not await _ever_enrolled(session, data.child_id, school_class.id):
         errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в этом классе")
-    numeric = _check_value(errors, data.value)
+    numeric = check_value(errors, data.value)
     weight = await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
-    comment = _comment(errors, data.comment)
+    comment = clean_comment(errors, data.comment)
     if data.kind != GradeKind.REGULAR and not errors:
         await _refuse_second_final(session, data, subject_id, period_id, school_class.id)
     errors.raise_if_any()
@@ -154,62 +158,43 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
             await session.flush()
     except IntegrityError:
         raise DomainError(ErrorCode.DUPLICATE, "Итоговая оценка уже выставлена", field="kind") from None
-    session.add(
-        GradeRevision(
-            grade_id=grade.id,
-            action=GradeAction.CREATED,
-            new_value=grade.value,
-            new_comment=grade.comment,
-            changed_by_id=actor.user_id,
-        )
-    )
-    _record(session, actor, grade, GradeAction.CREATED, before=None, school_id=school_class.school_id)
+    record_entered(session, actor, grade, school_id=school_class.school_id)
     return grade
 
 
 async def correct_grade(session: AsyncSession, *, actor: Actor, data: GradeCorrection) -> Grade:
     grade, school_class = await _writable(session, actor, data.grade_id)
     errors = ErrorCollector()
-    reason = _reason(errors, data.reason)
-    numeric = _check_value(errors, data.value) if data.value is not None else grade.numeric_value
+    reason = clean_reason(errors, data.reason)
+    numeric = check_value(errors, data.value) if data.value is not None else grade.numeric_value
     weight = (
         await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
         if data.control_type_id is not None
         else grade.weight
     )
-    comment = _comment(errors, data.comment) if data.comment is not None else grade.comment
-    value = data.value if data.value is not None else grade.value
-    control_type_id = data.control_type_id if data.control_type_id is not None else grade.control_type_id
-    if not errors and (value, comment, control_type_id) == (grade.value, grade.comment, grade.control_type_id):
+    comment = clean_comment(errors, data.comment) if data.comment is not None else grade.comment
+    revised = Revised(
+        value=data.value if data.value is not None else grade.value,
+        numeric_value=numeric,
+        comment=comment,
+        control_type_id=data.control_type_id if data.control_type_id is not None else grade.control_type_id,
+        weight=weight,
+    )
+    if not errors and not revised.changes(grade):
         errors.add("value", ErrorCode.INVALID, "Исправление ничего не меняет")
     errors.raise_if_any()
 
-    before = _snapshot(grade)
-    session.add(
-        GradeRevision(
-            grade_id=grade.id,
-            action=GradeAction.CORRECTED,
-            old_value=grade.value,
-            new_value=value,
-            old_comment=grade.comment,
-            new_comment=comment,
-            reason=reason,
-            changed_by_id=actor.user_id,
-        )
-    )
-    grade.value, grade.numeric_value, grade.comment = value, numeric, comment
-    grade.control_type_id, grade.weight = control_type_id, weight
+    record_corrected(session, actor, grade, revised, reason=reason, school_id=school_class.school_id)
     await session.flush()
-    _record(session, actor, grade, GradeAction.CORRECTED, before=before, school_id=school_class.school_id)
     return grade
 
 
 async def delete_grade(session: AsyncSession, *, actor: Actor, grade_id: int, reason: str) -> Grade:
     grade, school_class = await _writable(session, actor, grade_id)
     errors = ErrorCollector()
-    clean = _reason(errors, reason)
+    clean = clean_reason(errors, reason)
     errors.raise_if_any()
-    before = _snapshot(grade)
+    before = snapshot(grade)
     grade.deleted_at = utcnow()
     session.add(
         GradeRevision(
@@ -242,17 +227,50 @@ async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple
         raise not_found("gradeId", "Оценка не найдена")
     school_class = await session.get(SchoolClass, grade.class_id)
     assert school_class is not None  # noqa: S101 - a foreign key
-    await diary_facts.require_may_write(session, actor=actor, school_class=school_class, subject_id=grade.subject_id)
+    await diary_facts.require_may_write(
+        session,
+        actor=actor,
+        school_class=school_class,
+        subject_id=grade.subject_id,
+        scope=IntegrationScope.GRADES_WRITE,
+    )
     if grade.deleted_at is not None:
-        raise DomainError(ErrorCode.INVALID_STATE, "Оценка удалена", field="gradeId")
+        raise DomainError(ErrorCode.INVALID_STATE, GRADE_DELETED, field="gradeId")
     return grade, school_class
 
 
-def _check_value(errors: ErrorCollector, value: str) -> int | None:
+# The rules of a grade's fields, shared with the bulk writes of services/sync (each takes
+# the field path its problems are reported on).
+
+
+def lesson_refusal(lesson: Lesson, *, started: bool) -> str | None:
+    """Why no grade can be given at the lesson (cancelled, or not begun by the school's
+    clock: `started`), or None."""
+    if lesson.status != LessonStatus.SCHEDULED:
+        return "Урок отменён: оценку за него поставить нельзя"
+    if not started:
+        return (
+            f"Урок ещё не начался ({lesson.date:%d.%m.%Y} в {lesson.start_time:%H:%M}): оценку за него поставить нельзя"
+        )
+    return None
+
+
+def check_value(errors: ErrorCollector, value: str, field: Sequence[str] | str = "value") -> int | None:
     if value not in GRADE_VALUES:
-        errors.add("value", ErrorCode.INVALID, "Оценка — от 1 до 5, или PASS / FAIL (зачёт / незачёт)")
+        errors.add(field, ErrorCode.INVALID, "Оценка — от 1 до 5, или PASS / FAIL (зачёт / незачёт)")
         return None
     return NUMERIC.get(value)
+
+
+def weight_of(
+    errors: ErrorCollector, control: ControlType | None, school_id: int, field: Sequence[str] | str
+) -> Decimal:
+    """The weight a grade takes from its control type (`control`: the one asked for, None
+    if there is none): the school's own or a portal-wide one."""
+    if control is None or control.school_id not in (None, school_id):
+        errors.add(field, ErrorCode.NOT_FOUND, "Вид работы не найден")
+        return Decimal("1.00")
+    return control.weight
 
 
 async def _weight(
@@ -260,36 +278,117 @@ async def _weight(
 ) -> Decimal:
     if control_type_id is None:
         return Decimal("1.00")
-    control = await session.get(ControlType, control_type_id)
-    if control is None or control.school_id not in (None, school_id):
-        errors.add(field, ErrorCode.NOT_FOUND, "Вид работы не найден")
-        return Decimal("1.00")
-    return control.weight
+    return weight_of(errors, await session.get(ControlType, control_type_id), school_id, field)
 
 
-def _comment(errors: ErrorCollector, comment: str | None) -> str | None:
+def clean_comment(errors: ErrorCollector, comment: str | None, field: Sequence[str] | str = "comment") -> str | None:
     clean = (comment or "").strip() or None
     if clean is not None and len(clean) > COMMENT_MAX:
-        errors.add("comment", ErrorCode.TOO_LONG, f"Комментарий — не длиннее {COMMENT_MAX} символов")
+        errors.add(field, ErrorCode.TOO_LONG, f"Комментарий — не длиннее {COMMENT_MAX} символов")
     return clean
 
 
-def _reason(errors: ErrorCollector, reason: str | None) -> str:
+def clean_reason(errors: ErrorCollector, reason: str | None, field: Sequence[str] | str = "reason") -> str:
     clean = (reason or "").strip()
     if not clean:
-        errors.add("reason", ErrorCode.REQUIRED, "Укажите причину")
+        errors.add(field, ErrorCode.REQUIRED, "Укажите причину")
     elif len(clean) > REASON_MAX:
-        errors.add("reason", ErrorCode.TOO_LONG, f"Причина — не длиннее {REASON_MAX} символов")
+        errors.add(field, ErrorCode.TOO_LONG, f"Причина — не длиннее {REASON_MAX} символов")
     return clean
+
+
+@dataclass(frozen=True, slots=True)
+class Revised:
+    """A grade's fields after a correction."""
+
+    value: str
+    numeric_value: int | None
+    comment: str | None
+    control_type_id: int | None
+    weight: Decimal
+
+    def changes(self, grade: Grade) -> bool:
+        return (self.value, self.comment, self.control_type_id) != (grade.value, grade.comment, grade.control_type_id)
+
+
+def record_entered(session: AsyncSession, actor: Actor, grade: Grade, *, school_id: int) -> None:
+    """A new grade (flushed: it has its id): its first revision, the audit entry, the
+    families' notice and the event."""
+    session.add(GradeRevision(**created_revision(grade, changed_by_id=actor.user_id)))
+    _record(session, actor, grade, GradeAction.CREATED, before=None, school_id=school_id)
+
+
+def record_corrected(
+    session: AsyncSession, actor: Actor, grade: Grade, revised: Revised, *, reason: str, school_id: int
+) -> None:
+    """Correct a grade: the previous value kept in its history, then as `record_entered`."""
+    before = snapshot(grade)
+    session.add(GradeRevision(**corrected_revision(grade, revised, reason=reason, changed_by_id=actor.user_id)))
+    revise(grade, revised)
+    _record(session, actor, grade, GradeAction.CORRECTED, before=before, school_id=school_id)
+
+
+# The steps of those two, for bulk writes (services/sync) that insert the rows themselves.
+
+
+def created_revision(grade: Grade, *, changed_by_id: int) -> dict[str, object]:
+    """The first step of a grade's history (its columns)."""
+    return {
+        "grade_id": grade.id,
+        "action": GradeAction.CREATED,
+        "new_value": grade.value,
+        "new_comment": grade.comment,
+        "changed_by_id": changed_by_id,
+    }
+
+
+def corrected_revision(grade: Grade, revised: Revised, *, reason: str, changed_by_id: int) -> dict[str, object]:
+    """The step of a correction, taken before the grade is revised (its columns)."""
+    return {
+        "grade_id": grade.id,
+        "action": GradeAction.CORRECTED,
+        "old_value": grade.value,
+        "new_value": revised.value,
+        "old_comment": grade.comment,
+        "new_comment": revised.comment,
+        "reason": reason,
+        "changed_by_id": changed_by_id,
+    }
+
+
+def revise(grade: Grade, revised: Revised) -> None:
+    grade.value, grade.numeric_value, grade.comment = revised.value, revised.numeric_value, revised.comment
+    grade.control_type_id, grade.weight = revised.control_type_id, revised.weight
 
 
 async def _period_on(session: AsyncSession, class_id: int, day: dt.date) -> int | None:
-    found = await session.scalar(
-        select(Period.id)
-        .join(SchoolClass, SchoolClass.academic_year_id == Period.academic_year_id)
-        .where(SchoolClass.id == class_id, Period.starts_on <= day, Period.ends_on >= day)
+    return (await periods_on(session, [(class_id, day)])).get((class_id, day))
+
+
+async def periods_on(
+    session: AsyncSession, keys: Iterable[tuple[int, dt.date]]
+) -> dict[tuple[int, dt.date], int | None]:
+    """The period of each (class, date): of the class's academic year, holding the date
+    (None between periods). One statement for all of them."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(SchoolClass.id, Period.id, Period.starts_on, Period.ends_on)
+        .join(Period, Period.academic_year_id == SchoolClass.academic_year_id)
+        .where(
+            SchoolClass.id.in_({class_id for class_id, _ in keys}),
+            Period.starts_on <= max(day for _, day in keys),
+            Period.ends_on >= min(day for _, day in keys),
+        )
     )
-    return int(found) if found is not None else None
+    periods = rows.all()
+    return {
+        (class_id, day): next(
+            (int(p) for c, p, starts, ends in periods if c == class_id and starts <= day <= ends), None
+        )
+        for class_id, day in keys
+    }
 
 
 async def _class_of_child_in_year(session: AsyncSession, child_id: int, academic_year_id: int) -> SchoolClass | None:
@@ -333,7 +432,7 @@ async def _refuse_second_final(
 _NOTICE_ACTIONS = {GradeAction.CREATED: "entered", GradeAction.CORRECTED: "corrected", GradeAction.DELETED: "deleted"}
 
 
-def _snapshot(grade: Grade) -> dict[str, object]:
+def snapshot(grade: Grade) -> dict[str, object]:
     return {
         "value": grade.value,
         "comment": grade.comment,
@@ -359,15 +458,21 @@ def _record(
         entity_type="Grade",
         entity_id=grade.id,
         before=before,
-        after=_snapshot(grade),
+        after=snapshot(grade),
         school_id=school_id,
     )
+    announce(
+        session, actor, grade, action, old_value=None if before is None else str(before["value"]), school_id=school_id
+    )
+
+
+def announce(
+    session: AsyncSession, actor: Actor, grade: Grade, action: GradeAction, *, old_value: str | None, school_id: int
+) -> None:
+    """What a grade's change tells: the families' notice (grouped at commit), the event and
+    the school's change feed."""
     record_notices.grade_changed(
-        session,
-        actor_user_id=actor.user_id,
-        grade=grade,
-        old_value=None if before is None else str(before["value"]),
-        action=_NOTICE_ACTIONS[action],
+        session, actor_user_id=actor.user_id, grade=grade, old_value=old_value, action=_NOTICE_ACTIONS[action]
     )
     queue_event(
         session,
@@ -379,3 +484,12 @@ def _record(
             action=action.value,
         ),
     )
+    change_feed.record(session, school_id=school_id, type=ChangeType.GRADE, ids=[grade.id], action=_CHANGES[action])
+
+
+# the change feed's action of each grade action (services/changes.py)
+_CHANGES = {
+    GradeAction.CREATED: ChangeAction.CREATED,
+    GradeAction.CORRECTED: ChangeAction.UPDATED,
+    GradeAction.DELETED: ChangeAction.DELETED,
+}

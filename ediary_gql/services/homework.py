@@ -18,7 +18,9 @@ from ediary_gql.db.models.homework import Homework, HomeworkAttachment, Homework
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.services import audit, diary_facts, record_notices
+from ediary_gql.services import changes as change_feed
 from ediary_gql.services.attachments import UploadedFile, collect_attachment
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.settings import Settings
 from ediary_gql.storage import Storage
 
@@ -122,6 +124,9 @@ async def assign_homework(
         school_id=lesson.school_id,
     )
     record_notices.homework_given(session, actor_user_id=actor.user_id, homework=homework, lesson=lesson)
+    change_feed.record(
+        session, school_id=lesson.school_id, type=ChangeType.HOMEWORK, ids=[homework.id], action=ChangeAction.CREATED
+    )
     return homework
 
 

@@ -524,33 +524,41 @@ async def attachments(session: AsyncSession, message_ids: list[int]) -> list[tup
 
 @dataclass(frozen=True, slots=True)
 class MessagePageKey:
-    """One page of one thread's messages, newest first: `size` after the message `before_id`."""
+    """One page of one thread's messages, newest first: `size` rows after the message `after_id`
+    (older than it) and before `before_id` (newer than it); `backwards` (Relay `last`) takes the
+    page from the newer end, fetched oldest first."""
 
     thread_id: int
     size: int
-    before_id: int | None
+    after_id: int | None = None
+    before_id: int | None = None
+    backwards: bool = False
 
 
 async def message_pages(session: AsyncSession, keys: Sequence[MessagePageKey]) -> dict[MessagePageKey, list[Message]]:
     """Pages of many threads' messages in one statement per distinct page (a window
-    function numbers each thread's messages, newest first): the statement count of a
-    list of threads does not grow with its threads."""
+    function numbers each thread's messages in the order of the fetch): the statement count
+    of a list of threads does not grow with its threads. Each page holds up to `size + 1` rows,
+    the last one only saying that there is more."""
     found: dict[MessagePageKey, list[Message]] = {}
-    buckets: dict[tuple[int, int | None], list[MessagePageKey]] = {}
+    buckets: dict[tuple[int, int | None, int | None, bool], list[MessagePageKey]] = {}
     for key in keys:
-        buckets.setdefault((key.size, key.before_id), []).append(key)
-    for (size, before_id), group in buckets.items():
+        buckets.setdefault((key.size, key.after_id, key.before_id, key.backwards), []).append(key)
+    for (size, after_id, before_id, backwards), group in buckets.items():
         thread_ids = sorted({k.thread_id for k in group})
-        number = func.row_number().over(partition_by=Message.thread_id, order_by=Message.id.desc()).label("n")
+        order = Message.id.asc() if backwards else Message.id.desc()
+        number = func.row_number().over(partition_by=Message.thread_id, order_by=order).label("n")
         inner = select(Message.id, number).where(Message.thread_id.in_(thread_ids))
+        if after_id is not None:
+            inner = inner.where(Message.id < after_id)
         if before_id is not None:
-            inner = inner.where(Message.id < before_id)
+            inner = inner.where(Message.id > before_id)
         ranked = inner.subquery()
         rows = await session.scalars(
             select(Message)
             .join(ranked, ranked.c.id == Message.id)
             .where(ranked.c.n <= size + 1)
-            .order_by(Message.thread_id, Message.id.desc())
+            .order_by(Message.thread_id, order)
         )
         by_thread: dict[int, list[Message]] = {}
         for row in rows.all():

@@ -31,6 +31,8 @@ DEFAULT_CHANNELS: dict[NotificationKind, tuple[Channel, ...]] = {
     NotificationKind.STAFF_BINDING: (Channel.EMAIL, Channel.PUSH),
     NotificationKind.SCHOOL_STATUS: (Channel.EMAIL, Channel.PUSH),
     NotificationKind.FEEDBACK: (Channel.EMAIL, Channel.PUSH),
+    NotificationKind.REPORT: (Channel.EMAIL, Channel.PUSH),  # a requested report is ready (or not)
+    NotificationKind.PERSONAL_DATA: (Channel.EMAIL, Channel.PUSH),  # an export ready, an erasure decided
 }
 FALLBACK_CHANNELS: tuple[Channel, ...] = (Channel.PUSH,)
 # Kinds a user may not choose channels for: codes go only where they are asked to.

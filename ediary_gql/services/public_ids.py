@@ -39,6 +39,7 @@ ID_KEYS: Mapping[str, str] = {
     "childTransferId": "ChildTransfer",
     "classId": "SchoolClass",
     "controlTypeId": "ControlType",
+    "dataRequestId": "DataRequest",
     "decidedById": "User",
     "documentId": "Attachment",
     "enrollmentId": "Enrollment",
@@ -58,9 +59,12 @@ ID_KEYS: Mapping[str, str] = {
     "periodId": "Period",
     "recordId": "Child",  # the other school's record of a child (child transfers)
     "regionId": "Region",
+    "reportId": "Report",
+    "reportTemplateId": "ReportTemplate",
     "requestedById": "User",
     "reviewedById": "User",
     "schoolId": "School",
+    "subjectUserId": "User",
     "settlementId": "Settlement",
     "staffBindingId": "StaffBinding",
     "subjectId": "Subject",
@@ -75,6 +79,7 @@ ID_KEYS: Mapping[str, str] = {
     "toSchoolId": "School",
     "transferId": "ChildTransfer",
     "userId": "User",
+    "webhookId": "Webhook",
 }
 # Lists of ids under a name of their own (not `…Ids`).
 ID_LIST_KEYS: Mapping[str, str] = {

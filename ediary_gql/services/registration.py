@@ -21,6 +21,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.auth.passwords import hash_password
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import UserStatus
+from ediary_gql.db.models.identities import ConsentMethod, ConsentRecord
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, RateLimited
 from ediary_gql.services import audit, rate_limits, sessions, verification
@@ -199,6 +200,16 @@ async def register(
             ErrorCode.DUPLICATE, "Учётная запись с таким телефоном или адресом почты уже есть", field="phone"
         ) from None
     await rate_limits.count(session, settings=settings, counters=by_address, now=now)
+    # the consent ticked in the form, kept with the text's version, the address and how
+    session.add(
+        ConsentRecord(
+            user_id=user.id,
+            text_version=settings.consent_text_version,
+            given_at=now,
+            address=ip,
+            method=ConsentMethod.FORM,
+        )
+    )
     audit.record(
         session,
         actor=actor,
@@ -216,7 +227,9 @@ async def register(
             sent.append(channel)
         except RateLimited:  # codes went to this contact lately: the person asks again later
             pass
-    tokens = await sessions.open_session(session, settings=settings, user=user, user_agent=user_agent, ip=ip, now=now)
+    tokens = await sessions.open_session(
+        session, settings=settings, user=user, user_agent=user_agent, ip=ip, now=now, action="signIn"
+    )
     return Registered(user=user, tokens=tokens, codes_sent=tuple(sent))
 
 

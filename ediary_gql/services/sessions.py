@@ -22,7 +22,7 @@ from ediary_gql.db.reads import Reads, ReadStatement
 from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import SessionRevoked
-from ediary_gql.services import audit, sign_in_guard, two_factor
+from ediary_gql.services import audit, consents, sign_in_guard, two_factor
 from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
 from ediary_gql.services.notifications import notify
 from ediary_gql.settings import Settings
@@ -125,9 +125,13 @@ async def sign_in(
             wrong = DomainError(ErrorCode.INVALID_CREDENTIALS, two_factor.WRONG_CODE_MESSAGE, field="totpCode")
             raise await _failed(session, user, ip, now, "WRONG_TOTP_CODE", wrong)
     await sign_in_guard.reset_account(session, user_id=user.id)
+    # no session without consent to the text in force (withdrawn, or a new version): CONSENT_REQUIRED
+    await consents.require(session, user=user, settings=settings)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return await open_session(session, settings=settings, user=user, user_agent=user_agent, ip=ip, now=now)
+    return await open_session(
+        session, settings=settings, user=user, user_agent=user_agent, ip=ip, now=now, action="signIn"
+    )
 
 
 def _refused(session: AsyncSession, user: User | None, reason: str, error: DomainError) -> RecordedRefusal:
@@ -172,8 +176,10 @@ async def open_session(
     user_agent: str | None = None,
     ip: str | None = None,
     now: dt.datetime | None = None,
+    action: str,
 ) -> TokenPair:
-    """A new signed-in session of `user` (the credentials were checked by the caller); audited as signIn."""
+    """A new signed-in session of `user` (the credentials were checked by the caller); audited
+    as `action`, the mutation that signed in (signIn, signInWithProvider, …)."""
     now = now or utcnow()
     secret = tokens.new_refresh_secret()
     auth = AuthSession(
@@ -188,7 +194,7 @@ async def open_session(
     session.add(auth)
     await session.flush()
     actor = Actor(user_id=user.id, session_id=auth.id, status=user.status)
-    audit.record(session, actor=actor, action="signIn", entity_type="AuthSession", entity_id=auth.id)
+    audit.record(session, actor=actor, action=action, entity_type="AuthSession", entity_id=auth.id)
     return _issue(settings, user, auth, secret, now)
 
 
@@ -320,6 +326,17 @@ async def authenticate(reads: Reads, *, settings: Settings, token: str) -> Actor
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
     if status == UserStatus.BLOCKED:
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Учётная запись заблокирована")
+    if claims.integration_id is not None:
+        # an integration (client credentials): its scopes at its school, and no person's roles;
+        # revoking it revokes its session, refused above like a signed-out one
+        return Actor(
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            status=status,
+            integration_id=claims.integration_id,
+            integration_school_id=claims.school_id,
+            scopes=claims.scopes,
+        )
     roles = _collect_roles(tuple(row)[:4] for row in rows if row[0] != "U").get(claims.user_id, _Roles())
     return roles.actor(user_id=claims.user_id, session_id=claims.session_id, status=status, is_operator=is_operator)
 

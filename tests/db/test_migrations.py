@@ -21,7 +21,9 @@ from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import downgrade, upgrade
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.classes import SchoolClass
+from ediary_gql.db.models.enums import ReportGrouping, ReportKind
 from ediary_gql.db.models.grades import ControlType
+from ediary_gql.db.models.reports import ReportTemplate
 from ediary_gql.db.models.schools import StaffBinding
 from ediary_gql.settings import Settings
 from tests.factories import (
@@ -31,9 +33,11 @@ from tests.factories import (
     make_enrollment,
     make_grade,
     make_guardianship,
+    make_report_template,
     make_school,
     make_school_class,
     make_staff_binding,
+    make_user,
 )
 
 
@@ -179,5 +183,54 @@ async def test_every_school_gets_the_default_control_types_once(scratch_url: str
         assert {code: found[(own.id, code)] for code in defaults if code != "TEST"} == {
             code: v for code, v in defaults.items() if code != "TEST"
         }
+    finally:
+        await engine.dispose()
+
+
+async def test_every_school_gets_the_built_in_report_templates_once(scratch_url: str) -> None:
+    # given schools of the revision before the built-in templates were written with the
+    # school: one with none, one with a default of its own, one with a template of its own
+    # under the built-in name
+    before = "b2c3d4e5f6a7"
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    progress, attendance = "Успеваемость (по умолчанию)", "Посещаемость (по умолчанию)"
+    try:
+        async with create_session_factory(engine)() as session:
+            bare = await make_school(session)
+            own = await make_school(session)
+            named = await make_school(session)
+            author = await make_user(session)
+            mine = {
+                "kind": ReportKind.PROGRESS,
+                "columns": ["DATE", "GRADE"],
+                "group_by": ReportGrouping.DATE,
+                "created_by_id": author.id,
+            }
+            await make_report_template(session, school_id=own.id, name="Краткий", is_default=True, **mine)
+            await make_report_template(session, school_id=named.id, name=progress, is_default=False, **mine)
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, before)
+        # when the migration runs, and runs again
+        await asyncio.to_thread(upgrade, scratch_url)
+        await asyncio.to_thread(downgrade, scratch_url, before)
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then each school has each built-in once, its default unless it made one of its
+        # own, and keeps what it had as it was
+        async with create_session_factory(engine)() as session:
+            rows = (await session.scalars(sa.select(ReportTemplate).order_by(ReportTemplate.id))).all()
+        found = {(r.school_id, r.name): (r.kind.value, r.is_default, r.created_by_id, list(r.columns)) for r in rows}
+        built_in_progress = ["DATE", "GRADE", "CONTROL_TYPE", "WEIGHT", "TEACHER"]
+        built_in_attendance = ["DATE", "SUBJECT", "STATUS", "MINUTES_LATE"]
+        assert found == {
+            (bare.id, progress): ("PROGRESS", True, None, built_in_progress),
+            (bare.id, attendance): ("ATTENDANCE", True, None, built_in_attendance),
+            (own.id, "Краткий"): ("PROGRESS", True, author.id, ["DATE", "GRADE"]),
+            (own.id, progress): ("PROGRESS", False, None, built_in_progress),
+            (own.id, attendance): ("ATTENDANCE", True, None, built_in_attendance),
+            (named.id, progress): ("PROGRESS", False, author.id, ["DATE", "GRADE"]),
+            (named.id, attendance): ("ATTENDANCE", True, None, built_in_attendance),
+        }
+        assert len(rows) == len(found)
     finally:
         await engine.dispose()

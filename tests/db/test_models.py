@@ -166,6 +166,9 @@ async def test_factories_make_rows_in_every_state(sessions: SessionFactory) -> N
             await f.make_feedback_ticket(session, status=feedback_status)
         for report_status in e.ReportStatus:
             await f.make_report(session, status=report_status)
+        for request_status in models.personal_data.DataRequestStatus:
+            export = request_status in f.personal_data.EXPORT_STATUSES
+            await f.make_data_request(session, kind="EXPORT" if export else "ERASURE", status=request_status)
         for kind in e.GradeKind:
             await f.make_grade(session, kind=kind)
         await f.make_grade(session, value="PASS")

@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ediary_gql.context import AppServices
 from ediary_gql.db.base import utcnow
@@ -15,6 +15,7 @@ from ediary_gql.db.models.event_log import EventRecord
 from ediary_gql.events import channels
 from ediary_gql.events import log as event_log
 from ediary_gql.events.publish import queue_event, unit_of_work
+from ediary_gql.events.retention import Pruner
 from ediary_gql.events.types import GradeChanged
 from tests.support import StatementCounter
 
@@ -24,8 +25,7 @@ def _grade(grade_id: int) -> GradeChanged:
 
 
 async def _last_position(services: AppServices) -> int:
-    async with services.session_factory() as s:
-        return int(await s.scalar(select(func.coalesce(func.max(EventRecord.position), 0))) or 0)
+    return await event_log.head(services.session_factory)
 
 
 async def test_events_are_logged_with_their_change_or_not_at_all(
@@ -91,17 +91,22 @@ async def test_positions_follow_commit_order_not_append_order(app_services: AppS
     assert positions != sorted(positions)  # append order is not position order
 
 
-async def test_old_events_are_pruned(app_services: AppServices) -> None:
-    async with unit_of_work(app_services.session_factory, app_services.bus) as session:
-        queue_event(session, _grade(7))
-        queue_event(session, _grade(8))
-    await event_log.place(app_services.session_factory)
-    async with app_services.session_factory() as s, s.begin():
+async def _logged_one_old_one_new(services: AppServices, *, old: int, new: int) -> None:
+    """Two grade events in the log, the one of grade `old` made 8 days ago."""
+    async with unit_of_work(services.session_factory, services.bus) as session:
+        queue_event(session, _grade(old))
+        queue_event(session, _grade(new))
+    await event_log.place(services.session_factory)
+    async with services.session_factory() as s, s.begin():
         await s.execute(
             update(EventRecord)
-            .where(EventRecord.payload["grade_id"].as_integer() == 7)
+            .where(EventRecord.payload["grade_id"].as_integer() == old)
             .values(created_at=utcnow() - dt.timedelta(days=8))
         )
+
+
+async def test_old_events_are_pruned(app_services: AppServices) -> None:
+    await _logged_one_old_one_new(app_services, old=7, new=8)
     pruned = await event_log.prune(app_services.session_factory, older_than=utcnow() - dt.timedelta(days=7))
     assert pruned >= 1
     kept = await event_log.read_after(app_services.session_factory, after=0, limit=1000)
@@ -110,3 +115,25 @@ async def test_old_events_are_pruned(app_services: AppServices) -> None:
     oldest = await event_log.oldest_position(app_services.session_factory)
     assert oldest is not None
     assert oldest == min(e.position for e in kept)
+
+
+async def test_a_server_process_prunes_by_itself(app_services: AppServices) -> None:
+    # given an event past the retention and a recent one
+    await _logged_one_old_one_new(app_services, old=11, new=12)
+    # when the server's pruner has had its round
+    pruner = Pruner(app_services.session_factory, retention_days=7, interval_seconds=0.05)
+    pruner.start()
+    try:
+        for _ in range(100):
+            kept = [
+                e.payload["grade_id"]
+                for e in await event_log.read_after(app_services.session_factory, after=0, limit=1000)
+            ]
+            if 11 not in kept:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await pruner.stop()
+    # then the old one is gone and the recent one kept
+    assert 11 not in kept
+    assert 12 in kept

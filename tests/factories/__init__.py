@@ -45,6 +45,13 @@ from tests.factories.homework import (
     make_homework_attachment,
     make_homework_completion,
 )
+from tests.factories.identities import make_consent_record, make_oidc_login, make_user_identity
+from tests.factories.integrations import (
+    make_integration,
+    make_integration_secret,
+    make_webhook,
+    make_webhook_delivery,
+)
 from tests.factories.lessons import lesson_times, make_lesson, make_timetable_slot, make_timetable_template
 from tests.factories.messages import (
     make_announcement,
@@ -60,8 +67,9 @@ from tests.factories.notifications import (
     make_notification_delivery,
     make_outbox_message,
 )
+from tests.factories.personal_data import make_data_request, make_sensitive_read
 from tests.factories.reminders import make_sent_reminder
-from tests.factories.reports import make_report
+from tests.factories.reports import make_report, make_report_remark, make_report_template
 from tests.factories.school_setup import make_roster_link, make_teacher_invitation
 from tests.factories.schools import (
     make_school,
@@ -99,7 +107,9 @@ __all__ = [
     "make_calendar_override",
     "make_child",
     "make_child_transfer",
+    "make_consent_record",
     "make_control_type",
+    "make_data_request",
     "make_enrolled_child",
     "make_enrollment",
     "make_event_log_head",
@@ -114,21 +124,27 @@ __all__ = [
     "make_homework",
     "make_homework_attachment",
     "make_homework_completion",
+    "make_integration",
+    "make_integration_secret",
     "make_lesson",
     "make_message",
     "make_message_attachment",
     "make_notification",
     "make_notification_delivery",
+    "make_oidc_login",
     "make_operator",
     "make_outbox_message",
     "make_period",
     "make_rate_limit_hit",
     "make_region",
     "make_report",
+    "make_report_remark",
+    "make_report_template",
     "make_roster_link",
     "make_school",
     "make_school_admin",
     "make_school_class",
+    "make_sensitive_read",
     "make_sent_reminder",
     "make_settlement",
     "make_sign_in_failure",
@@ -144,6 +160,9 @@ __all__ = [
     "make_timetable_slot",
     "make_timetable_template",
     "make_user",
+    "make_user_identity",
     "make_verification_code",
+    "make_webhook",
+    "make_webhook_delivery",
     "seq",
 ]

@@ -1,4 +1,4 @@
-"""Report requests."""
+"""Report requests, templates and remarks."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ediary_gql.db.models.enums import ReportFormat, ReportKind, ReportScope, ReportStatus
-from ediary_gql.db.models.reports import Report
+from ediary_gql.db.models.enums import ReportFormat, ReportGrouping, ReportKind, ReportScope, ReportStatus
+from ediary_gql.db.models.reports import Report, ReportRemark, ReportTemplate
+from ediary_gql.services.reports.template_spec import DEFAULTS
 from tests.factories._base import SCHOOL_YEAR_START, now, persist, seq, take_parents
-from tests.factories.schools import make_school, make_school_admin
+from tests.factories.calendar import make_period
+from tests.factories.children import make_child
+from tests.factories.schools import make_school, make_school_admin, make_teacher
 
 
 async def make_report(session: AsyncSession, **overrides: Any) -> Report:
@@ -20,7 +23,7 @@ async def make_report(session: AsyncSession, **overrides: Any) -> Report:
         o["school_id"] = (await make_school(session)).id
     if "requested_by_id" not in o:
         o["requested_by_id"] = (await make_school_admin(session, school_id=o["school_id"])).id
-    status = o.get("status", ReportStatus.PENDING)
+    status = o.get("status", ReportStatus.QUEUED)
     fields: dict[str, Any] = {
         "kind": ReportKind.PROGRESS,
         "scope": ReportScope.SCHOOL,
@@ -30,11 +33,44 @@ async def make_report(session: AsyncSession, **overrides: Any) -> Report:
         "format": ReportFormat.PDF,
         "status": status,
     }
-    if status is not ReportStatus.PENDING:
+    if status in (ReportStatus.READY, ReportStatus.FAILED, ReportStatus.EXPIRED):
         fields["finished_at"] = now()
     if status is ReportStatus.READY:
         fields["storage_key"] = f"reports/{seq():08d}.pdf"
+        fields["expires_at"] = now() + dt.timedelta(days=7)
     if status is ReportStatus.FAILED:
         fields["error"] = "Нет данных за период"
     fields.update(o)
     return await persist(session, Report(**fields))
+
+
+async def make_report_template(session: AsyncSession, **overrides: Any) -> ReportTemplate:
+    """A school's progress template: the default columns, a table per subject."""
+    o = take_parents(overrides)
+    if "school_id" not in o:
+        o["school_id"] = (await make_school(session)).id
+    fields: dict[str, Any] = {
+        "kind": ReportKind.PROGRESS,
+        "name": f"Шаблон {seq()}",
+        "columns": [c.value for c in DEFAULTS[ReportKind.PROGRESS].columns],
+        "group_by": ReportGrouping.SUBJECT,
+        "include_comments": True,
+        "include_remarks": True,
+        "is_default": False,
+    }
+    fields.update(o)
+    return await persist(session, ReportTemplate(**fields))
+
+
+async def make_report_remark(session: AsyncSession, **overrides: Any) -> ReportRemark:
+    """A teacher's remark on a child's period."""
+    o = take_parents(overrides)
+    if "child_id" not in o:
+        o["child_id"] = (await make_child(session)).id
+    if "period_id" not in o:
+        o["period_id"] = (await make_period(session)).id
+    if "author_id" not in o:
+        o["author_id"] = (await make_teacher(session)).id
+    fields: dict[str, Any] = {"text": "Стал внимательнее на уроках; стоит подтянуть устный счёт."}
+    fields.update(o)
+    return await persist(session, ReportRemark(**fields))

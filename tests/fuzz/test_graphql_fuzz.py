@@ -226,7 +226,7 @@ async def test_fuzz_as_parent(
         async with app_services.session_factory() as s, s.begin():
             parent = await s.get(User, world.parent.id)
             assert parent is not None
-            pair = await open_session(s, settings=app_services.settings, user=parent)
+            pair = await open_session(s, settings=app_services.settings, user=parent, action="signIn")
         return pair.access_token
 
     def headers() -> dict[str, str]:

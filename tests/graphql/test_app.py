@@ -12,7 +12,7 @@ from tests.support import GraphQLClient
 async def test_healthz_checks_database_and_event_bus(gql: GraphQLClient) -> None:
     response = await gql.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "eventBus": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "eventBus": "ok", "subscribers": 0}
     assert response.headers["x-request-id"]
 
 

@@ -45,8 +45,12 @@ async def test_the_parent_hears_every_status_change_in_order(
         assert await ws.no_message(within=0.3)
 
 
+TWIN = "subscription($id: ID) { applicationEvents(applicationId: $id) { cursor status application { id } } }"
+
+
+@pytest.mark.parametrize("query", [ONE, TWIN], ids=["applicationStatusChanged", "applicationEvents"])
 async def test_another_parent_may_not_follow_the_application(
-    gql: GraphQLClient, session: AsyncSession, ws_url: str
+    query: str, gql: GraphQLClient, session: AsyncSession, ws_url: str
 ) -> None:
     world = await make_world(session, gql)
     app = await submitted(session, gql, world)
@@ -55,11 +59,11 @@ async def test_another_parent_may_not_follow_the_application(
     for token in (stranger.token, teacher.token):
         async with ws_connect(ws_url) as ws:
             await ws.init(token)
-            await ws.subscribe(ONE, {"id": app["id"]})
+            await ws.subscribe(query, {"id": app["id"]})
             assert refusal_code(await ws.receive()) == "FORBIDDEN"
     async with ws_connect(ws_url) as ws:
         await ws.init()
-        await ws.subscribe(ONE, {"id": app["id"]})
+        await ws.subscribe(query, {"id": app["id"]})
         assert refusal_code(await ws.receive()) == "UNAUTHENTICATED"
 
 

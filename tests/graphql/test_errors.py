@@ -88,7 +88,7 @@ async def test_an_expected_error_is_one_info_line(
     # and the log has one INFO line for it: code, path, message, operation, document hash
     (entry,) = _graphql_errors(logs)
     assert entry["log_level"] == "info"
-    assert (entry["code"], entry["path"], entry["operation"]) == (code, path, "Lookup")
+    assert (entry["error_code"], entry["path"], entry["operation"]) == (code, path, "Lookup")
     assert entry["message"] == (logged or body["errors"][0]["message"])
     assert "\n" not in entry["message"]
     assert entry["document"] == _document_hash(query)
@@ -127,7 +127,7 @@ async def test_a_document_that_fails_validation_is_logged_without_its_literals(
     assert entries
     for entry in entries:
         assert entry["log_level"] == "info"
-        assert entry["code"] in ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED")
+        assert entry["error_code"] in ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT")
         assert entry["document"] == _document_hash(query)
     logged = repr(logs) + "".join(record.getMessage() for record in caplog.records)
     assert SNILS not in logged

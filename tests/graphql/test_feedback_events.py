@@ -137,21 +137,25 @@ async def test_an_admin_whose_membership_ended_is_refused_at_the_next_event(
         assert (await ws.receive())["type"] == "complete"
 
 
+TWIN = "subscription($id: ID) { feedbackEvents(ticketId: $id) { cursor ticket { id status } } }"
+
+
+@pytest.mark.parametrize("query", [EVENTS, TWIN], ids=["feedbackTicketEvents", "feedbackEvents"])
 async def test_families_and_teachers_may_not_follow_the_queue_nor_another_ticket(
-    gql: GraphQLClient, session: AsyncSession, ws_url: str, world: World
+    query: str, gql: GraphQLClient, session: AsyncSession, ws_url: str, world: World
 ) -> None:
     ticket = await submit(gql, await world.token(gql, world.parent))
     for user in (world.parent, world.student, world.teacher):
         async with ws_connect(ws_url) as ws:
             await ws.init(await world.token(gql, user))
-            await ws.subscribe(EVENTS)
+            await ws.subscribe(query)
             assert refusal_code(await ws.receive()) == "FORBIDDEN", user.email
     for user in (world.other_parent, world.teacher, world.admin):  # a TECHNICAL ticket is not the school's
         async with ws_connect(ws_url) as ws:
             await ws.init(await world.token(gql, user))
-            await ws.subscribe(EVENTS, {"id": ticket["id"]})
+            await ws.subscribe(query, {"id": ticket["id"]})
             assert refusal_code(await ws.receive()) == "FORBIDDEN", user.email
     async with ws_connect(ws_url) as ws:
         await ws.init()
-        await ws.subscribe(EVENTS, {"id": ticket["id"]})
+        await ws.subscribe(query, {"id": ticket["id"]})
         assert refusal_code(await ws.receive()) == "UNAUTHENTICATED"

@@ -12,7 +12,7 @@ from ediary_gql.db.models.children import Guardianship
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.events import channels
 from ediary_gql.settings import Settings
-from tests.diary_writes_support import World, gid
+from tests.diary_writes_support import World, enter_grade, gid
 from tests.graphql.test_two_processes import second_server  # noqa: F401 - a fixture
 from tests.support import (
     GraphQLClient,
@@ -40,14 +40,7 @@ async def _subscribe(ws: WsClient, token: str, child_id: int) -> None:
 
 
 async def _enter(gql: GraphQLClient, token: str, world: World, lesson: Lesson, value: str) -> str:
-    data = await gql.data(
-        ENTER,
-        {"i": {"childId": gid("Child", world.child.id), "lessonId": gid("Lesson", lesson.id), "value": value}},
-        token=token,
-    )
-    assert data["enterGrade"]["userErrors"] == []
-    grade_id: str = data["enterGrade"]["grade"]["id"]
-    return grade_id
+    return await enter_grade(gql, token, world, lesson, value)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

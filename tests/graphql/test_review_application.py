@@ -14,6 +14,7 @@ from ediary_gql.db.models.applications import Application
 from ediary_gql.db.models.children import Guardianship
 from ediary_gql.db.models.enums import ApplicationStatus, StaffRole
 from ediary_gql.db.models.notifications import Notification
+from ediary_gql.services.applications.deadlines import local_date
 from ediary_gql.services.production_calendar import load_calendar
 from tests.application_support import (
     SCAN,
@@ -151,7 +152,8 @@ async def test_the_school_cannot_be_changed_during_a_correction(gql: GraphQLClie
 async def test_extend_gives_ten_working_days_from_submission_once(gql: GraphQLClient, session: AsyncSession) -> None:
     world = await make_world(session, gql)
     app = await submitted(session, gql, world)
-    submitted_on = dt.date.fromisoformat(app["submittedAt"][:10])
+    # the due date counts from the day of submission in the school's zone, not in UTC
+    submitted_on = local_date(dt.datetime.fromisoformat(app["submittedAt"]), world.school)
     result = await review(gql, world.admin.token, app["id"], "EXTEND", comment="Запрос в ЗАГС")
     assert result["userErrors"] == []
     extended = result["application"]

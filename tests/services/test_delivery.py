@@ -43,7 +43,7 @@ from ediary_gql.services.delivery import (
 from ediary_gql.services.notifications import notify
 from ediary_gql.settings import Settings, SettingsError, load_settings
 from tests.factories import make_user
-from tests.support import free_port, wait_subscribed
+from tests.support import free_port, wait_on_bus
 
 SENDER = "Электронный дневник <noreply@ediary.test>"
 
@@ -519,7 +519,7 @@ async def test_a_running_dispatcher_wakes_on_commit_and_stops_cleanly(
     dispatcher = _dispatcher(app_services, 1, bus=app_services.bus, poll_seconds=60)
     dispatcher.start()
     try:
-        await wait_subscribed(app_services, event_channels.deliveries())
+        await wait_on_bus(app_services, event_channels.deliveries())
         await asyncio.sleep(0.05)  # its first round (on subscribing) is over
 
         # when a notification is committed

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from ediary_gql.db import models  # noqa: F401 - registers every table on the metadata
 from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine
+from ediary_gql.db.migrate import MIGRATION_LOCK_KEY
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,10 @@ target_metadata = Base.metadata
 
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
+    if connection.dialect.name == "postgresql":
+        # Several replicas start (and migrate) at once: one migrates, the others wait here
+        # and then find the database at head. Held until this transaction commits.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
     if sqlite:
         # Batch mode rebuilds a table (copy, drop, rename): with foreign keys on, SQLite
         # would empty the old table first, cascading to (or refused by) the rows that

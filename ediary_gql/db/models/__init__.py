@@ -32,6 +32,8 @@ from ediary_gql.db.models.homework import (
     HomeworkAttachment,
     HomeworkCompletion,
 )
+from ediary_gql.db.models.identities import ConsentRecord, OidcLogin, UserIdentity
+from ediary_gql.db.models.integrations import Integration, IntegrationSecret, Webhook, WebhookDelivery
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.db.models.messages import (
     Announcement,
@@ -47,8 +49,9 @@ from ediary_gql.db.models.notifications import (
     NotificationDelivery,
     OutboxMessage,
 )
+from ediary_gql.db.models.personal_data import DataRequest, SensitiveRead
 from ediary_gql.db.models.reminders import SentReminder
-from ediary_gql.db.models.reports import Report
+from ediary_gql.db.models.reports import Report, ReportRemark, ReportTemplate
 from ediary_gql.db.models.school_setup import RosterLink, TeacherInvitation
 from ediary_gql.db.models.schools import School, StaffBinding, StaffMembership
 from ediary_gql.db.models.users import AuthSession, RateLimitHit, SignInFailure, User, VerificationCode
@@ -69,7 +72,9 @@ __all__ = [
     "CalendarOverride",
     "Child",
     "ChildTransfer",
+    "ConsentRecord",
     "ControlType",
+    "DataRequest",
     "Enrollment",
     "EventLogHead",
     "EventRecord",
@@ -83,19 +88,25 @@ __all__ = [
     "Homework",
     "HomeworkAttachment",
     "HomeworkCompletion",
+    "Integration",
+    "IntegrationSecret",
     "Lesson",
     "Message",
     "MessageAttachment",
     "Notification",
     "NotificationDelivery",
+    "OidcLogin",
     "OutboxMessage",
     "Period",
     "RateLimitHit",
     "Region",
     "Report",
+    "ReportRemark",
+    "ReportTemplate",
     "RosterLink",
     "School",
     "SchoolClass",
+    "SensitiveRead",
     "SentReminder",
     "Settlement",
     "SignInFailure",
@@ -109,5 +120,8 @@ __all__ = [
     "TimetableSlot",
     "TimetableTemplate",
     "User",
+    "UserIdentity",
     "VerificationCode",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -43,6 +43,8 @@ class NotificationKind(enum.StrEnum):
     MESSAGE = "MESSAGE"
     ANNOUNCEMENT = "ANNOUNCEMENT"
     FEEDBACK = "FEEDBACK"
+    REPORT = "REPORT"  # a requested report is ready (or could not be made)
+    PERSONAL_DATA = "PERSONAL_DATA"  # a data export is ready, an erasure request decided or done
 
 
 # --- schools and staff -------------------------------------------------------
@@ -209,6 +211,30 @@ class ReminderKind(enum.StrEnum):
     FEEDBACK_OVERDUE = "FEEDBACK_OVERDUE"  # and once past them
 
 
+# --- integrations ---------------------------------------------------------------
+
+
+class IntegrationStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+
+
+class IntegrationScope(enum.StrEnum):
+    """What an integration's tokens may do, at its one school."""
+
+    ROSTER_READ = "roster:read"
+    ROSTER_WRITE = "roster:write"
+    DIARY_READ = "diary:read"
+    GRADES_WRITE = "grades:write"
+    ATTENDANCE_WRITE = "attendance:write"
+    EVENTS_READ = "events:read"
+
+
+class WebhookStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"  # after repeated failures, or by an admin
+
+
 class ReportKind(enum.StrEnum):
     PROGRESS = "PROGRESS"
     ATTENDANCE = "ATTENDANCE"
@@ -228,6 +254,32 @@ class ReportFormat(enum.StrEnum):
 
 
 class ReportStatus(enum.StrEnum):
-    PENDING = "PENDING"
+    """QUEUED → RUNNING → READY | FAILED; a READY report's file is deleted when it
+    expires (EXPIRED). A RUNNING report whose worker died goes back to work when its
+    lease runs out."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
     READY = "READY"
     FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+class ReportColumn(enum.StrEnum):
+    """The columns a report template may choose, in the order it gives them. A
+    teacher's comment is not among them: `include_comments` adds it as the last column."""
+
+    DATE = "DATE"
+    SUBJECT = "SUBJECT"
+    GRADE = "GRADE"  # progress
+    CONTROL_TYPE = "CONTROL_TYPE"  # progress
+    WEIGHT = "WEIGHT"  # progress
+    STATUS = "STATUS"  # attendance
+    MINUTES_LATE = "MINUTES_LATE"  # attendance
+    TEACHER = "TEACHER"
+    TOPIC = "TOPIC"  # the lesson's topic
+
+
+class ReportGrouping(enum.StrEnum):
+    SUBJECT = "SUBJECT"  # a table per subject
+    DATE = "DATE"  # one table in the order of the lessons

@@ -36,17 +36,20 @@ class TeacherInvitation(CreatedAtMixin, Base):
 class RosterLink(CreatedAtMixin, Base):
     """A school's external ID (OneRoster `sourcedId`) for a row that has no
     `external_id` column of its own: teachers and guardians (users, who may be
-    known to several schools under different IDs) and timetable slots."""
+    known to several schools under different IDs), timetable slots, and grades and
+    attendance marks synced by an integration (kept off those hot tables)."""
 
     __tablename__ = "roster_links"
 
     id: Mapped[IntPk]
     school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # TEACHER, GUARDIAN, TIMETABLE_SLOT
+    kind: Mapped[str] = mapped_column(String(16))  # TEACHER, GUARDIAN, TIMETABLE_SLOT, GRADE, ATTENDANCE
     external_id: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[int] = mapped_column(BigId)
 
     __table_args__ = (
         UniqueConstraint("school_id", "kind", "external_id"),
-        CheckConstraint("kind IN ('TEACHER', 'GUARDIAN', 'TIMETABLE_SLOT')", name="kind"),
+        CheckConstraint("kind IN ('TEACHER', 'GUARDIAN', 'TIMETABLE_SLOT', 'GRADE', 'ATTENDANCE')", name="kind"),
+        # a row's sourcedId, read back (Grade.sourcedId)
+        Index("ix_roster_links_kind_target", "kind", "target_id"),
     )

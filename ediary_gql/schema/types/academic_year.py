@@ -27,9 +27,9 @@ class Period(EntityNode):
 
     id: relay.NodeID[int]
     number: int = strawberry.field(description="1-based position in the year")
-    name: str
-    starts_on: dt.date
-    ends_on: dt.date
+    name: str = strawberry.field(description="The name people see")
+    starts_on: dt.date = strawberry.field(description="First day, inclusive")
+    ends_on: dt.date = strawberry.field(description="Last day, inclusive")
     _academic_year_id: strawberry.Private[int]
 
     @classmethod
@@ -54,8 +54,8 @@ class Holiday(EntityNode):
     model = HolidayRow
 
     id: relay.NodeID[int]
-    name: str
-    starts_on: dt.date
+    name: str = strawberry.field(description="The name people see")
+    starts_on: dt.date = strawberry.field(description="First day, inclusive")
     ends_on: dt.date = strawberry.field(description="Last day, inclusive (equal to startsOn for one day)")
 
     @classmethod
@@ -72,10 +72,12 @@ class AcademicYear(EntityNode):
     model = AcademicYearRow
 
     id: relay.NodeID[int]
-    name: str
-    starts_on: dt.date
-    ends_on: dt.date
-    period_kind: PeriodKind  # type: ignore[valid-type]
+    name: str = strawberry.field(description="The name people see")
+    starts_on: dt.date = strawberry.field(description="First day, inclusive")
+    ends_on: dt.date = strawberry.field(description="Last day, inclusive")
+    period_kind: PeriodKind = strawberry.field(  # type: ignore[valid-type]
+        description="How the year is divided into periods"
+    )
     _school_id: strawberry.Private[int]
 
     @classmethod

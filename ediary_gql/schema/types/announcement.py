@@ -21,6 +21,7 @@ from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.school_class import SchoolClass
+from ediary_gql.schema.types.stream import cursor_field
 from ediary_gql.schema.types.user import User
 from ediary_gql.services import announcement_audience as audience
 from ediary_gql.services import announcements as service
@@ -46,15 +47,15 @@ class Announcement(EntityNode):
     model = AnnouncementRow
 
     id: relay.NodeID[int]
-    audience: AnnouncementAudience  # type: ignore[valid-type]
-    kind: AnnouncementKind  # type: ignore[valid-type]
-    title: str
-    text: str
+    audience: AnnouncementAudience = strawberry.field(description="Who is to read it")  # type: ignore[valid-type]
+    kind: AnnouncementKind = strawberry.field(description="What kind of announcement it is")  # type: ignore[valid-type]
+    title: str = strawberry.field(description="The heading")
+    text: str = strawberry.field(description="The text as written")
     starts_on: dt.date = strawberry.field(description="Shown from this date")
     ends_on: dt.date | None = strawberry.field(description="Shown to this date; null: until withdrawn")
     withdrawn_at: dt.datetime | None = strawberry.field(description="When it was withdrawn; null while it stands")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When the announcement was created")
+    updated_at: dt.datetime = strawberry.field(description="When the announcement was last changed")
     _school_id: strawberry.Private[int]
     _author_id: strawberry.Private[int]
 
@@ -99,17 +100,20 @@ class Announcement(EntityNode):
 @strawberry.type(description="An announcement published, updated or withdrawn")
 class AnnouncementEvent:
     action: str = strawberry.field(description="published, updated or withdrawn")
-    announcement: Announcement
+    announcement: Announcement = strawberry.field(description="The announcement as it now is")
+    cursor: str = cursor_field()
 
     @classmethod
-    def of(cls, item: tuple[Any, str]) -> Self:
+    def of(cls, item: tuple[Any, str], cursor: str) -> Self:
         row, action = item
-        return cls(action=action, announcement=Announcement.from_row(row))
+        return cls(action=action, announcement=Announcement.from_row(row), cursor=cursor)
 
 
 @strawberry.input(description="Which announcements: all filters together")
 class AnnouncementFilter:
-    kind: AnnouncementKind | None = None  # type: ignore[valid-type]
+    kind: AnnouncementKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only those of this kind"
+    )
     from_: dt.date | None = strawberry.field(
         name="from", default=None, description="Shown on or after this date (overlapping [startsOn, endsOn])"
     )
@@ -117,21 +121,23 @@ class AnnouncementFilter:
     class_id: relay.GlobalID | None = strawberry.field(
         default=None, description="What reaches this class: addressed to it, or to its whole school"
     )
-    school_id: relay.GlobalID | None = None
+    school_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those of this school")
 
 
 @strawberry.input(description="A new announcement: admins for any audience, teachers for their classes")
 class PublishAnnouncementInput:
     school_id: relay.GlobalID = node_id("School")
-    audience: AnnouncementAudience  # type: ignore[valid-type]
+    audience: AnnouncementAudience = strawberry.field(description="Who is to read it")  # type: ignore[valid-type]
     class_ids: list[relay.GlobalID] = node_id(
         "SchoolClass", default_factory=list, description="The classes (audience CLASSES only)"
     )
-    kind: AnnouncementKind = enums.AnnouncementKind.GENERAL  # type: ignore[valid-type]
+    kind: AnnouncementKind = strawberry.field(  # type: ignore[valid-type]
+        default=enums.AnnouncementKind.GENERAL, description="What the announcement is about"
+    )
     title: str = strawberry.field(description="At most 200 characters")
     text: str = strawberry.field(description="At most 10 000 characters")
     starts_on: dt.date | None = strawberry.field(default=None, description="Default: today at the school")
-    ends_on: dt.date | None = None
+    ends_on: dt.date | None = strawberry.field(default=None, description="Last day, inclusive")
     files: list[Upload] = strawberry.field(
         default_factory=list, description="Files sent with this request as a multipart upload; at most 10"
     )
@@ -140,13 +146,17 @@ class PublishAnnouncementInput:
 @strawberry.input(description="Change an announcement: what is given changes, what is null stays")
 class UpdateAnnouncementInput:
     announcement_id: relay.GlobalID = node_id("Announcement")
-    audience: AnnouncementAudience | None = None  # type: ignore[valid-type]
+    audience: AnnouncementAudience | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Who is to read it"
+    )
     class_ids: list[relay.GlobalID] | None = node_id("SchoolClass", default=None)
-    kind: AnnouncementKind | None = None  # type: ignore[valid-type]
-    title: str | None = None
-    text: str | None = None
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    kind: AnnouncementKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="What kind of update announcement it is"
+    )
+    title: str | None = strawberry.field(default=None, description="The heading")
+    text: str | None = strawberry.field(default=None, description="The text as written")
+    starts_on: dt.date | None = strawberry.field(default=None, description="First day, inclusive")
+    ends_on: dt.date | None = strawberry.field(default=None, description="Last day, inclusive")
     open_ended: bool = strawberry.field(default=False, description="True: no end date any more")
 
 
@@ -155,7 +165,11 @@ class WithdrawAnnouncementInput:
     announcement_id: relay.GlobalID = node_id("Announcement")
 
 
-@strawberry.type
+@strawberry.type(description="The announcement after the change, or why it was refused")
 class AnnouncementPayload(Payload):
-    announcement: Announcement | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    announcement: Announcement | None = strawberry.field(
+        default=None, description="The announcement as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

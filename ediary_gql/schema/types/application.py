@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
-from ediary_gql.auth import policy
+from ediary_gql.auth import personal_fields, policy
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.applications import Application as ApplicationRow
 from ediary_gql.db.models.attachments import Attachment as AttachmentRow
@@ -18,7 +18,7 @@ from ediary_gql.db.models.classes import SchoolClass as SchoolClassRow
 from ediary_gql.db.models.schools import School as SchoolRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import application_fields as fields
-from ediary_gql.resolvers import applications
+from ediary_gql.resolvers import applications, personal_data
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
 from ediary_gql.schema.mutations import Payload
@@ -26,6 +26,7 @@ from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.school import School
 from ediary_gql.schema.types.school_class import SchoolClass, Sex
+from ediary_gql.schema.types.stream import cursor_field
 from ediary_gql.schema.types.user import User
 
 if TYPE_CHECKING:
@@ -53,30 +54,32 @@ class ReviewAction(enum.Enum):
 
 @strawberry.type(description="The birth certificate as given: series (e.g. IV-АБ), 6-digit number, issue date")
 class ApplicationBirthCertificate:
-    series: str | None
-    number: str | None
-    issued_on: dt.date | None
+    series: str | None = strawberry.field(description="Series of the certificate")
+    number: str | None = strawberry.field(description="Number of the certificate")
+    issued_on: dt.date | None = strawberry.field(description="Date of issue")
 
 
 @strawberry.type(name="ApplicationChild", description="The child as the applicant described them")
 class ApplicationChild:
-    last_name: str | None
-    first_name: str | None
-    middle_name: str | None
-    birth_date: dt.date | None
-    sex: Sex | None  # type: ignore[valid-type]
+    last_name: str | None = strawberry.field(description="Family name")
+    first_name: str | None = strawberry.field(description="Given name")
+    middle_name: str | None = strawberry.field(description="Patronymic, if any")
+    birth_date: dt.date | None = strawberry.field(description="Date of birth")
+    sex: Sex | None = strawberry.field(description="The child's sex")  # type: ignore[valid-type]
     snils: str | None = strawberry.field(description="11 digits")
-    birth_certificate: ApplicationBirthCertificate
+    birth_certificate: ApplicationBirthCertificate = strawberry.field(description="The child's birth certificate")
     citizenship: str | None = strawberry.field(description="OKSM country code; 643 is Russia")
 
 
 @strawberry.type(description="One step of an application: who did what, when, with what comment")
 class ApplicationHistoryEntry:
-    from_status: ApplicationStatus | None  # type: ignore[valid-type]
-    to_status: ApplicationStatus  # type: ignore[valid-type]
-    action: ApplicationAction  # type: ignore[valid-type]
-    comment: str | None
-    at: dt.datetime
+    from_status: ApplicationStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="The status before the step; null for the first"
+    )
+    to_status: ApplicationStatus = strawberry.field(description="The status after the step")  # type: ignore[valid-type]
+    action: ApplicationAction = strawberry.field(description="The step taken")  # type: ignore[valid-type]
+    comment: str | None = strawberry.field(description="A comment, if given")
+    at: dt.datetime = strawberry.field(description="When the step was taken")
     _actor_id: strawberry.Private[int | None]
 
     @strawberry.field(
@@ -92,7 +95,9 @@ class ApplicationHistoryEntry:
 
 @strawberry.type(description="A file of an application")
 class ApplicationAttachment:
-    kind: ApplicationAttachmentKind  # type: ignore[valid-type]
+    kind: ApplicationAttachmentKind = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of application attachment it is"
+    )
     _attachment_id: strawberry.Private[int]
 
     @strawberry.field(description="The file; null for those who may not read it")
@@ -109,15 +114,19 @@ class Application(EntityNode):
 
     id: relay.NodeID[int]
     number: str | None = strawberry.field(description='"ED-2026-000123", given on first submission')
-    status: ApplicationStatus  # type: ignore[valid-type]
-    region_code: str | None
-    submitted_at: dt.datetime | None
+    status: ApplicationStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the application is in its life cycle"
+    )
+    region_code: str | None = strawberry.field(
+        description="Code of the subject of the Russian Federation (77 for Moscow)"
+    )
+    submitted_at: dt.datetime | None = strawberry.field(description="When it was first submitted; null for a draft")
     due_on: dt.date | None = strawberry.field(description="Review deadline: 5 working days, 10 when extended")
-    extended: bool
-    decided_at: dt.datetime | None
-    rejection_reason: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    extended: bool = strawberry.field(description="Whether the due date was extended for more checks")
+    decided_at: dt.datetime | None = strawberry.field(description="When the application was decided; null until then")
+    rejection_reason: str | None = strawberry.field(description="Why it was rejected; null unless REJECTED")
+    created_at: dt.datetime = strawberry.field(description="When the application was created")
+    updated_at: dt.datetime = strawberry.field(description="When the application was last changed")
     _row: strawberry.Private[Any]
 
     @classmethod
@@ -145,11 +154,20 @@ class Application(EntityNode):
         description="The child as described; SNILS and the birth certificate only for the applicant and the "
         "school's admins (null for operators)"
     )
-    def child(self, info: strawberry.Info[Context, None]) -> ApplicationChild:
+    async def child(self, info: strawberry.Info[Context, None]) -> ApplicationChild:
         row = self._row
         documents = policy.can_view_application_documents(
             info.context.actor, applicant_id=row.applicant_id, school_id=row.school_id
         )
+        if documents and row.child_id is not None:  # audited reads, where the child has a record
+            for value, field in (
+                (row.child_snils, personal_fields.APPLICATION_SNILS),
+                (row.birth_cert_number, personal_fields.APPLICATION_BIRTH_CERTIFICATE),
+            ):
+                if value is not None:
+                    await personal_data.shown_document(
+                        info.context, row.child_id, field.key, operation=personal_data.operation_name(info)
+                    )
         return ApplicationChild(
             last_name=row.child_last_name,
             first_name=row.child_first_name,
@@ -230,49 +248,74 @@ class Application(EntityNode):
         return fields.available_actions(info.context, self._row)
 
 
+@strawberry.type(description="An application changed status (or its due date)")
+class ApplicationEvent:
+    status: ApplicationStatus = strawberry.field(description="The status it has now")  # type: ignore[valid-type]
+    application: Application = strawberry.field(description="The application as it now is")
+    cursor: str = cursor_field()
+
+    @classmethod
+    def of(cls, row: Any, cursor: str) -> Self:
+        return cls(status=enums.ApplicationStatus(row.status), application=Application.from_row(row), cursor=cursor)
+
+
 # --- inputs ------------------------------------------------------------------------------
 
 
 @strawberry.input(description="A birth certificate: series (IV-АБ), number (6 digits) and issue date")
 class ApplicationBirthCertificateInput:
-    series: str | None = None
-    number: str | None = None
-    issued_on: dt.date | None = None
+    series: str | None = strawberry.field(default=None, description="Series of the certificate")
+    number: str | None = strawberry.field(default=None, description="Number of the certificate")
+    issued_on: dt.date | None = strawberry.field(default=None, description="Date of issue")
 
 
 @strawberry.input(description="The child: names in Cyrillic (hyphens allowed), SNILS optional")
 class ApplicationChildInput:
-    last_name: str | None = None
-    first_name: str | None = None
-    middle_name: str | None = None
-    birth_date: dt.date | None = None
-    sex: Sex | None = None  # type: ignore[valid-type]
+    last_name: str | None = strawberry.field(default=None, description="Family name")
+    first_name: str | None = strawberry.field(default=None, description="Given name")
+    middle_name: str | None = strawberry.field(default=None, description="Patronymic, if any")
+    birth_date: dt.date | None = strawberry.field(default=None, description="Date of birth")
+    sex: Sex | None = strawberry.field(default=None, description="The child's sex")  # type: ignore[valid-type]
     snils: str | None = strawberry.field(default=None, description="11 digits; 123-456-789 01 is accepted")
-    birth_certificate: ApplicationBirthCertificateInput | None = None
+    birth_certificate: ApplicationBirthCertificateInput | None = strawberry.field(
+        default=None, description="The child's birth certificate"
+    )
     citizenship: str | None = strawberry.field(default=None, description="OKSM code; 643 (Russia) by default")
 
 
 @strawberry.input(description="A file to attach (multipart upload): PDF, JPG or PNG up to 5 MB")
 class ApplicationFileInput:
-    kind: ApplicationAttachmentKind  # type: ignore[valid-type]
-    file: Upload
+    kind: ApplicationAttachmentKind = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of application file it is"
+    )
+    file: Upload = strawberry.field(description="The file uploaded (multipart)")
 
 
 @strawberry.input(description="A new draft: fill in what you have; everything is checked on submission")
 class CreateApplicationInput:
-    child: ApplicationChildInput | None = None
-    region_code: str | None = None
+    child: ApplicationChildInput | None = strawberry.field(
+        default=None, description="The child's data as the parent gives them"
+    )
+    region_code: str | None = strawberry.field(
+        default=None, description="Code of the subject of the Russian Federation (77 for Moscow)"
+    )
     settlement_id: relay.GlobalID | None = node_id("Settlement", default=None)
     school_id: relay.GlobalID | None = node_id("School", default=None)
     class_id: relay.GlobalID | None = node_id("SchoolClass", default=None)
-    attachments: list[ApplicationFileInput] | None = None
+    attachments: list[ApplicationFileInput] | None = strawberry.field(
+        default=None, description="Files supporting the application"
+    )
 
 
 @strawberry.input(description="The whole form again (fields left out are cleared); files are added and removed")
 class UpdateApplicationInput:
     application_id: relay.GlobalID = node_id("Application")
-    child: ApplicationChildInput | None = None
-    region_code: str | None = None
+    child: ApplicationChildInput | None = strawberry.field(
+        default=None, description="The child's data, replacing what was given"
+    )
+    region_code: str | None = strawberry.field(
+        default=None, description="Code of the subject of the Russian Federation (77 for Moscow)"
+    )
     settlement_id: relay.GlobalID | None = node_id("Settlement", default=None)
     school_id: relay.GlobalID | None = node_id("School", default=None)
     class_id: relay.GlobalID | None = node_id("SchoolClass", default=None)
@@ -282,7 +325,7 @@ class UpdateApplicationInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The draft application to submit for review")
 class SubmitApplicationInput:
     application_id: relay.GlobalID = node_id("Application")
 
@@ -290,19 +333,25 @@ class SubmitApplicationInput:
 @strawberry.input(description="One review action; a comment is required to reject or to ask for corrections")
 class ReviewApplicationInput:
     application_id: relay.GlobalID = node_id("Application")
-    action: ReviewAction
-    comment: str | None = None
+    action: ReviewAction = strawberry.field(description="The step to take")
+    comment: str | None = strawberry.field(default=None, description="A comment, if given")
 
 
 @strawberry.input(description="The review queue's filter")
 class ApplicationFilter:
-    status: ApplicationStatus | None = None  # type: ignore[valid-type]
-    overdue: bool | None = None
+    status: ApplicationStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only those in this status"
+    )
+    overdue: bool | None = strawberry.field(default=None, description="Only those past their due date")
     query: str | None = strawberry.field(default=None, description="An application number, or the child's surname")
-    school_id: relay.GlobalID | None = None
+    school_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those of this school")
 
 
-@strawberry.type
+@strawberry.type(description="The application after the change, or why it was refused")
 class ApplicationPayload(Payload):
-    application: Application | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    application: Application | None = strawberry.field(
+        default=None, description="The application as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

@@ -23,9 +23,9 @@ class Attachment(EntityNode):
     id: relay.NodeID[int]
     file_name: str = strawberry.field(description="The name the file was uploaded with (no folders)")
     content_type: str = strawberry.field(description="application/pdf, image/jpeg or image/png, from the content")
-    size_bytes: int
+    size_bytes: int = strawberry.field(description="Size of the file in bytes")
     sha256: str = strawberry.field(description="SHA-256 of the content, lower-case hex")
-    created_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When the attachment was created")
 
     @classmethod
     def from_row(cls, row: Any) -> Self:

@@ -13,7 +13,7 @@ from ediary_gql.db.models.attendance import Attendance as AttendanceRow
 from ediary_gql.db.models.children import Child as ChildRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import diary_visibility
+from ediary_gql.resolvers import diary_visibility, sync
 from ediary_gql.resolvers.attendance import DaySummary, LessonMarks
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
@@ -21,6 +21,7 @@ from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.lesson import Lesson
 from ediary_gql.schema.types.school_class import Child
+from ediary_gql.schema.types.stream import cursor_field
 from ediary_gql.schema.types.user import User
 
 if TYPE_CHECKING:
@@ -39,9 +40,11 @@ class Attendance(EntityNode):
     model = AttendanceRow
 
     id: relay.NodeID[int]
-    status: AttendanceStatus  # type: ignore[valid-type]
-    minutes_late: int | None
-    reason: str | None
+    status: AttendanceStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the attendance is in its life cycle"
+    )
+    minutes_late: int | None = strawberry.field(description="Minutes late, when LATE")
+    reason: str | None = strawberry.field(description="Why the child was absent or late, if given")
     marked_at: dt.datetime = strawberry.field(description="When the current status was set")
     _child_id: strawberry.Private[int]
     _lesson_id: strawberry.Private[int]
@@ -69,12 +72,16 @@ class Attendance(EntityNode):
             context, child_id=row.child_id, class_id=lesson.class_id, subject_id=None
         )
 
-    @strawberry.field
+    @strawberry.field(description="The school's external ID of the mark (syncAttendance); null if it has none")
+    async def sourced_id(self, info: Info) -> str | None:
+        return await sync.attendance_sourced_id(info.context, self.id)
+
+    @strawberry.field(description="The child marked")
     async def child(self, info: Info) -> Child | None:
         row = await info.context.loaders.by_id(ChildRow).load(self._child_id)
         return Child.from_row(row) if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The lesson marked at")
     async def lesson(self, info: Info) -> Lesson | None:
         row = await info.context.loaders.by_id(LessonRow).load(self._lesson_id)
         return Lesson.from_row(row) if row is not None else None
@@ -88,32 +95,41 @@ class Attendance(EntityNode):
 @strawberry.input(description="One child's mark")
 class AttendanceMarkInput:
     child_id: relay.GlobalID = node_id("Child")
-    status: AttendanceStatus  # type: ignore[valid-type]
+    status: AttendanceStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the attendance mark is in its life cycle"
+    )
     minutes_late: int | None = strawberry.field(default=None, description="Required for LATE: 1 to 300")
-    reason: str | None = None
+    reason: str | None = strawberry.field(default=None, description="Why the child was absent or late, if given")
 
 
 @strawberry.input(description="Marks for a lesson in one call; children left out keep what they had")
 class MarkAttendanceInput:
     lesson_id: relay.GlobalID = node_id("Lesson")
-    marks: list[AttendanceMarkInput]
+    marks: list[AttendanceMarkInput] = strawberry.field(description="A mark per child")
 
 
 @strawberry.type(description="A lesson and all its attendance marks")
 class LessonAttendance:
-    lesson: Lesson
-    marks: list[Attendance]
+    lesson: Lesson = strawberry.field(description="The lesson")
+    marks: list[Attendance] = strawberry.field(description="Its attendance marks")
+    cursor: str = cursor_field()
 
     @classmethod
-    def of(cls, found: LessonMarks) -> Self:
-        return cls(lesson=Lesson.from_row(found.lesson), marks=[Attendance.from_row(m) for m in found.marks])
+    def of(cls, found: LessonMarks, cursor: str) -> Self:
+        return cls(
+            lesson=Lesson.from_row(found.lesson), marks=[Attendance.from_row(m) for m in found.marks], cursor=cursor
+        )
 
 
-@strawberry.type
+@strawberry.type(description="The attendance marks as stored, or why they were refused")
 class MarkAttendancePayload(Payload):
-    lesson: Lesson | None = None
+    lesson: Lesson | None = strawberry.field(
+        default=None, description="The lesson as it now is; null when the input was refused"
+    )
     marks: list[Attendance] = strawberry.field(default_factory=list, description="Every mark of the lesson")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: LessonMarks) -> Self:
@@ -122,25 +138,26 @@ class MarkAttendancePayload(Payload):
 
 @strawberry.type(description="Counts by status; unmarked = children × lessons of the day − marks")
 class AttendanceCounts:
-    present: int
-    absent: int
-    late: int
-    excused: int
-    sick: int
-    unmarked: int
+    present: int = strawberry.field(description="How many were present")
+    absent: int = strawberry.field(description="How many were absent without a reason given")
+    late: int = strawberry.field(description="How many came late")
+    excused: int = strawberry.field(description="How many were absent for a valid reason")
+    sick: int = strawberry.field(description="How many were ill")
+    unmarked: int = strawberry.field(description="How many have no mark yet")
 
 
 @strawberry.type(description="A class's attendance on a day, across its scheduled lessons")
 class AttendanceSummary:
-    class_id: relay.GlobalID
-    date: dt.date
-    counts: AttendanceCounts
+    class_id: relay.GlobalID = strawberry.field(description="The class")
+    date: dt.date = strawberry.field(description="The day")
+    counts: AttendanceCounts = strawberry.field(description="The class's marks of the day by status")
     lessons: int = strawberry.field(description="Scheduled lessons of the class that day")
     children: int = strawberry.field(description="Children enrolled that day")
-    updated_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(description="When the attendance summary was last changed")
+    cursor: str = cursor_field()
 
     @classmethod
-    def of(cls, day: DaySummary) -> Self:
+    def of(cls, day: DaySummary, cursor: str) -> Self:
         found = day.summary
         counts = found.counts
         return cls(
@@ -157,4 +174,5 @@ class AttendanceSummary:
             lessons=found.lessons,
             children=found.children,
             updated_at=day.updated_at,
+            cursor=cursor,
         )

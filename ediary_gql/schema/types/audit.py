@@ -25,10 +25,10 @@ class AuditEntry(EntityNode):
 
     id: relay.NodeID[int]
     action: str = strawberry.field(description="The mutation or workflow, e.g. signIn, reviewStaffBinding")
-    entity_type: str
-    ip: str | None
-    request_id: str | None
-    created_at: dt.datetime
+    entity_type: str = strawberry.field(description="Type of the changed record, as in its global ID")
+    ip: str | None = strawberry.field(description="Address the request came from")
+    request_id: str | None = strawberry.field(description="ID of the request that made the change, as in the logs")
+    created_at: dt.datetime = strawberry.field(description="When the audit entry was created")
     _before: strawberry.Private[Any]
     _after: strawberry.Private[Any]
     _entity_id: strawberry.Private[int | None]
@@ -100,9 +100,11 @@ def _masked(value: Any) -> Any:
 
 @strawberry.input(description="Narrow the audit trail; all given conditions must hold")
 class AuditLogFilter:
-    school_id: relay.GlobalID | None = None
-    actor_id: relay.GlobalID | None = None
+    school_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those of this school")
+    actor_id: relay.GlobalID | None = strawberry.field(default=None, description="Only changes made by this user")
     entity_id: relay.GlobalID | None = strawberry.field(default=None, description="Changes of one entity")
-    action: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    action: str | None = strawberry.field(
+        default=None, description="Only entries of this operation (the mutation's name)"
+    )
+    since: dt.datetime | None = strawberry.field(default=None, description="Only entries from this moment on")
+    until: dt.datetime | None = strawberry.field(default=None, description="Only entries before this moment")

@@ -13,7 +13,7 @@ from ediary_gql.services import averages as averages_service
 
 @strawberry.type(description="A child's averages in a subject over a period (numeric regular grades only)")
 class SubjectAverage:
-    subject: Subject
+    subject: Subject = strawberry.field(description="The subject averaged")
     average: float = strawberry.field(description="Arithmetic mean, 2 decimals")
     weighted_average: float = strawberry.field(description="Mean weighted by the control types' weights, 2 decimals")
     count: int = strawberry.field(description="Grades counted")

@@ -26,17 +26,21 @@ class CreateCalendarFeedPayload(Payload):
     url: str | None = strawberry.field(
         default=None, description="The feed's secret URL, shown only now; a new feed makes earlier URLs stop working"
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: str) -> Self:
         return cls(url=result)
 
 
-@strawberry.type
+@strawberry.type(description="Whether the calendar feed's link was revoked, or why not")
 class RevokeCalendarFeedPayload(Payload):
     revoked: bool = strawberry.field(default=False, description="Whether there was a feed to revoke")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: bool) -> Self:

@@ -31,10 +31,10 @@ ChildTransferStatus = strawberry.enum(
 
 @strawberry.type(description="A child as a school described them")
 class TransferredChild:
-    last_name: str
-    first_name: str
-    middle_name: str | None
-    birth_date: dt.date
+    last_name: str = strawberry.field(description="Family name")
+    first_name: str = strawberry.field(description="Given name")
+    middle_name: str | None = strawberry.field(description="Patronymic, if any")
+    birth_date: dt.date = strawberry.field(description="Date of birth")
 
 
 @strawberry.type(
@@ -46,10 +46,14 @@ class ChildTransfer(EntityNode):
     model = ChildTransferRow
 
     id: relay.NodeID[int]
-    status: ChildTransferStatus  # type: ignore[valid-type]
+    status: ChildTransferStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the child transfer is in its life cycle"
+    )
     reason: str | None = strawberry.field(description="Why the transfer was declined")
-    created_at: dt.datetime
-    decided_at: dt.datetime | None
+    created_at: dt.datetime = strawberry.field(description="When the child transfer was created")
+    decided_at: dt.datetime | None = strawberry.field(
+        description="When the child transfer was decided; null until then"
+    )
     _child_id: strawberry.Private[int]
     _record_id: strawberry.Private[int | None]
     _from_school_id: strawberry.Private[int]
@@ -123,7 +127,11 @@ class DeclineChildTransferInput:
     reason: str | None = strawberry.field(default=None, description="Kept with the decision")
 
 
-@strawberry.type
+@strawberry.type(description="The child transfer after the decision, or why it was refused")
 class ChildTransferPayload(Payload):
-    child_transfer: ChildTransfer | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    child_transfer: ChildTransfer | None = strawberry.field(
+        default=None, description="The child transfer as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

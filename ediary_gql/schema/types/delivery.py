@@ -16,7 +16,9 @@ from ediary_gql.services.delivery import Preference
 
 @strawberry.type(description="How one kind of notification reaches the user, besides the inbox")
 class NotificationPreference:
-    kind: NotificationKind  # type: ignore[valid-type]
+    kind: NotificationKind = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of notification preference it is"
+    )
     channels: list[Channel] = strawberry.field(  # type: ignore[valid-type]
         description="Channels in force; empty: only the inbox"
     )
@@ -33,22 +35,26 @@ class NotificationPreference:
 
 @strawberry.input(description="The channels for one kind of notification")
 class NotificationPreferenceInput:
-    kind: NotificationKind  # type: ignore[valid-type]
+    kind: NotificationKind = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of notification preference it is"
+    )
     channels: list[Channel] = strawberry.field(  # type: ignore[valid-type]
         description="Channels to use; an empty list turns deliveries of this kind off (the inbox still gets them)"
     )
 
 
-@strawberry.input
+@strawberry.input(description="By kind of notice, the channels (email, SMS, push) to deliver it by")
 class UpdateNotificationPreferencesInput:
     preferences: list[NotificationPreferenceInput] = strawberry.field(
         description="Kinds to change; kinds not listed keep their channels"
     )
 
 
-@strawberry.type
+@strawberry.type(description="The notification preferences as stored, or why they were refused")
 class UpdateNotificationPreferencesPayload(Payload):
     preferences: list[NotificationPreference] | None = strawberry.field(
         default=None, description="Every kind's channels after the change"
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

@@ -8,11 +8,14 @@ Child), built straight from those rows, without further queries.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
 
+from ediary_gql.db.models.users import User as UserRow
+from ediary_gql.resolvers import diary
+from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attendance import Attendance
 from ediary_gql.schema.types.averages import SubjectAverage
 from ediary_gql.schema.types.grade import Grade
@@ -21,6 +24,9 @@ from ediary_gql.schema.types.lesson import Lesson
 from ediary_gql.schema.types.school_class import Child
 from ediary_gql.schema.types.subject import Subject
 from ediary_gql.services import diary as service
+
+if TYPE_CHECKING:
+    from ediary_gql.context import Context
 
 
 def _subject_of(row: Any) -> Subject:
@@ -33,12 +39,25 @@ def _subject_of(row: Any) -> Subject:
     )
 
 
-@strawberry.type(description="A lesson's teacher as the diary shows them: the name only")
-class DiaryTeacher:
-    id: relay.GlobalID
-    last_name: str
-    first_name: str
-    middle_name: str | None
+@strawberry.type(
+    description="A lesson's teacher as the diary shows them: the name only. Its global ID is its own "
+    "(not the User's), so a client cache never mixes the two"
+)
+class DiaryTeacher(EntityNode):
+    model = UserRow
+
+    id: relay.NodeID[int]
+    last_name: str = strawberry.field(description="Family name")
+    first_name: str = strawberry.field(description="Given name")
+    middle_name: str | None = strawberry.field(description="Patronymic, if any")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(id=row.id, last_name=row.last_name, first_name=row.first_name, middle_name=row.middle_name)
+
+    @classmethod
+    async def visible(cls, context: Context, row: Any) -> bool:
+        return await diary.may_see_diary_teacher(context, row.id)
 
     @strawberry.field(description="Last, first and middle name")
     def full_name(self) -> str:
@@ -47,16 +66,16 @@ class DiaryTeacher:
 
 @strawberry.type(description="Homework given at a lesson, and whether this child has done it")
 class DiaryHomework:
-    homework: Homework
-    is_done: bool
+    homework: Homework = strawberry.field(description="The homework given at the lesson")
+    is_done: bool = strawberry.field(description="Whether the child (or a guardian) marked it done")
 
 
 @strawberry.type(description="A lesson in a child's diary, with the child's homework, grades and attendance")
 class DiaryLesson:
-    lesson: Lesson
-    subject: Subject
-    teacher: DiaryTeacher
-    homework: list[DiaryHomework]
+    lesson: Lesson = strawberry.field(description="The lesson: date, times, room, topic")
+    subject: Subject = strawberry.field(description="The lesson's subject")
+    teacher: DiaryTeacher = strawberry.field(description="Who teaches the lesson, by name")
+    homework: list[DiaryHomework] = strawberry.field(description="Homework given at the lesson, for this child")
     grades: list[Grade] = strawberry.field(description="This child's grades at the lesson (deleted ones left out)")
     attendance: Attendance | None = strawberry.field(description="This child's attendance mark, if marked")
 
@@ -67,7 +86,7 @@ class DiaryLesson:
             lesson=Lesson.from_row(row),
             subject=_subject_of(row),
             teacher=DiaryTeacher(
-                id=relay.GlobalID("User", str(row.teacher_id)),
+                id=row.teacher_id,
                 last_name=row.teacher_last_name,
                 first_name=row.teacher_first_name,
                 middle_name=row.teacher_middle_name,
@@ -80,8 +99,8 @@ class DiaryLesson:
 
 @strawberry.type(description="A school day of a child's diary")
 class DiaryDay:
-    date: dt.date
-    lessons: list[DiaryLesson]
+    date: dt.date = strawberry.field(description="The day, in the school's calendar")
+    lessons: list[DiaryLesson] = strawberry.field(description="The day's lessons of the child's class, in order")
 
     @classmethod
     def build(cls, day: service.DiaryDay) -> Self:
@@ -90,25 +109,25 @@ class DiaryDay:
 
 @strawberry.type(description="One child × one lesson of a class journal")
 class JournalCell:
-    lesson_id: relay.GlobalID
-    grades: list[Grade]
-    attendance: Attendance | None
+    lesson_id: relay.GlobalID = strawberry.field(description="The lesson of this column")
+    grades: list[Grade] = strawberry.field(description="The child's grades at the lesson (deleted ones left out)")
+    attendance: Attendance | None = strawberry.field(description="The child's attendance mark, if marked")
 
 
 @strawberry.type(description="A child's line of a class journal: a cell per lesson, in lesson order, and the average")
 class JournalRow:
-    child: Child
-    cells: list[JournalCell]
+    child: Child = strawberry.field(description="The child of this line")
+    cells: list[JournalCell] = strawberry.field(description="A cell per lesson of the journal, in lesson order")
     average: SubjectAverage | None = strawberry.field(description="The child's averages in the subject; null if none")
 
 
 @strawberry.type(description="A teacher's journal of a class in a subject over a period")
 class ClassJournal:
-    class_id: relay.GlobalID
-    subject_id: relay.GlobalID
-    period_id: relay.GlobalID
-    lessons: list[Lesson]
-    rows: list[JournalRow]
+    class_id: relay.GlobalID = strawberry.field(description="The class")
+    subject_id: relay.GlobalID = strawberry.field(description="The subject")
+    period_id: relay.GlobalID = strawberry.field(description="The period")
+    lessons: list[Lesson] = strawberry.field(description="The journal's columns: the lessons of the period, in order")
+    rows: list[JournalRow] = strawberry.field(description="A line per child of the class, by name")
 
     @strawberry.field(description="The children of the class in the period, by name")
     def children(self) -> list[Child]:

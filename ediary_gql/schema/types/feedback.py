@@ -22,6 +22,7 @@ from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.school import School
+from ediary_gql.schema.types.stream import cursor_field
 from ediary_gql.schema.types.user import User
 from ediary_gql.services import feedback as service
 
@@ -77,19 +78,21 @@ class FeedbackTicket(EntityNode):
 
     id: relay.NodeID[int]
     number: str = strawberry.field(description='"FB-2026-000042"')
-    category: FeedbackCategory  # type: ignore[valid-type]
-    status: FeedbackStatus  # type: ignore[valid-type]
-    subject: str
-    description: str
+    category: FeedbackCategory = strawberry.field(description="What the ticket is about")  # type: ignore[valid-type]
+    status: FeedbackStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the feedback ticket is in its life cycle"
+    )
+    subject: str = strawberry.field(description="The ticket's subject line")
+    description: str = strawberry.field(description="The author's text")
     contact_email: str | None = strawberry.field(description="Where the author also wants the answer, by email")
     answer_due_at: dt.datetime = strawberry.field(description="The answer is due by then (24 hours, anew on reopening)")
-    taken_at: dt.datetime | None
+    taken_at: dt.datetime | None = strawberry.field(description="When an operator took it; null until then")
     answer: str | None = strawberry.field(description="The latest answer (kept while a reopened ticket waits)")
-    answered_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    reopened_count: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    answered_at: dt.datetime | None = strawberry.field(description="When an operator answered; null until then")
+    closed_at: dt.datetime | None = strawberry.field(description="When it was closed; null while open")
+    reopened_count: int = strawberry.field(description="How many times the author reopened it")
+    created_at: dt.datetime = strawberry.field(description="When the feedback ticket was created")
+    updated_at: dt.datetime = strawberry.field(description="When the feedback ticket was last changed")
     _row: strawberry.Private[Any]
 
     @classmethod
@@ -167,7 +170,7 @@ class FeedbackTicket(EntityNode):
 
 @strawberry.input(description="A new feedback ticket; files go as a multipart request")
 class SubmitFeedbackInput:
-    category: FeedbackCategory  # type: ignore[valid-type]
+    category: FeedbackCategory = strawberry.field(description="What the ticket is about")  # type: ignore[valid-type]
     subject: str = strawberry.field(description="At most 200 characters")
     description: str = strawberry.field(description="What happened, or what you suggest")
     contact_email: str | None = strawberry.field(
@@ -201,17 +204,35 @@ class CloseFeedbackTicketInput:
 @strawberry.input(description="The answer to a feedback ticket")
 class AnswerFeedbackTicketInput:
     ticket_id: relay.GlobalID = node_id("FeedbackTicket")
-    answer: str
+    answer: str = strawberry.field(description="The operator's answer")
 
 
 @strawberry.input(description="Filters of the operators' queue")
 class FeedbackTicketFilter:
-    status: FeedbackStatus | None = None  # type: ignore[valid-type]
-    category: FeedbackCategory | None = None  # type: ignore[valid-type]
+    status: FeedbackStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only those in this status"
+    )
+    category: FeedbackCategory | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only those of this category"
+    )
     overdue: bool | None = strawberry.field(default=None, description="Waiting past the deadline (or not)")
 
 
-@strawberry.type
+@strawberry.type(description="The feedback ticket after the change, or why it was refused")
 class FeedbackTicketPayload(Payload):
-    ticket: FeedbackTicket | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    ticket: FeedbackTicket | None = strawberry.field(
+        default=None, description="The ticket as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
+
+
+@strawberry.type(description="A feedback ticket submitted, taken, answered, reopened or closed")
+class FeedbackTicketEvent:
+    ticket: FeedbackTicket = strawberry.field(description="The ticket as it now is")
+    cursor: str = cursor_field()
+
+    @classmethod
+    def of(cls, row: Any, cursor: str) -> Self:
+        return cls(ticket=FeedbackTicket.from_row(row), cursor=cursor)

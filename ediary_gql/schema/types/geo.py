@@ -25,7 +25,7 @@ class Region(EntityNode):
 
     id: relay.NodeID[str]
     code: str = strawberry.field(description='The code used in official documents: "77", "50", "91", …')
-    name: str
+    name: str = strawberry.field(description="The name people see")
     kind: str = strawberry.field(description="республика, край, область, город федерального значения, …")
 
     @classmethod
@@ -51,10 +51,10 @@ class Settlement(EntityNode):
     model = SettlementRow
 
     id: relay.NodeID[int]
-    name: str
+    name: str = strawberry.field(description="The name people see")
     kind: str = strawberry.field(description="город, посёлок городского типа, село, …")
-    okato: str | None
-    oktmo: str | None
+    okato: str | None = strawberry.field(description="OKATO code of the settlement")
+    oktmo: str | None = strawberry.field(description="OKTMO code of the settlement")
     _region_code: strawberry.Private[str]
 
     @classmethod

@@ -18,7 +18,7 @@ from ediary_gql.db.models.grades import ControlType as ControlTypeRow
 from ediary_gql.db.models.grades import Grade as GradeRow
 from ediary_gql.db.models.lessons import Lesson as LessonRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import diary_visibility
+from ediary_gql.resolvers import diary_visibility, sync
 from ediary_gql.resolvers.grades import GradeChange
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
@@ -27,6 +27,7 @@ from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.academic_year import Period
 from ediary_gql.schema.types.lesson import Lesson
 from ediary_gql.schema.types.school_class import Child
+from ediary_gql.schema.types.stream import cursor_field
 from ediary_gql.schema.types.subject import ControlType, Subject
 from ediary_gql.schema.types.user import User
 from ediary_gql.services import grades as service
@@ -57,10 +58,10 @@ class Grade(EntityNode):
     id: relay.NodeID[int]
     value: str = strawberry.field(description='"1" … "5", or "PASS" / "FAIL"')
     numeric_value: int | None = strawberry.field(description="The mark as a number; null for pass/fail")
-    kind: GradeKind  # type: ignore[valid-type]
+    kind: GradeKind = strawberry.field(description="What kind of grade it is")  # type: ignore[valid-type]
     weight: Decimal = strawberry.field(description="The control type's weight when the grade was entered")
-    comment: str | None
-    graded_on: dt.date
+    comment: str | None = strawberry.field(description="A comment, if given")
+    graded_on: dt.date = strawberry.field(description="The day the grade is for")
     is_deleted: bool = strawberry.field(description="Deleted grades keep their history and leave every average")
     _child_id: strawberry.Private[int]
     _class_id: strawberry.Private[int]
@@ -96,12 +97,16 @@ class Grade(EntityNode):
             context, child_id=row.child_id, class_id=row.class_id, subject_id=row.subject_id
         )
 
+    @strawberry.field(description="The school's external ID of the grade (syncGrades); null if it has none")
+    async def sourced_id(self, info: Info) -> str | None:
+        return await sync.grade_sourced_id(info.context, self.id)
+
     @strawberry.field(description="Whose grade it is")
     async def child(self, info: Info) -> Child | None:
         row = await info.context.loaders.by_id(ChildRow).load(self._child_id)
         return Child.from_row(row) if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The subject the grade is in")
     async def subject(self, info: Info) -> Subject | None:
         row = await info.context.loaders.by_id(SubjectRow).load(self._subject_id)
         return Subject.from_row(row) if row is not None else None
@@ -139,13 +144,13 @@ class Grade(EntityNode):
 
 @strawberry.type(name="GradeRevision", description="One step of a grade's history")
 class GradeRevision:
-    action: GradeAction  # type: ignore[valid-type]
-    old_value: str | None
-    new_value: str | None
-    old_comment: str | None
-    new_comment: str | None
-    reason: str | None
-    changed_at: dt.datetime
+    action: GradeAction = strawberry.field(description="What was done to the grade")  # type: ignore[valid-type]
+    old_value: str | None = strawberry.field(description="The value before the change")
+    new_value: str | None = strawberry.field(description="The value after the change")
+    old_comment: str | None = strawberry.field(description="The comment before the change")
+    new_comment: str | None = strawberry.field(description="The comment after the change")
+    reason: str | None = strawberry.field(description="Why the grade was changed, as the teacher gave it")
+    changed_at: dt.datetime = strawberry.field(description="When the change was made")
     _changed_by_id: strawberry.Private[int]
 
     @classmethod
@@ -175,19 +180,21 @@ class GradeRevision:
 class EnterGradeInput:
     child_id: relay.GlobalID = node_id("Child")
     value: str = strawberry.field(description='"1" … "5", or "PASS" / "FAIL"')
-    kind: GradeKind = enums.GradeKind.REGULAR  # type: ignore[valid-type]
+    kind: GradeKind = strawberry.field(  # type: ignore[valid-type]
+        default=enums.GradeKind.REGULAR, description="A grade at a lesson, or a period's or the year's final grade"
+    )
     lesson_id: relay.GlobalID | None = node_id("Lesson", default=None)
     subject_id: relay.GlobalID | None = node_id("Subject", default=None)
     period_id: relay.GlobalID | None = node_id("Period", default=None)
     class_id: relay.GlobalID | None = node_id("SchoolClass", default=None)
     control_type_id: relay.GlobalID | None = node_id("ControlType", default=None)
-    comment: str | None = None
+    comment: str | None = strawberry.field(default=None, description="A comment, if given")
 
 
 @strawberry.input(description="Correct a grade; the reason is required and the old value is kept in its history")
 class CorrectGradeInput:
     grade_id: relay.GlobalID = node_id("Grade")
-    reason: str
+    reason: str = strawberry.field(description="Why the grade is corrected")
     value: str | None = strawberry.field(default=None, description="Omit to keep the value")
     comment: str | None = strawberry.field(default=None, description='Omit to keep; "" clears it')
     control_type_id: relay.GlobalID | None = node_id("ControlType", default=None, description="Omit to keep")
@@ -196,20 +203,25 @@ class CorrectGradeInput:
 @strawberry.input(description="Delete a grade (it stays in history, out of every average)")
 class DeleteGradeInput:
     grade_id: relay.GlobalID = node_id("Grade")
-    reason: str
+    reason: str = strawberry.field(description="Why the grade is deleted")
 
 
-@strawberry.type
+@strawberry.type(description="The grade after the change, or why it was refused")
 class GradePayload(Payload):
-    grade: Grade | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    grade: Grade | None = strawberry.field(
+        default=None, description="The grade as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
 @strawberry.type(description="A grade of the child was created, corrected or deleted")
 class GradeEvent:
-    action: GradeAction  # type: ignore[valid-type]
-    grade: Grade
+    action: GradeAction = strawberry.field(description="What happened to the grade")  # type: ignore[valid-type]
+    grade: Grade = strawberry.field(description="The grade as it now is")
+    cursor: str = cursor_field()
 
     @classmethod
-    def of(cls, change: GradeChange) -> Self:
-        return cls(action=change.action, grade=Grade.from_row(change.grade))
+    def of(cls, change: GradeChange, cursor: str) -> Self:
+        return cls(action=change.action, grade=Grade.from_row(change.grade), cursor=cursor)

@@ -37,7 +37,7 @@ async def _completions(session: Any, ids: list[int]) -> list[tuple[int, service.
 
 @strawberry.type(description="How many children of the class have done a homework")
 class HomeworkCompletion:
-    done: int
+    done: int = strawberry.field(description="Whether the homework is done")
     total: int = strawberry.field(description="Children enrolled in the class on the lesson's date")
 
 
@@ -46,9 +46,9 @@ class Homework(EntityNode):
     model = HomeworkRow
 
     id: relay.NodeID[int]
-    text: str
-    published_on: dt.date
-    due_on: dt.date
+    text: str = strawberry.field(description="The text as written")
+    published_on: dt.date = strawberry.field(description="The day it was given")
+    due_on: dt.date = strawberry.field(description="The day it is due")
     expected_minutes: int | None = strawberry.field(description="Expected volume, in minutes")
     _lesson_id: strawberry.Private[int]
     _class_id: strawberry.Private[int]
@@ -97,7 +97,7 @@ class Homework(EntityNode):
 @strawberry.input(description="Homework for a lesson (class and subject are the lesson's)")
 class AssignHomeworkInput:
     lesson_id: relay.GlobalID = node_id("Lesson")
-    text: str
+    text: str = strawberry.field(description="The text as written")
     due_on: dt.date = strawberry.field(description="Not before the lesson's date")
     expected_minutes: int | None = strawberry.field(default=None, description="Expected volume, 1 to 600 minutes")
     attachment_ids: list[relay.GlobalID] = node_id(
@@ -116,20 +116,30 @@ class AssignHomeworkInput:
 class MarkHomeworkDoneInput:
     homework_id: relay.GlobalID = node_id("Homework")
     child_id: relay.GlobalID = node_id("Child")
-    done: bool = True
+    done: bool = strawberry.field(default=True, description="Done (true) or not done after all (false)")
 
 
-@strawberry.type
+@strawberry.type(description="The homework after the change, or why it was refused")
 class HomeworkPayload(Payload):
-    homework: Homework | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    homework: Homework | None = strawberry.field(
+        default=None, description="The homework as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The homework with the child's completion mark, or why it was refused")
 class MarkHomeworkDonePayload(Payload):
-    homework: Homework | None = None
-    done: bool | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    homework: Homework | None = strawberry.field(
+        default=None, description="The homework as it now is; null when the input was refused"
+    )
+    done: bool | None = strawberry.field(
+        default=None, description="Whether the homework is now marked done; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: HomeworkMarked) -> Self:

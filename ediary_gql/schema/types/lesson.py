@@ -70,13 +70,16 @@ class Lesson(EntityNode):
     model = LessonRow
 
     id: relay.NodeID[int]
-    date: dt.date
-    start_time: dt.time
-    end_time: dt.time
+    date: dt.date = strawberry.field(description="The day")
+    start_time: dt.time = strawberry.field(description="When the lesson starts")
+    end_time: dt.time = strawberry.field(description="When the lesson ends")
     lesson_number: int | None = strawberry.field(description="Number of the lesson in the school day")
-    room: str | None
-    topic: str | None
-    status: LessonStatus  # type: ignore[valid-type]
+    room: str | None = strawberry.field(description="The room, if set")
+    topic: str | None = strawberry.field(description="The lesson's topic, if set")
+    status: LessonStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the lesson is in its life cycle"
+    )
+    sourced_id: str | None = strawberry.field(description="The school's external ID (syncLessons)")
     _school_id: strawberry.Private[int]
     _class_id: strawberry.Private[int]
     _subject_id: strawberry.Private[int]
@@ -94,6 +97,7 @@ class Lesson(EntityNode):
             room=row.room,
             topic=row.topic,
             status=enums.LessonStatus(row.status),
+            sourced_id=row.external_id,
             _school_id=row.school_id,
             _class_id=row.class_id,
             _subject_id=row.subject_id,
@@ -133,18 +137,18 @@ class Lesson(EntityNode):
 @strawberry.type(description="One weekly slot of a timetable template")
 class TimetableSlot:
     weekday: int = strawberry.field(description="ISO weekday: 1 = Monday … 7 = Sunday")
-    lesson_number: int
-    start_time: dt.time
-    end_time: dt.time
-    room: str | None
+    lesson_number: int = strawberry.field(description="Number of the lesson in the school day")
+    start_time: dt.time = strawberry.field(description="When the lesson starts")
+    end_time: dt.time = strawberry.field(description="When the lesson ends")
+    room: str | None = strawberry.field(description="The room, if set")
     _subject_id: strawberry.Private[int]
     _teacher_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The slot's subject")
     async def subject(self, info: Info) -> Subject | None:
         return await _subject(info, self._subject_id)
 
-    @strawberry.field
+    @strawberry.field(description="The slot's teacher")
     async def teacher(self, info: Info) -> User | None:
         return await _user(info, self._teacher_id)
 
@@ -154,8 +158,8 @@ class TimetableTemplate(EntityNode):
     model = TemplateRow
 
     id: relay.NodeID[int]
-    name: str
-    created_at: dt.datetime
+    name: str = strawberry.field(description="The name people see")
+    created_at: dt.datetime = strawberry.field(description="When the timetable template was created")
     _school_id: strawberry.Private[int]
     _class_id: strawberry.Private[int]
     _period_id: strawberry.Private[int]
@@ -209,13 +213,13 @@ class TimetableTemplate(EntityNode):
 class CreateLessonInput:
     class_id: relay.GlobalID = node_id("SchoolClass")
     subject_id: relay.GlobalID = node_id("Subject")
-    date: dt.date
-    start_time: dt.time
-    end_time: dt.time
+    date: dt.date = strawberry.field(description="The day")
+    start_time: dt.time = strawberry.field(description="When the lesson starts")
+    end_time: dt.time = strawberry.field(description="When the lesson ends")
     teacher_id: relay.GlobalID | None = node_id("User", default=None, description="Default: you")
-    lesson_number: int | None = None
-    room: str | None = None
-    topic: str | None = None
+    lesson_number: int | None = strawberry.field(default=None, description="Number of the lesson in the school day")
+    room: str | None = strawberry.field(default=None, description="The room, if set")
+    topic: str | None = strawberry.field(default=None, description="The lesson's topic, if set")
     allow_on_holiday: bool = strawberry.field(
         default=False, description="Hold it on a school holiday or a public day off (a make-up day)"
     )
@@ -224,13 +228,17 @@ class CreateLessonInput:
 @strawberry.input(description="Change a lesson: give only the fields to change; null clears an optional one")
 class UpdateLessonInput:
     lesson_id: relay.GlobalID = node_id("Lesson")
-    date: dt.date | None = strawberry.UNSET
-    start_time: dt.time | None = strawberry.UNSET
-    end_time: dt.time | None = strawberry.UNSET
-    lesson_number: int | None = strawberry.UNSET
-    room: str | None = strawberry.UNSET
-    topic: str | None = strawberry.UNSET
-    status: LessonStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    date: dt.date | None = strawberry.field(default=strawberry.UNSET, description="New date; omit to keep")
+    start_time: dt.time | None = strawberry.field(default=strawberry.UNSET, description="New start time; omit to keep")
+    end_time: dt.time | None = strawberry.field(default=strawberry.UNSET, description="New end time; omit to keep")
+    lesson_number: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New number in the school day; omit to keep"
+    )
+    room: str | None = strawberry.field(default=strawberry.UNSET, description="New room; omit to keep")
+    topic: str | None = strawberry.field(default=strawberry.UNSET, description="New topic; omit to keep")
+    status: LessonStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="SCHEDULED or CANCELLED; omit to keep"
+    )
     substitute_teacher_id: relay.GlobalID | None = node_id(
         "User", default=strawberry.UNSET, description="A teacher standing in; null removes the substitute"
     )
@@ -239,50 +247,58 @@ class UpdateLessonInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The lesson after the change, or why it was refused")
 class LessonPayload(Payload):
-    lesson: Lesson | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    lesson: Lesson | None = strawberry.field(
+        default=None, description="The lesson as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
 @strawberry.input(description="One weekly slot")
 class TimetableSlotInput:
     weekday: int = strawberry.field(description="ISO weekday: 1 = Monday … 7 = Sunday")
-    start_time: dt.time
-    end_time: dt.time
+    start_time: dt.time = strawberry.field(description="When the lesson starts")
+    end_time: dt.time = strawberry.field(description="When the lesson ends")
     subject_id: relay.GlobalID = node_id("Subject")
     teacher_id: relay.GlobalID = node_id("User")
-    lesson_number: int = 0
-    room: str | None = None
+    lesson_number: int = strawberry.field(default=0, description="Number of the lesson in the school day")
+    room: str | None = strawberry.field(default=None, description="The room, if set")
 
 
 @strawberry.input(description="A class's weekly timetable for a period")
 class CreateTimetableTemplateInput:
     class_id: relay.GlobalID = node_id("SchoolClass")
     period_id: relay.GlobalID = node_id("Period")
-    name: str
-    slots: list[TimetableSlotInput]
+    name: str = strawberry.field(description="The name people see")
+    slots: list[TimetableSlotInput] = strawberry.field(description="The week's lessons")
 
 
-@strawberry.type
+@strawberry.type(description="The weekly timetable template, or why it was refused")
 class TimetableTemplatePayload(Payload):
-    template: TimetableTemplate | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    template: TimetableTemplate | None = strawberry.field(
+        default=None, description="The template as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
 @strawberry.input(description="Make the lessons of a template's weekly slots over a date range of its period")
 class GenerateLessonsInput:
     template_id: relay.GlobalID = node_id("TimetableTemplate")
-    from_: dt.date = strawberry.field(name="from")
-    to: dt.date
+    from_: dt.date = strawberry.field(name="from", description="First day to generate, inclusive")
+    to: dt.date = strawberry.field(description="Last day to generate, inclusive")
 
 
 @strawberry.type(description="A lesson generateLessons did not make because it would double-book")
 class SkippedLesson:
-    date: dt.date
-    start_time: dt.time
-    code: UserErrorCode  # type: ignore[valid-type]
-    message: str
+    date: dt.date = strawberry.field(description="The day")
+    start_time: dt.time = strawberry.field(description="When the lesson starts")
+    code: UserErrorCode = strawberry.field(description="Why it was skipped, as a code")  # type: ignore[valid-type]
+    message: str = strawberry.field(description="Why it was skipped, for people")
     _conflicting_lesson_id: strawberry.Private[int | None]
 
     @classmethod
@@ -303,12 +319,16 @@ class SkippedLesson:
         return Lesson.from_row(row) if row is not None and await Lesson.visible(info.context, row) else None
 
 
-@strawberry.type
+@strawberry.type(description="The lessons generated from a timetable template, or why they were refused")
 class GenerateLessonsPayload(Payload):
     lessons: list[Lesson] = strawberry.field(default_factory=list, description="The lessons made now")
     already_present_count: int = strawberry.field(default=0, description="Slots whose lesson was made before")
-    skipped: list[SkippedLesson] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    skipped: list[SkippedLesson] = strawberry.field(
+        default_factory=list, description="Slots not made into lessons, each with why"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: lesson_data.GenerationResult) -> Self:

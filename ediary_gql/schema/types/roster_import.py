@@ -27,29 +27,40 @@ class ImportRosterInput:
 
 @strawberry.type(description="What an import did (or, on a dry run, would do) to one kind of row")
 class ImportSummary:
-    entity: str
-    created: int
-    updated: int
-    unchanged: int
+    entity: str = strawberry.field(description="The kind of row")
+    created: int = strawberry.field(description="How many were created")
+    updated: int = strawberry.field(description="How many were changed")
+    unchanged: int = strawberry.field(description="How many were already as given")
 
 
 @strawberry.type(description="A bad row (or file): where it is and what is wrong")
 class ImportProblem:
-    file: str
+    file: str = strawberry.field(description="The file the problem is in")
     line: int | None = strawberry.field(description="Line in the file, the header being line 1; null for the file")
     column: str | None = strawberry.field(description="Column header; null for the whole row or file")
-    code: UserErrorCode  # type: ignore[valid-type]
-    message: str
+    code: UserErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Machine-readable code of the problem"
+    )
+    message: str = strawberry.field(description="The problem, for people")
 
 
-@strawberry.type
+@strawberry.type(
+    description="Whether the roster was applied, a summary per kind of row and the problems found, "
+    "or why it was refused"
+)
 class ImportRosterPayload(Payload):
     applied: bool = strawberry.field(
         default=False, description="True only when the real run wrote everything (there were no problems)"
     )
-    summary: list[ImportSummary] = strawberry.field(default_factory=list)
-    problems: list[ImportProblem] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    summary: list[ImportSummary] = strawberry.field(
+        default_factory=list, description="Per kind of row, how many were created, changed or left as they were"
+    )
+    problems: list[ImportProblem] = strawberry.field(
+        default_factory=list, description="The problems found, each with its file, line and code"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: ImportResult) -> Self:

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
 
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.schools import School as SchoolRow
+from ediary_gql.resolvers import integrations as integration_reads
+from ediary_gql.resolvers import reports as report_reads
 from ediary_gql.resolvers import school_fields, school_structure
+from ediary_gql.resolvers import webhooks as webhook_reads
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.academic_year import AcademicYear, Period
 from ediary_gql.schema.types.attachments import Attachment
 from ediary_gql.schema.types.geo import Region, Settlement
+from ediary_gql.schema.types.integration import Integration, IntegrationStatus
+from ediary_gql.schema.types.report import ReportTemplate
 from ediary_gql.schema.types.school_class import SchoolClass
 from ediary_gql.schema.types.subject import ControlType, Subject
 from ediary_gql.schema.types.user import User
+from ediary_gql.schema.types.webhook import Webhook
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -32,24 +38,26 @@ class School(EntityNode):
     model = SchoolRow
 
     id: relay.NodeID[int]
-    full_name: str
-    short_name: str
+    full_name: str = strawberry.field(description="Full official name")
+    short_name: str = strawberry.field(description="Short name, as shown in lists")
     inn: str = strawberry.field(description="INN of the organisation (10 digits)")
-    status: SchoolStatus  # type: ignore[valid-type]
+    status: SchoolStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the school is in its life cycle"
+    )
     _registered_by_id: strawberry.Private[int | None]
     # --- schools area: registration, verification, search ---
-    type: SchoolType  # type: ignore[valid-type]
+    type: SchoolType = strawberry.field(description="Kind of school")  # type: ignore[valid-type]
     okpo: str = strawberry.field(description="OKPO code (8 digits)")
     kpp: str | None = strawberry.field(description="KPP (9 digits), if given")
-    address: str
-    phone: str | None
-    email: str | None
-    website: str | None
+    address: str = strawberry.field(description="Postal address")
+    phone: str | None = strawberry.field(description="Phone number")
+    email: str | None = strawberry.field(description="Email address")
+    website: str | None = strawberry.field(description="Website address, if any")
     launch_mode: LaunchMode = strawberry.field(  # type: ignore[valid-type]
         description="TEST until the school's admin opens it to parents"
     )
     diary_uid: str | None = strawberry.field(description="The diary's identifier, issued on activation")
-    created_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When the school was created")
     _settlement_id: strawberry.Private[int]
     _rejection_reason: strawberry.Private[str | None]
     _reviewed_at: strawberry.Private[dt.datetime | None]
@@ -147,3 +155,41 @@ class School(EntityNode):
         if not await school_structure.may_view_school_structure(info.context, self.id):
             return None
         return [SchoolClass.from_row(r) for r in await school_structure.classes(info.context, self.id)]
+
+    # --- integrations: the school's service accounts ---------------------------
+
+    @strawberry.field(
+        description="The school's integrations (service accounts), newest first; null unless you are the school's admin"
+    )
+    async def integrations(
+        self,
+        info: strawberry.Info[Context, None],
+        status: Annotated[
+            IntegrationStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only the integrations in this status"),
+        ] = None,
+    ) -> list[Integration] | None:
+        rows = await integration_reads.school_integrations(
+            info.context, self.id, None if status is None else enums.IntegrationStatus(status)
+        )
+        return None if rows is None else [Integration.from_row(r) for r in rows]
+
+    # --- integrations: the school's webhooks --------------------------------------
+
+    @strawberry.field(
+        description="The school's webhooks, newest first, each with its delivery log; null unless you are the "
+        "school's admin or its integration with events:read (which sees the webhooks it registered)"
+    )
+    async def webhooks(self, info: strawberry.Info[Context, None]) -> list[Webhook] | None:
+        rows = await webhook_reads.school_webhooks(info.context, self.id)
+        return None if rows is None else [Webhook.from_row(r) for r in rows]
+
+    # --- reports: the school's templates ----------------------------------------
+
+    @strawberry.field(
+        description="The school's report templates, per kind the default first; a school starts with the built-in "
+        "default of each kind. Null unless you are of the school (staff, families)"
+    )
+    async def report_templates(self, info: strawberry.Info[Context, None]) -> list[ReportTemplate] | None:
+        rows = await report_reads.school_report_templates(info.context, self.id)
+        return None if rows is None else [ReportTemplate.from_row(r) for r in rows]

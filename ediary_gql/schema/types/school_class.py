@@ -9,12 +9,12 @@ names its class. SNILS and the birth certificate are guarded per field by the po
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
 
-from ediary_gql.auth import policy
+from ediary_gql.auth import personal_fields, policy
 from ediary_gql.db.models import enums
 from ediary_gql.db.models.calendar import AcademicYear as AcademicYearRow
 from ediary_gql.db.models.children import Child as ChildRow
@@ -23,11 +23,13 @@ from ediary_gql.db.models.classes import SchoolClass as SchoolClassRow
 from ediary_gql.db.models.classes import Subject as SubjectRow
 from ediary_gql.db.models.classes import TeachingAssignment as TeachingAssignmentRow
 from ediary_gql.db.models.users import User as UserRow
-from ediary_gql.resolvers import class_rosters, diary, enrolments, school_structure
+from ediary_gql.resolvers import class_rosters, diary, enrolments, personal_data, school_structure
+from ediary_gql.resolvers import reports as report_reads
 from ediary_gql.schema.ids import pk
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.academic_year import AcademicYear
 from ediary_gql.schema.types.averages import SubjectAverage
+from ediary_gql.schema.types.report import ReportRemark
 from ediary_gql.schema.types.subject import Subject
 from ediary_gql.schema.types.user import User
 
@@ -140,9 +142,9 @@ Sex = strawberry.enum(enums.Sex, description="A child's sex")
 
 @strawberry.type(description="A birth certificate (свидетельство о рождении)")
 class BirthCertificate:
-    series: str
-    number: str
-    issued_on: dt.date | None
+    series: str = strawberry.field(description="Series of the certificate")
+    number: str = strawberry.field(description="Number of the certificate")
+    issued_on: dt.date | None = strawberry.field(description="Date of issue")
 
 
 @strawberry.type(name="Child", description="A child (pupil) of a school")
@@ -150,12 +152,13 @@ class Child(EntityNode):
     model = ChildRow
 
     id: relay.NodeID[int]
-    last_name: str
-    first_name: str
-    middle_name: str | None
-    birth_date: dt.date
-    sex: Sex  # type: ignore[valid-type]
+    last_name: str = strawberry.field(description="Family name")
+    first_name: str = strawberry.field(description="Given name")
+    middle_name: str | None = strawberry.field(description="Patronymic, if any")
+    birth_date: dt.date = strawberry.field(description="Date of birth")
+    sex: Sex = strawberry.field(description="The child's sex")  # type: ignore[valid-type]
     citizenship: str = strawberry.field(description="OKSM code of the citizenship, 643 for Russia")
+    sourced_id: str | None = strawberry.field(description="The school's external ID (roster imports, sync)")
     _snils: strawberry.Private[str | None]
     _cert: strawberry.Private[tuple[str, str, dt.date | None] | None]
 
@@ -172,6 +175,7 @@ class Child(EntityNode):
             birth_date=row.birth_date,
             sex=enums.Sex(row.sex),
             citizenship=row.citizenship,
+            sourced_id=row.external_id,
             _snils=row.snils,
             _cert=cert,
         )
@@ -190,6 +194,9 @@ class Child(EntityNode):
     async def snils(self, info: strawberry.Info[Context, None]) -> str | None:
         if self._snils is None or not await enrolments.may_view_child_documents(info.context, self.id):
             return None
+        await personal_data.shown_document(  # an audited read
+            info.context, self.id, personal_fields.CHILD_SNILS.key, operation=personal_data.operation_name(info)
+        )
         return self._snils
 
     @strawberry.field(
@@ -199,6 +206,12 @@ class Child(EntityNode):
         if self._cert is None or not await enrolments.may_view_child_documents(info.context, self.id):
             return None
         series, number, issued_on = self._cert
+        await personal_data.shown_document(  # an audited read
+            info.context,
+            self.id,
+            personal_fields.CHILD_BIRTH_CERTIFICATE.key,
+            operation=personal_data.operation_name(info),
+        )
         return BirthCertificate(series=series, number=number, issued_on=issued_on)
 
     @strawberry.field(description="The class the child is in now (the enrolment in force)")
@@ -221,7 +234,11 @@ class Child(EntityNode):
         "periodId: the current period of the child's school (School.currentPeriod), [] when it has none"
     )
     async def averages(
-        self, info: strawberry.Info[Context, None], period_id: relay.GlobalID | None = None
+        self,
+        info: strawberry.Info[Context, None],
+        period_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="The period; by default the current one")
+        ] = None,
     ) -> list[SubjectAverage]:
         found = await diary.child_averages(
             info.context,
@@ -230,14 +247,32 @@ class Child(EntityNode):
         )
         return [SubjectAverage.build(a) for a in found]
 
+    @strawberry.field(
+        description="Teachers' remarks on the child's periods (addReportRemark), oldest first; for those who may "
+        "read the child's diary (null for others)"
+    )
+    async def report_remarks(
+        self,
+        info: strawberry.Info[Context, None],
+        period_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="Only the remarks of this period")
+        ] = None,
+    ) -> list[ReportRemark] | None:
+        rows = await report_reads.child_report_remarks(
+            info.context,
+            child_id=self.id,
+            period_id=None if period_id is None else pk(period_id, "Period", field="periodId"),
+        )
+        return None if rows is None else [ReportRemark.from_row(r) for r in rows]
+
 
 @strawberry.type(name="Enrollment", description="A child in a class from startsOn until endsOn (open while null)")
 class Enrollment(EntityNode):
     model = EnrollmentRow
 
     id: relay.NodeID[int]
-    starts_on: dt.date
-    ends_on: dt.date | None
+    starts_on: dt.date = strawberry.field(description="First day, inclusive")
+    ends_on: dt.date | None = strawberry.field(description="Last day, inclusive")
     _child_id: strawberry.Private[int]
     _class_id: strawberry.Private[int]
 

@@ -21,24 +21,24 @@ SchoolReviewDecision = strawberry.enum(
 class RegisterSchoolInput:
     full_name: str = strawberry.field(description="Полное наименование, as in the charter")
     short_name: str = strawberry.field(description="Сокращённое наименование")
-    type: SchoolType  # type: ignore[valid-type]
+    type: SchoolType = strawberry.field(description="Kind of school")  # type: ignore[valid-type]
     inn: str = strawberry.field(description="INN of the organisation: 10 digits with a check digit")
     okpo: str = strawberry.field(description="OKPO: 8 digits with a check digit")
-    address: str
+    address: str = strawberry.field(description="Postal address")
     settlement_id: relay.GlobalID = node_id("Settlement", description="A Settlement of the directory")
     appointment_document: Upload = strawberry.field(
         description="The registrant's appointment order (приказ о назначении): PDF, JPG or PNG, at most 5 MB"
     )
     kpp: str | None = strawberry.field(default=None, description="KPP: 9 digits")
     phone: str | None = strawberry.field(default=None, description="Phone or email: at least one of them")
-    email: str | None = None
-    website: str | None = None
+    email: str | None = strawberry.field(default=None, description="Email address")
+    website: str | None = strawberry.field(default=None, description="Website address, if any")
 
 
 @strawberry.input(description="An operator's decision on a pending registration")
 class ReviewSchoolInput:
     school_id: relay.GlobalID = node_id("School")
-    decision: SchoolReviewDecision  # type: ignore[valid-type]
+    decision: SchoolReviewDecision = strawberry.field(description="Approve or reject")  # type: ignore[valid-type]
     reason: str | None = strawberry.field(default=None, description="Required when rejecting; shown to the registrant")
 
 
@@ -52,25 +52,43 @@ class SchoolFilter:
     query: str | None = strawberry.field(
         default=None, description="A fragment of the full or short name (case and ё/е ignored), or the INN"
     )
-    region_code: str | None = None
-    settlement_id: relay.GlobalID | None = None
-    status: SchoolStatus | None = None  # type: ignore[valid-type]
-    type: SchoolType | None = None  # type: ignore[valid-type]
+    region_code: str | None = strawberry.field(
+        default=None, description="Code of the subject of the Russian Federation (77 for Moscow)"
+    )
+    settlement_id: relay.GlobalID | None = strawberry.field(default=None, description="The settlement")
+    status: SchoolStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only those in this status"
+    )
+    type: SchoolType | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only schools of this kind"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The school registered for verification, or why it was refused")
 class RegisterSchoolPayload(Payload):
-    school: School | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    school: School | None = strawberry.field(
+        default=None, description="The school as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The school after an operator's decision, or why the decision was refused")
 class ReviewSchoolPayload(Payload):
-    school: School | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    school: School | None = strawberry.field(
+        default=None, description="The school as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The school after it was opened for the diary, or why it was refused")
 class OpenSchoolPayload(Payload):
-    school: School | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    school: School | None = strawberry.field(
+        default=None, description="The school as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

@@ -43,12 +43,16 @@ class StaffBinding(EntityNode):
     model = StaffBindingRow
 
     id: relay.NodeID[int]
-    role: StaffRole  # type: ignore[valid-type]
-    status: StaffBindingStatus  # type: ignore[valid-type]
-    document_kind: StaffDocumentKind  # type: ignore[valid-type]
+    role: StaffRole = strawberry.field(description="The role asked for at the school")  # type: ignore[valid-type]
+    status: StaffBindingStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the staff binding is in its life cycle"
+    )
+    document_kind: StaffDocumentKind = strawberry.field(  # type: ignore[valid-type]
+        description="What the supporting document is"
+    )
     reason: str | None = strawberry.field(description="Why the request was rejected")
-    decided_at: dt.datetime | None
-    created_at: dt.datetime
+    decided_at: dt.datetime | None = strawberry.field(description="When the staff binding was decided; null until then")
+    created_at: dt.datetime = strawberry.field(description="When the staff binding was created")
     _user_id: strawberry.Private[int]
     _school_id: strawberry.Private[int]
     _document_id: strawberry.Private[int]
@@ -107,8 +111,10 @@ class StaffBinding(EntityNode):
 @strawberry.input(description="Ask to act for a school in a role; the document goes as a multipart upload")
 class RequestStaffBindingInput:
     school_inn: str = strawberry.field(description="The school's INN (10 digits)")
-    role: StaffRole  # type: ignore[valid-type]
-    document_kind: StaffDocumentKind  # type: ignore[valid-type]
+    role: StaffRole = strawberry.field(description="The role asked for")  # type: ignore[valid-type]
+    document_kind: StaffDocumentKind = strawberry.field(  # type: ignore[valid-type]
+        description="What the supporting document is"
+    )
     document: Upload = strawberry.field(description="PDF, JPG or PNG, at most 5 MB")
     comment: str | None = strawberry.field(default=None, description="A note for the reviewer")
 
@@ -116,23 +122,33 @@ class RequestStaffBindingInput:
 @strawberry.input(description="Approve or reject a pending staff-binding request")
 class ReviewStaffBindingInput:
     binding_id: relay.GlobalID = node_id("StaffBinding")
-    decision: StaffBindingDecision  # type: ignore[valid-type]
+    decision: StaffBindingDecision = strawberry.field(description="Approve or reject")  # type: ignore[valid-type]
     reason: str | None = strawberry.field(default=None, description="Required when rejecting; shown to the requester")
 
 
-@strawberry.input
+@strawberry.input(description="Which staff-binding requests to list: by status and school")
 class StaffBindingFilter:
-    status: StaffBindingStatus | None = None  # type: ignore[valid-type]
-    school_id: relay.GlobalID | None = None
+    status: StaffBindingStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only those in this status"
+    )
+    school_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those of this school")
 
 
-@strawberry.type
+@strawberry.type(description="The new staff-binding request, or why it was refused")
 class RequestStaffBindingPayload(Payload):
-    staff_binding: StaffBinding | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    staff_binding: StaffBinding | None = strawberry.field(
+        default=None, description="The staff binding as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The decided staff-binding request, or why the decision was refused")
 class ReviewStaffBindingPayload(Payload):
-    staff_binding: StaffBinding | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    staff_binding: StaffBinding | None = strawberry.field(
+        default=None, description="The staff binding as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

@@ -22,8 +22,8 @@ class Subject(EntityNode):
     model = SubjectRow
 
     id: relay.NodeID[int]
-    name: str
-    short_name: str | None
+    name: str = strawberry.field(description="The name people see")
+    short_name: str | None = strawberry.field(description="Short name, as shown in lists")
     sourced_id: str | None = strawberry.field(description="The school's external ID (roster imports)")
     _school_id: strawberry.Private[int]
 
@@ -47,9 +47,9 @@ class ControlType(EntityNode):
     model = ControlTypeRow
 
     id: relay.NodeID[int]
-    code: str
-    name: str
-    weight: float
+    code: str = strawberry.field(description="Stable code of the kind of work")
+    name: str = strawberry.field(description="The name people see")
+    weight: float = strawberry.field(description="Weight of its grades in weighted averages")
     is_default: bool = strawberry.field(description="One of the defaults every school starts with")
     _school_id: strawberry.Private[int | None]
 

@@ -13,12 +13,13 @@ from ediary_gql.db.models.messages import Message as MessageRow
 from ediary_gql.db.models.messages import Thread as ThreadRow
 from ediary_gql.db.models.users import User as UserRow
 from ediary_gql.resolvers import messages
-from ediary_gql.schema.connection import Connection, to_connection
+from ediary_gql.schema.connection import After, Before, Connection, First, Last, PageArgs, to_connection
 from ediary_gql.schema.errors import UserError
 from ediary_gql.schema.ids import node_id
 from ediary_gql.schema.mutations import Payload
 from ediary_gql.schema.node import EntityNode
 from ediary_gql.schema.types.attachments import Attachment
+from ediary_gql.schema.types.stream import cursor_field
 from ediary_gql.schema.types.user import User
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ class Message(EntityNode):
     model = MessageRow
 
     id: relay.NodeID[int]
-    text: str
-    created_at: dt.datetime
+    text: str = strawberry.field(description="The text as written")
+    created_at: dt.datetime = strawberry.field(description="When the message was created")
     _thread_id: strawberry.Private[int]
     _author_id: strawberry.Private[int]
 
@@ -72,10 +73,10 @@ class Message(EntityNode):
 
 @strawberry.type(description="A member of a thread")
 class ThreadParticipant:
-    last_read_at: dt.datetime | None
+    last_read_at: dt.datetime | None = strawberry.field(description="Up to when the participant has read the thread")
     _user_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The participant")
     async def user(self, info: Info) -> User | None:
         return await _user(info, self._user_id)
 
@@ -85,9 +86,9 @@ class Thread(EntityNode):
     model = ThreadRow
 
     id: relay.NodeID[int]
-    subject: str
-    last_message_at: dt.datetime
-    created_at: dt.datetime
+    subject: str = strawberry.field(description="The thread's subject line")
+    last_message_at: dt.datetime = strawberry.field(description="When its latest message was sent")
+    created_at: dt.datetime = strawberry.field(description="When the thread was created")
     _child_id: strawberry.Private[int | None]
     _class_id: strawberry.Private[int | None]
     _created_by_id: strawberry.Private[int]
@@ -130,21 +131,27 @@ class Thread(EntityNode):
         return [ThreadParticipant(last_read_at=p.last_read_at, _user_id=p.user_id) for p in rows]
 
     @strawberry.field(description="Its messages, newest first")
-    async def messages(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Message]:
-        page = await messages.messages(info.context, self.id, first=first, after=after)
+    async def messages(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Message]:
+        page = await messages.messages(
+            info.context, self.id, paging=PageArgs(first=first, after=after, last=last, before=before)
+        )
         return to_connection(page, Message.from_row)
 
 
 @strawberry.type(description="An event of a thread: a new message, a read mark, a departure")
 class ThreadEvent:
     action: str = strawberry.field(description='"message", "read" or "left"')
-    thread: Thread
-    message: Message | None
-    user_id: relay.GlobalID | None
+    thread: Thread = strawberry.field(description="The thread")
+    message: Message | None = strawberry.field(description="The new message, for a message event")
+    user_id: relay.GlobalID | None = strawberry.field(description="Who read or left, for read and left events")
+    cursor: str = cursor_field()
 
     @classmethod
-    def of(cls, event: messages.ThreadEvent) -> Self:
+    def of(cls, event: messages.ThreadEvent, cursor: str) -> Self:
         return cls(
+            cursor=cursor,
             action=event.action,
             thread=Thread.from_row(event.thread),
             message=Message.from_row(event.message) if event.message is not None else None,
@@ -154,9 +161,9 @@ class ThreadEvent:
 
 @strawberry.input(description="Filter of threads")
 class ThreadFilter:
-    unread: bool | None = None
-    child_id: relay.GlobalID | None = None
-    class_id: relay.GlobalID | None = None
+    unread: bool | None = strawberry.field(default=None, description="Only those with unread messages")
+    child_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those about this child")
+    class_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those of this class")
 
 
 _FILES = "Files sent with the message as a multipart upload: PDF, JPG or PNG, at most 10"
@@ -164,8 +171,8 @@ _FILES = "Files sent with the message as a multipart upload: PDF, JPG or PNG, at
 
 @strawberry.input(description="A new thread and its first message")
 class StartThreadInput:
-    subject: str
-    text: str
+    subject: str = strawberry.field(description="The thread's subject line")
+    text: str = strawberry.field(description="The text as written")
     child_id: relay.GlobalID | None = node_id("Child", default=None, description="The child it is about")
     class_id: relay.GlobalID | None = node_id(
         "SchoolClass", default=None, description="A class: the guardians of its children enrolled now take part"
@@ -177,7 +184,7 @@ class StartThreadInput:
 @strawberry.input(description="A message in a thread")
 class SendMessageInput:
     thread_id: relay.GlobalID = node_id("Thread")
-    text: str
+    text: str = strawberry.field(description="The text as written")
     files: list[Upload] = strawberry.field(default_factory=list, description=_FILES)
 
 
@@ -191,24 +198,38 @@ class LeaveThreadInput:
     thread_id: relay.GlobalID = node_id("Thread")
 
 
-@strawberry.type
+@strawberry.type(description="The new thread with its first message, or why it was refused")
 class StartThreadPayload(Payload):
-    thread: Thread | None = None
-    message: Message | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    thread: Thread | None = strawberry.field(
+        default=None, description="The thread as it now is; null when the input was refused"
+    )
+    message: Message | None = strawberry.field(
+        default=None, description="The message sent; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
     @classmethod
     def of(cls, result: messages.ThreadStarted) -> Self:
         return cls(thread=Thread.from_row(result.thread), message=Message.from_row(result.message))
 
 
-@strawberry.type
+@strawberry.type(description="The message sent, or why it was refused")
 class SendMessagePayload(Payload):
-    message: Message | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    message: Message | None = strawberry.field(
+        default=None, description="The message sent; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The thread after the change, or why it was refused")
 class ThreadPayload(Payload):
-    thread: Thread | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    thread: Thread | None = strawberry.field(
+        default=None, description="The thread as it now is; null when the input was refused"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the input was refused: each problem with its field path and code"
+    )

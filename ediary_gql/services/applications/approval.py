@@ -14,8 +14,10 @@ from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.schools import School
 from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.services import changes as change_feed
 from ediary_gql.services.applications.deadlines import local_date
 from ediary_gql.services.applications.form import RUSSIA, child_columns
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.child_transfers import held_record
 
 
@@ -43,14 +45,24 @@ async def grant_access(session: AsyncSession, app: Application, child: Child, *,
         )
     ).all()
     already = False
+    ended: list[int] = []
     for enrollment in open_in_year:
         if enrollment.class_id == school_class.id:
             already = True
         else:
             enrollment.ends_on = max(enrollment.starts_on, starts_on - dt.timedelta(days=1))
-    if not already:
-        session.add(Enrollment(child_id=child.id, class_id=school_class.id, starts_on=starts_on))
+            ended.append(enrollment.id)
+    started = None if already else Enrollment(child_id=child.id, class_id=school_class.id, starts_on=starts_on)
+    if started is not None:
+        session.add(started)
     await session.flush()
+    # the school's change feed (services/changes.py)
+    school_id = school_class.school_id
+    change_feed.record(session, school_id=school_id, type=ChangeType.ENROLLMENT, ids=ended, action=ChangeAction.UPDATED)
+    if started is not None:
+        change_feed.record(
+            session, school_id=school_id, type=ChangeType.ENROLLMENT, ids=[started.id], action=ChangeAction.CREATED
+        )
 
 
 async def find_or_create_child(session: AsyncSession, app: Application) -> tuple[Child, bool]:

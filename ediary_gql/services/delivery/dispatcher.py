@@ -20,13 +20,13 @@ leaves the row claimed, and it is sent again when the lease runs out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import enum
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 from sqlalchemy import select, update
@@ -36,7 +36,8 @@ from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import Channel, DeliveryStatus
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
 from ediary_gql.events import channels as event_channels
-from ediary_gql.events.bus import BusError, EventBus
+from ediary_gql.events.bus import EventBus
+from ediary_gql.services.background import BackgroundWorker, WorkerEvents
 from ediary_gql.services.delivery.channels import DeliveryChannel, DeliveryError, build_channels
 from ediary_gql.settings import Settings
 
@@ -44,6 +45,8 @@ log = structlog.get_logger(__name__)
 
 ERROR_MAX = 2000  # characters of last_error kept
 _jitter = random.SystemRandom()
+Item = TypeVar("Item")
+Sent = TypeVar("Sent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,48 @@ class DispatchReport:
             retrying=self.retrying + other.retrying,
             failed=self.failed + other.failed,
         )
+
+
+def batch_lease(*, batch_size: int, concurrency: int, send_timeout: float) -> dt.timedelta:
+    """How long a claimed batch is hidden from other workers: longer than the slowest batch
+    can take, every send being cut off at `send_timeout`, with a minute to record them."""
+    rounds = math.ceil(batch_size / concurrency)
+    return dt.timedelta(seconds=send_timeout * rounds + 60)
+
+
+async def send_batch(
+    claimed: Sequence[Item],
+    *,
+    concurrency: int,
+    send: Callable[[Item], Awaitable[Sent]],
+    record: Callable[[Item, Sent], Awaitable[Outcome]],
+) -> DispatchReport:
+    """Send the claimed items, `concurrency` at a time, and record each as its send ends
+    (recording is not held to the limit: it waits on the database, not the receiver)."""
+    limiter = asyncio.Semaphore(concurrency)
+
+    async def one(item: Item) -> Outcome:
+        async with limiter:
+            sent = await send(item)
+        return await record(item, sent)
+
+    outcomes = await asyncio.gather(*(one(item) for item in claimed))
+    return DispatchReport(
+        claimed=len(claimed),
+        sent=outcomes.count(Outcome.SENT),
+        retrying=outcomes.count(Outcome.RETRY),
+        failed=outcomes.count(Outcome.FAILED),
+    )
+
+
+async def drain_rounds(once: Callable[[], Awaitable[DispatchReport]], *, batch_size: int) -> DispatchReport:
+    """Rounds of `once` until one claims less than a full batch: nothing more is due."""
+    total = DispatchReport()
+    while True:
+        report = await once()
+        total += report
+        if report.claimed < batch_size:
+            return total
 
 
 async def claim_due(
@@ -162,9 +207,13 @@ async def claim_due(
     ]
 
 
-class Dispatcher:
+class Dispatcher(BackgroundWorker):
     """Sends due deliveries: `dispatch_once()` for one round, `start()`/`stop()` to
-    run it in the background (woken by new deliveries, else every poll interval)."""
+    run it in the background (woken by new deliveries, else every poll interval).
+    Deliveries cut off mid-send by `stop()` stay claimed and are sent again after the lease."""
+
+    task_name = "delivery-dispatcher"
+    events = WorkerEvents.named("delivery", "dispatcher")
 
     def __init__(
         self,
@@ -181,18 +230,14 @@ class Dispatcher:
     ) -> None:
         if batch_size < 1 or concurrency < 1:
             raise ValueError("batch_size and concurrency must be at least 1")
+        super().__init__(poll_seconds=poll_seconds, bus=bus)
         self._session_factory = session_factory
         self._channels = dict(channels)
         self.retry = retry or RetryPolicy()
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.send_timeout = send_timeout
-        self.poll_seconds = poll_seconds
-        self._bus = bus
         self._clock = clock
-        self._wakeup = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(
@@ -213,8 +258,7 @@ class Dispatcher:
     def lease(self) -> dt.timedelta:
         """How long a claimed delivery is hidden from other dispatchers: longer than
         the slowest batch can take, since every send is cut off at `send_timeout`."""
-        rounds = math.ceil(self.batch_size / self.concurrency)
-        return dt.timedelta(seconds=self.send_timeout * rounds + 60)
+        return batch_lease(batch_size=self.batch_size, concurrency=self.concurrency, send_timeout=self.send_timeout)
 
     # -- one round ---------------------------------------------------------------------
 
@@ -224,32 +268,19 @@ class Dispatcher:
         claimed = await claim_due(self._session_factory, now=clock(), limit=self.batch_size, lease=self.lease)
         if not claimed:
             return DispatchReport()
-        limiter = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(item: ClaimedDelivery) -> Outcome:
-            async with limiter:
-                outcome, error = await self._send(item)
+        async def record(item: ClaimedDelivery, sent: tuple[Outcome, str | None]) -> Outcome:
+            outcome, error = sent
             if outcome is Outcome.RETRY and item.attempts >= self.retry.max_attempts:
                 outcome = Outcome.FAILED
             await self._record(item, outcome, error, clock())
             return outcome
 
-        outcomes = await asyncio.gather(*(deliver(item) for item in claimed))
-        return DispatchReport(
-            claimed=len(claimed),
-            sent=outcomes.count(Outcome.SENT),
-            retrying=outcomes.count(Outcome.RETRY),
-            failed=outcomes.count(Outcome.FAILED),
-        )
+        return await send_batch(claimed, concurrency=self.concurrency, send=self._send, record=record)
 
     async def drain(self, *, now: dt.datetime | None = None) -> DispatchReport:
         """Rounds until nothing is due (failed sends wait for their retry time)."""
-        total = DispatchReport()
-        while True:
-            report = await self.dispatch_once(now=now)
-            total += report
-            if report.claimed < self.batch_size:
-                return total
+        return await drain_rounds(lambda: self.dispatch_once(now=now), batch_size=self.batch_size)
 
     async def _send(self, item: ClaimedDelivery) -> tuple[Outcome, str | None]:
         channel = self._channels.get(item.channel)
@@ -299,99 +330,10 @@ class Dispatcher:
 
     # -- running in the background ---------------------------------------------------
 
-    def wake(self) -> None:
-        """Look for due deliveries now rather than at the next poll."""
-        self._wakeup.set()
+    async def round(self) -> bool:
+        # a full batch: more may be due at once
+        return (await self.dispatch_once()).claimed >= self.batch_size
 
-    def start(self) -> asyncio.Task[None]:
-        """Run in a background task of the current event loop until `stop()`."""
-        if self._task is None or self._task.done():
-            self._stop.clear()
-            self._task = asyncio.create_task(self._supervise(), name="delivery-dispatcher")
-        return self._task
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def stop(self, *, grace: float = 10.0) -> None:
-        """Let the round under way finish (up to `grace` seconds), then end.
-        Deliveries cut off mid-send stay claimed and are sent again after the lease."""
-        self._stop.set()
-        self._wakeup.set()
-        task, self._task = self._task, None
-        if task is None:
-            return
-        done, _ = await asyncio.wait({task}, timeout=grace)
-        if not done:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-
-    async def run(self) -> None:
-        """Dispatch until stopped: at once when woken, else every `poll_seconds`.
-        A failed round (database down) is retried with a growing pause."""
-        listener = asyncio.create_task(self._listen(), name="delivery-dispatcher-wakeup") if self._bus else None
-        failures = 0
-        try:
-            while not self._stop.is_set():
-                self._wakeup.clear()
-                try:
-                    report = await self.dispatch_once()
-                except Exception:
-                    failures += 1
-                    log.exception("delivery_round_failed", failures=failures)
-                    await self._pause(min(60.0, self.poll_seconds * 2**failures))
-                    continue
-                failures = 0
-                if report.claimed < self.batch_size:  # a full batch: more may be due at once
-                    await self._idle(self.poll_seconds)
-        finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
-
-    async def _supervise(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run()
-            except Exception:
-                log.exception("delivery_dispatcher_crashed")
-                await self._pause(5.0)
-
-    async def _idle(self, seconds: float) -> None:
-        """Wait for a wake-up (stop() wakes too) or `seconds`."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wakeup.wait()
-
-    async def _pause(self, seconds: float) -> None:
-        """Wait `seconds` unless stopped; wake-ups do not cut it short."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._stop.wait()
-
-    async def _listen(self) -> None:
-        """Wake on every DeliveriesQueued event; resubscribe with backoff if the bus drops."""
-        bus = self._bus
-        if bus is None:
-            return
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                async with bus.subscribe(event_channels.deliveries()) as subscription:
-                    backoff = 0.5
-                    self._wakeup.set()  # something may have come while nobody listened
-                    async for _ in subscription:
-                        self._wakeup.set()
-            except BusError as exc:
-                log.warning("delivery_wakeups_interrupted", error=str(exc))
-            except Exception:
-                log.exception("delivery_wakeups_failed")
-            await self._pause(backoff)
-            backoff = min(30.0, backoff * 2)
+    def wake_channel(self) -> str:
+        """New deliveries were committed (DeliveriesQueued), in any process."""
+        return event_channels.deliveries()

@@ -10,13 +10,17 @@ from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.errors import ErrorCode, ErrorCollector
 from ediary_gql.services import audit, diary_facts, record_notices
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.lessons.bookings import Booking, duplicate_slot, hhmm, insert, refuse_conflicts
 from ediary_gql.services.lessons.checks import (
     NOT_ASSIGNED,
+    NOT_STAFF,
     assigned_pairs,
     check_fields,
     check_in_year,
     check_not_day_off,
+    check_substitute,
     class_and_subject,
     clean,
 )
@@ -30,7 +34,7 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
     errors = ErrorCollector()
     teacher_id = data.teacher_id if data.teacher_id is not None else actor.user_id
     if teacher_id not in await diary_facts.staff_of(session, school_id=school_class.school_id, user_ids=[teacher_id]):
-        errors.add("teacherId", ErrorCode.NOT_FOUND, "Учитель не найден среди сотрудников школы")
+        errors.add("teacherId", ErrorCode.NOT_FOUND, NOT_STAFF)
     elif (teacher_id, data.subject_id) not in await assigned_pairs(session, school_class.id, [teacher_id]):
         # the lesson's teacher grades and marks it: only one assigned to the class × subject
         errors.add(
@@ -76,11 +80,14 @@ async def create_lesson(session: AsyncSession, *, actor: Actor, data: LessonData
         action="createLesson",
         entity_type="Lesson",
         entity_id=lesson.id,
-        after=_snapshot(lesson),
+        after=snapshot(lesson),
         school_id=lesson.school_id,
     )
     # an extra lesson is news for the class's families, as a generated one is
     record_notices.lessons_added(session, actor_user_id=actor.user_id, lessons=[lesson])
+    change_feed.record(
+        session, school_id=lesson.school_id, type=ChangeType.LESSON, ids=[lesson.id], action=ChangeAction.CREATED
+    )
     return lesson
 
 
@@ -89,7 +96,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
     lesson, school_class = await diary_facts.lesson_to_write(
         session, actor=actor, lesson_id=lesson_id, substitute_may_write=False
     )
-    before = _snapshot(lesson)
+    before = snapshot(lesson)
     was = record_notices.LessonBefore.of(lesson)
 
     errors = ErrorCollector()
@@ -112,10 +119,15 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
     if status == LessonStatus.SCHEDULED and (date != lesson.date or lesson.status != LessonStatus.SCHEDULED):
         await check_not_day_off(session, errors, lesson.school_id, date, allowed=changes.allow_on_holiday)
     if substitute is not None and substitute != lesson.substitute_teacher_id:
-        if substitute == lesson.teacher_id:
-            errors.add("substituteTeacherId", ErrorCode.INVALID, "Замена не может совпадать с учителем урока")
-        elif substitute not in await diary_facts.staff_of(session, school_id=lesson.school_id, user_ids=[substitute]):
-            errors.add("substituteTeacherId", ErrorCode.NOT_FOUND, "Учитель не найден среди сотрудников школы")
+        check_substitute(
+            errors,
+            ("substituteTeacherId",),
+            substitute=substitute,
+            teacher_id=lesson.teacher_id,
+            staff=await diary_facts.staff_of(session, school_id=lesson.school_id, user_ids=[substitute])
+            if substitute != lesson.teacher_id
+            else frozenset(),
+        )
     errors.raise_if_any()
 
     booking_changed = (date, start, end, room, substitute, status) != (
@@ -143,6 +155,7 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
             await session.flush()
     except IntegrityError:
         raise duplicate_slot() from None
+    after = snapshot(lesson)
     audit.record(
         session,
         actor=actor,
@@ -150,14 +163,19 @@ async def update_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, 
         entity_type="Lesson",
         entity_id=lesson.id,
         before=before,
-        after=_snapshot(lesson),
+        after=after,
         school_id=lesson.school_id,
     )
     record_notices.lesson_changed(session, actor_user_id=actor.user_id, lesson=lesson, before=was)
+    if after != before:
+        change_feed.record(
+            session, school_id=lesson.school_id, type=ChangeType.LESSON, ids=[lesson.id], action=ChangeAction.UPDATED
+        )
     return lesson
 
 
-def _snapshot(lesson: Lesson) -> dict[str, object]:
+def snapshot(lesson: Lesson) -> dict[str, object]:
+    """A lesson as its audit entries show it."""
     return {
         "class_id": lesson.class_id,
         "subject_id": lesson.subject_id,

@@ -4,7 +4,7 @@ assignment, and its date: in the year, and not a day off."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,10 +84,16 @@ def check_fields(
 
 
 async def check_in_year(session: AsyncSession, errors: ErrorCollector, school_class: SchoolClass, day: dt.date) -> None:
-    year = await session.get(AcademicYear, school_class.academic_year_id)
+    check_year(errors, await session.get(AcademicYear, school_class.academic_year_id), day)
+
+
+def check_year(
+    errors: ErrorCollector, year: AcademicYear | None, day: dt.date, field: Sequence[str] = ("date",)
+) -> None:
+    """A lesson's date lies in its class's academic year (`year`)."""
     if year is not None and not year.starts_on <= day <= year.ends_on:
         errors.add(
-            "date",
+            field,
             ErrorCode.INVALID,
             f"Дата вне учебного года {year.name} ({year.starts_on:%d.%m.%Y}–{year.ends_on:%d.%m.%Y})",
         )
@@ -97,18 +103,37 @@ async def assigned_pairs(
     session: AsyncSession, class_id: int, teacher_ids: Iterable[int]
 ) -> frozenset[tuple[int, int]]:
     """(teacher id, subject id) of the teachers' assignments in the class."""
-    ids = list(teacher_ids)
-    if not ids:
+    found = await assignments_in(session, [class_id], teacher_ids)
+    return frozenset((teacher, subject) for _, teacher, subject in found)
+
+
+async def assignments_in(
+    session: AsyncSession, class_ids: Iterable[int], teacher_ids: Iterable[int]
+) -> frozenset[tuple[int, int, int]]:
+    """(class id, teacher id, subject id) of the teachers' assignments in the classes."""
+    classes, teachers = list(set(class_ids)), list(set(teacher_ids))
+    if not classes or not teachers:
         return frozenset()
     rows = await session.execute(
-        select(TeachingAssignment.teacher_id, TeachingAssignment.subject_id).where(
-            TeachingAssignment.class_id == class_id, TeachingAssignment.teacher_id.in_(ids)
+        select(TeachingAssignment.class_id, TeachingAssignment.teacher_id, TeachingAssignment.subject_id).where(
+            TeachingAssignment.class_id.in_(classes), TeachingAssignment.teacher_id.in_(teachers)
         )
     )
-    return frozenset((teacher, subject) for teacher, subject in rows.all())
+    return frozenset((c, t, s) for c, t, s in rows.all())
 
 
 NOT_ASSIGNED = "Учитель не назначен на этот предмет в этом классе: сначала назначьте его (assignTeacher)"
+NOT_STAFF = "Учитель не найден среди сотрудников школы"
+
+
+def check_substitute(
+    errors: ErrorCollector, field: Sequence[str], *, substitute: int, teacher_id: int, staff: frozenset[int]
+) -> None:
+    """A lesson's substitute (`staff`: who of the asked are the school's staff)."""
+    if substitute == teacher_id:
+        errors.add(field, ErrorCode.INVALID, "Замена не может совпадать с учителем урока")
+    elif substitute not in staff:
+        errors.add(field, ErrorCode.NOT_FOUND, NOT_STAFF)
 
 
 async def days_off(session: AsyncSession, school_id: int, first: dt.date, last: dt.date) -> dict[dt.date, str]:
@@ -150,10 +175,14 @@ async def check_not_day_off(
     """A lesson is not held on a day off unless the caller says so (a make-up day)."""
     if allowed:
         return
-    name = (await days_off(session, school_id, day, day)).get(day)
-    if name is not None:
+    check_day(errors, day, (await days_off(session, school_id, day, day)).get(day))
+
+
+def check_day(errors: ErrorCollector, day: dt.date, off: str | None, field: Sequence[str] = ("date",)) -> None:
+    """No lesson on a day off (`off`: the day's name from `days_off`, None for a school day)."""
+    if off is not None:
         errors.add(
-            "date",
+            field,
             ErrorCode.INVALID,
-            f"{day:%d.%m.%Y} — {name}: уроков в этот день нет. Если это день отработки, укажите allowOnHoliday: true",
+            f"{day:%d.%m.%Y} — {off}: уроков в этот день нет. Если это день отработки, укажите allowOnHoliday: true",
         )

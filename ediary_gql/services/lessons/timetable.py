@@ -14,6 +14,8 @@ from ediary_gql.db.models.enums import LessonStatus
 from ediary_gql.db.models.lessons import Lesson, TimetableSlot, TimetableTemplate
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.services import audit, diary_facts, record_notices
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.lessons.bookings import Booking, booked, conflicts, hhmm, insert, lesson_labels, overlap
 from ediary_gql.services.lessons.checks import (
     NOT_ASSIGNED,
@@ -215,6 +217,13 @@ async def generate_lessons(
         taken.append(lesson)
     await insert(session, result.created)
     record_notices.lessons_added(session, actor_user_id=actor.user_id, lessons=result.created)
+    change_feed.record(
+        session,
+        school_id=template.school_id,
+        type=ChangeType.LESSON,
+        ids=[lesson.id for lesson in result.created],
+        action=ChangeAction.CREATED,
+    )
     audit.record(
         session,
         actor=actor,

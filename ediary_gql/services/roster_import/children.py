@@ -15,6 +15,8 @@ from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.enums import Sex
 from ediary_gql.errors import ErrorCode
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.child_transfers import offer_transfers
 from ediary_gql.services.roster_import.cells import date_value, referenced, sourced_ids
 from ediary_gql.services.roster_import.lookup import assign, by_external_id, by_ids, chunks
@@ -149,6 +151,7 @@ async def import_children(session: AsyncSession, run: Run, classes: dict[str, Sc
         session,
         [c.id for c in existing.values()] + [c.id for c in by_snils.values()] + [c.id for c in by_cert.values()],
     )
+    was = {e.id: (e.class_id, e.ends_on) for ones in open_enrollments.values() for e, _ in ones}
     new_rows: list[dict[str, Any]] = []
     new_enrolments: dict[str, tuple[SchoolClass, dt.date]] = {}
     for sid, (_row, clean, klass, starts) in checked.items():
@@ -185,8 +188,15 @@ async def import_children(session: AsyncSession, run: Run, classes: dict[str, Sc
         for sid, (klass, starts) in new_enrolments.items()
     ]
     enrolments += [{"child_id": c.id, "class_id": k.id, "starts_on": d} for c, k, d in run.enrollments]
+    started: list[int] = []
     if enrolments:
-        await session.execute(insert(Enrollment), enrolments)
+        started = list(await session.scalars(insert(Enrollment).returning(Enrollment.id), enrolments))
+    # the school's change feed: enrolments started, and those ended or moved to another class
+    altered = {e.id for ones in open_enrollments.values() for e, _ in ones if (e.class_id, e.ends_on) != was[e.id]}
+    for change, enrolment_ids in ((ChangeAction.CREATED, started), (ChangeAction.UPDATED, sorted(altered))):
+        change_feed.record(
+            session, school_id=run.school_id, type=ChangeType.ENROLLMENT, ids=enrolment_ids, action=change
+        )
     return result
 
 

@@ -14,6 +14,8 @@ from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit
+from ediary_gql.services import changes as change_feed
+from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.child_transfers import held_record, offer_transfers
 from ediary_gql.services.school_setup.checks import get_class, require_setup
 from ediary_gql.services.school_setup.children import ChildData, clean_child
@@ -100,6 +102,9 @@ async def enroll_child(
         school_id=klass.school_id,
         after={"childId": row.id, "classId": klass.id, "startsOn": starts_on.isoformat()},
     )
+    change_feed.record(
+        session, school_id=klass.school_id, type=ChangeType.ENROLLMENT, ids=[enrollment.id], action=ChangeAction.CREATED
+    )
     return enrollment
 
 
@@ -147,4 +152,8 @@ async def move_child(session: AsyncSession, *, actor: Actor, child_id: int, to_c
         before=before,
         after={"fromClassId": current.class_id, "toClassId": target.id, "on": on.isoformat()},
     )
+    for changed, action in ((current, ChangeAction.UPDATED), (started, ChangeAction.CREATED)):
+        change_feed.record(
+            session, school_id=target.school_id, type=ChangeType.ENROLLMENT, ids=[changed.id], action=action
+        )
     return Move(ended=current, started=started)

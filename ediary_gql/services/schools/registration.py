@@ -19,6 +19,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector
 from ediary_gql.services import audit, requisites
 from ediary_gql.services.attachments import UploadedFile, collect_attachment
 from ediary_gql.services.contacts import normalize_email, normalize_phone
+from ediary_gql.services.reports.templates import add_default_report_templates
 from ediary_gql.services.school_setup.subjects import add_default_control_types
 from ediary_gql.services.staff_bindings import add_pending_binding
 from ediary_gql.settings import Settings
@@ -138,6 +139,7 @@ async def register_school(
     except IntegrityError:
         raise DomainError(ErrorCode.DUPLICATE, "Школа с таким ИНН уже зарегистрирована", field="inn") from None
     await add_default_control_types(session, school_id=school.id)
+    await add_default_report_templates(session, school_id=school.id)
     binding = await add_pending_binding(
         session,
         user_id=actor.user_id,
