@@ -65,6 +65,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class AccessQueryFilter(logging.Filter):
+    """uvicorn's access lines without query strings: a portal callback's `code` and `state`
+    (and any other one-time value in a URL) stay out of the log; the path is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?[omitted]", *args[3:])
+        return True
+
+
 class _Tee:
     """Writes each line to the terminal and appends it to the scan file."""
 
@@ -142,6 +153,9 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         scan_handler.setFormatter(text_format)
         root.addHandler(scan_handler)
         root.setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessQueryFilter) for f in access.filters):
+        access.addFilter(AccessQueryFilter())
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

@@ -30,6 +30,8 @@ from tests.support import GraphQLClient, free_port, wait_healthy
 
 SNILS = "11223344595"
 CERT_NUMBER = "654321"
+PORTAL_CODE = "portal-code-7f3a9c"
+PORTAL_STATE = "portal-state-b41e"
 
 
 def test_the_processor_redacts_by_key_and_by_value() -> None:
@@ -117,13 +119,16 @@ async def test_a_flow_at_debug_writes_no_personal_data(
                 # a SNILS typed into a query's literal, and a broken query
                 await client.post(f'{{ child(id: "{SNILS}") {{ id }} }}', token=admin_token)
                 await client.post("{ child(id: ", token=admin_token)
+                # a portal's callback: its one-time code and state stay out of the access log
+                await http.get("/auth/oidc/callback", params={"code": PORTAL_CODE, "state": PORTAL_STATE})
         finally:
             proc.terminate()
             proc.wait(timeout=15)
     lines = scan_file.read_text(encoding="utf-8").splitlines()
     assert len(lines) > 10  # DEBUG wrote plenty
     assert any(line.startswith("{") for line in lines)
-    needles = [SNILS, "112-233-445 95", CERT_NUMBER, *secrets]
+    assert any("/auth/oidc/callback?[omitted]" in line for line in lines)
+    needles = [SNILS, "112-233-445 95", CERT_NUMBER, PORTAL_CODE, PORTAL_STATE, *secrets]
     everything = lines + stderr_file.read_text(encoding="utf-8", errors="replace").splitlines()
     hits = scan(everything, needles)
     assert hits == [], hits[:5]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import UserStatus
-from ediary_gql.db.models.identities import ConsentRecord, UserIdentity
+from ediary_gql.db.models.identities import ConsentRecord, OidcLogin, UserIdentity
 from ediary_gql.db.models.users import User
 from ediary_gql.services.public_ids import global_id
 from tests.factories import make_user
@@ -187,6 +187,21 @@ async def test_a_replayed_state_is_refused(oidc: OidcApp, session: AsyncSession)
     assert replayed.status_code == 400
     assert replayed.json()["error"] == "INVALID_CREDENTIALS"
     assert unknown.json()["error"] == "INVALID_CREDENTIALS"
+
+
+async def test_sign_ins_started_from_one_address_are_limited(oidc: OidcApp, session: AsyncSession) -> None:
+    oidc.settings.oidc_login_limit_per_address = 2
+    try:
+        async with httpx.AsyncClient(base_url=oidc.url) as browser:
+            started = [await browser.get("/auth/oidc/login") for _ in range(3)]
+    finally:
+        oidc.settings.oidc_login_limit_per_address = 30
+    assert [r.status_code for r in started] == [302, 302, 400]
+    assert started[2].json()["error"] == "RATE_LIMITED"
+    assert "set-cookie" not in started[2].headers
+    await session.rollback()
+    kept = await session.scalar(select(func.count()).select_from(OidcLogin))
+    assert kept == 2  # the refused one left no login request behind
 
 
 async def test_a_callback_link_opened_in_another_browser_is_refused(oidc: OidcApp, session: AsyncSession) -> None:

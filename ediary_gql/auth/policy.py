@@ -1187,7 +1187,8 @@ def oneroster_school(actor: Actor | None) -> int | None:
 
 def can_view_sensitive_access_log(actor: Actor | None, *, child_id: int, school_ids: frozenset[int]) -> bool:
     """Who read a child's SNILS and birth certificate: the child's guardians and the
-    admins of a school where the child is (or was) enrolled. Not teachers, not operators."""
+    admins of a school the child is at now (`school_ids`: not the schools the child has left).
+    Not teachers, not operators."""
     if actor is None:
         return False
     if actor.is_system or child_id in actor.guardian_of:

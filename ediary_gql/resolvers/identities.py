@@ -88,10 +88,7 @@ async def give_consent(
             session, settings=ctx.settings, actor=actor, text_version=text_version, address=ctx.client_ip
         )
         return record, None
-    user_id = consents.user_of_consent_token(ctx.settings, consent_token)
-    user = await session.get(User, user_id)
-    if user is None:
-        raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен согласия", field="consentToken")
+    user = await consents.user_of_unspent_consent_token(session, settings=ctx.settings, token=consent_token)
     record = await consents.give(
         session,
         settings=ctx.settings,

@@ -84,8 +84,16 @@ async def login(request: Request) -> Response:
     try:
         client = oidc.client_for(services.settings)
         made = await client.authorization_request(redirect_uri=_redirect_uri(request, services))
+        refusal: DomainError | None = None
         async with unit_of_work(services.session_factory, services.bus) as session:
-            await identities.begin_login(session, request=made)
+            try:
+                await identities.begin_login(
+                    session, settings=services.settings, request=made, address=_client_ip(request)
+                )
+            except RecordedRefusal as exc:  # the refusal's audit entry is committed
+                refusal = exc.refusal
+        if refusal is not None:
+            raise refusal
     except DomainError as exc:
         return _refused(services, exc)
     answer = RedirectResponse(made.url, status_code=302, headers={"Cache-Control": "no-store"})

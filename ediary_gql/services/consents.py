@@ -17,18 +17,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.identities import ConsentMethod, ConsentRecord
-from ediary_gql.db.models.users import AuthSession, User
+from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, forbidden
-from ediary_gql.events.publish import queue_event
-from ediary_gql.events.types import SessionRevoked
 from ediary_gql.services import audit
+from ediary_gql.services.session_ends import revoke_all
 from ediary_gql.settings import Settings
 
 CONSENT_TOKEN_TTL = dt.timedelta(minutes=15)
@@ -81,6 +80,18 @@ def user_of_consent_token(settings: Settings, token: str) -> int:
     if payload.get("purpose") != _PURPOSE:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен согласия", field="consentToken")
     return int(payload["sub"])
+
+
+async def user_of_unspent_consent_token(session: AsyncSession, *, settings: Settings, token: str) -> User:
+    """The person a consent token was issued to, while it is unspent: a token is issued
+    only when consent is required, so once consent to the text in force is on record (by
+    this token or otherwise) it opens no further session."""
+    user = await session.get(User, user_of_consent_token(settings, token))
+    if user is None or not (await state(session, user=user, settings=settings)).required:
+        raise DomainError(
+            ErrorCode.TOKEN_INVALID, "Токен согласия уже использован или недействителен", field="consentToken"
+        )
+    return user
 
 
 def required_error(settings: Settings, user_id: int) -> DomainError:
@@ -188,12 +199,7 @@ async def withdraw(session: AsyncSession, *, actor: Actor) -> list[ConsentRecord
     for record in records:
         record.withdrawn_at = now
     user.consent_at = None
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    queue_event(session, SessionRevoked(user_id=user.id, session_id=None))
+    await revoke_all(session, user_id=user.id)
     await session.flush()
     audit.record(
         session,

@@ -40,7 +40,7 @@ from ediary_gql.db.models.enums import UserStatus
 from ediary_gql.db.models.identities import ConsentMethod, OidcLogin, UserIdentity
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, RecordedRefusal, forbidden
-from ediary_gql.services import audit, consents, sessions
+from ediary_gql.services import audit, consents, rate_limits, sessions
 from ediary_gql.services.contacts import normalize_email, normalize_phone
 from ediary_gql.settings import Settings
 
@@ -58,8 +58,14 @@ def has_password(user: User) -> bool:
 # --- one-use authorization requests -----------------------------------------
 
 
-async def begin_login(session: AsyncSession, *, request: oidc.AuthorizationRequest) -> OidcLogin:
+async def begin_login(
+    session: AsyncSession, *, settings: Settings, request: oidc.AuthorizationRequest, address: str | None
+) -> OidcLogin:
+    """A portal sign-in started: its state, nonce and PKCE verifier kept for the callback.
+    RATE_LIMITED (a RecordedRefusal) past OIDC_LOGIN_LIMIT_PER_ADDRESS in the window."""
     now = utcnow()
+    counters = [rate_limits.Counter(rate_limits.oidc_login_per_address(settings), address)]
+    await rate_limits.take(session, settings=settings, counters=counters, now=now)
     # trimming: requests nobody came back from
     await session.execute(delete(OidcLogin).where(OidcLogin.expires_at < now - LOGIN_TTL))
     login = OidcLogin(

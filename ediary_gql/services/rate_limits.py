@@ -103,6 +103,15 @@ def password_reset_per_login(settings: Settings) -> Limit:
     )
 
 
+def oidc_login_per_address(settings: Settings) -> Limit:
+    return Limit(
+        bucket="oidcLogin:address",
+        max_hits=settings.oidc_login_limit_per_address,
+        window=dt.timedelta(seconds=settings.oidc_login_limit_window_seconds),
+        message="Слишком много попыток входа через портал с этого адреса",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Counter:
     """One limit applied to one key (an address, a login); a None key is not limited."""

@@ -271,3 +271,7 @@ async def test_a_password_sign_in_after_withdrawal_asks_for_consent(oidc: OidcAp
     given = (await data(oidc, GIVE, {"i": {"textVersion": "2026-01", "consentToken": consent_token}}))["giveConsent"]
     assert given["userErrors"] == []
     assert (await data(oidc, ME, token=given["accessToken"]))["me"]["consentState"] == {"required": False}
+    # the token is spent: the same one opens no second session
+    again = (await data(oidc, GIVE, {"i": {"textVersion": "2026-01", "consentToken": consent_token}}))["giveConsent"]
+    assert again["accessToken"] is None
+    assert [(e["field"], e["code"]) for e in again["userErrors"]] == [(["consentToken"], "TOKEN_INVALID")]

@@ -5,6 +5,7 @@ decideErasure (nothing of the person left in any table, the school's records kep
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import zipfile
@@ -20,6 +21,7 @@ from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.personal_data import SensitiveRead
+from ediary_gql.db.models.schools import StaffMembership
 from ediary_gql.db.models.users import User
 from ediary_gql.services.personal_data.export import ExportWorker
 from ediary_gql.settings import Settings
@@ -28,10 +30,12 @@ from tests.diary_writes_support import World, gid, make_world
 from tests.factories import (
     make_attachment,
     make_attendance,
+    make_enrollment,
     make_grade,
     make_message,
     make_notification,
     make_outbox_message,
+    make_school_class,
     make_thread,
     make_thread_participant,
 )
@@ -57,6 +61,12 @@ def _codes(body: dict[str, Any]) -> list[str]:
 async def _reads(session: AsyncSession, child_id: int) -> list[SensitiveRead]:
     await session.rollback()
     return list((await session.scalars(select(SensitiveRead).where(SensitiveRead.child_id == child_id))).all())
+
+
+async def _school_of(session: AsyncSession, user_id: int) -> int:
+    school_id = await session.scalar(select(StaffMembership.school_id).where(StaffMembership.user_id == user_id))
+    assert school_id is not None
+    return school_id
 
 
 async def _exists(session: AsyncSession, model: Any, pk: int) -> bool:
@@ -95,6 +105,16 @@ async def test_the_access_log_is_for_guardians_and_the_schools_admins(
         rows = [e["node"] for e in log["sensitiveDataAccessLog"]["edges"]]
         assert {r["field"] for r in rows} == {"Child.snils", "Child.birthCertificate"}
         assert {r["readerId"] for r in rows} == {gid("User", world.admin.id)}
+    # the other school is one the child has left: its admins no longer see the log
+    former_class = await make_school_class(session, school_id=await _school_of(session, world.foreign_admin.id))
+    await make_enrollment(
+        session,
+        child_id=world.child.id,
+        class_id=former_class.id,
+        starts_on=dt.date(2019, 9, 1),
+        ends_on=dt.date(2020, 5, 31),
+    )
+    await session.commit()
     refused = (world.teacher, world.operator, world.other_parent, world.foreign_admin, world.foreign_teacher)
     for user in refused:
         body = await gql.post(ACCESS_LOG, {"id": gid("Child", world.child.id)}, token=await world.token(gql, user))

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.auth import personal_fields, policy
@@ -132,10 +132,15 @@ async def record(
 
 
 async def child_school_ids(session: AsyncSession, child_id: int) -> frozenset[int]:
+    """The schools the child is at now: the one holding the record and those of enrolments
+    not yet ended. A school the child has left no longer sees who reads the documents."""
     rows = await session.scalars(
         select(SchoolClass.school_id)
         .join(Enrollment, Enrollment.class_id == SchoolClass.id)
-        .where(Enrollment.child_id == child_id)
+        .where(
+            Enrollment.child_id == child_id,
+            or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= utcnow().date()),
+        )
     )
     found = set(rows.all())
     holder = await session.scalar(select(Child.school_id).where(Child.id == child_id))
