@@ -132,7 +132,8 @@ def _verify(token: str, secret_key: str) -> AccessClaims:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен") from None
 
 
-def new_refresh_secret() -> str:
+def new_secret() -> str:
+    """A secret to hand out once and keep only as its hash (a refresh token, a client secret)."""
     return secrets.token_urlsafe(32)
 
 

@@ -31,14 +31,19 @@ def services_of(request: Request) -> AppServices:
     return services
 
 
+async def bearer_actor(request: Request) -> Actor:
+    """The actor of the request's `Authorization: Bearer …`; UNAUTHENTICATED (a DomainError) without one."""
+    services = services_of(request)
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise unauthenticated()
+    return await sessions.authenticate(services.reads, settings=services.settings, token=token)
+
+
 async def authenticate(request: Request) -> Actor | Response:
     """The actor of the request's `Authorization: Bearer …`, or the 401 to answer with."""
-    services = services_of(request)
     try:
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            raise unauthenticated()
-        return await sessions.authenticate(services.reads, settings=services.settings, token=token)
+        return await bearer_actor(request)
     except DomainError as exc:
         return JSONResponse(
             {"error": exc.code.value, "message": exc.errors[0].message},

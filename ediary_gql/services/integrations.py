@@ -28,7 +28,7 @@ from ediary_gql.db.models.integrations import Integration, IntegrationSecret, We
 from ediary_gql.db.models.schools import School
 from ediary_gql.db.models.users import AuthSession, User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
-from ediary_gql.services import audit, sessions
+from ediary_gql.services import audit, session_ends
 
 NAME_MAX = 120
 CLIENT_ID_PREFIX = "ed_"
@@ -47,10 +47,6 @@ class NewSecret:
     secret: str
     # a rotation's: until when the secrets it replaced keep working
     previous_until: dt.datetime | None = None
-
-
-def _new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _check(name: str, scopes: Sequence[str]) -> tuple[str, list[str]]:
@@ -102,7 +98,7 @@ async def create_integration(
     session.add(
         AuthSession(
             user_id=user.id,
-            refresh_hash=tokens.hash_secret(_new_secret()),  # no refresh token is ever given out
+            refresh_hash=tokens.hash_secret(tokens.new_secret()),  # no refresh token is ever given out
             created_at=now,
             last_used_at=now,
             expires_at=now,
@@ -110,7 +106,7 @@ async def create_integration(
         )
     )
     await session.flush()
-    secret = _new_secret()
+    secret = tokens.new_secret()
     session.add(IntegrationSecret(integration_id=integration.id, secret_hash=tokens.hash_secret(secret)))
     audit.record(
         session,
@@ -153,7 +149,7 @@ async def rotate_secret(session: AsyncSession, *, actor: Actor, integration_id: 
         )
         .values(expires_at=ends)
     )
-    secret = _new_secret()
+    secret = tokens.new_secret()
     session.add(IntegrationSecret(integration_id=integration.id, secret_hash=tokens.hash_secret(secret)))
     audit.record(
         session,
@@ -184,7 +180,7 @@ async def revoke_integration(session: AsyncSession, *, actor: Actor, integration
         )
         .values(expires_at=now)
     )
-    await sessions.revoke_all(session, user_id=integration.user_id)  # its tokens and open sockets end at once
+    await session_ends.revoke_all(session, user_id=integration.user_id)  # its tokens and open sockets end at once
     await session.execute(
         update(Webhook)
         .where(Webhook.integration_id == integration.id, Webhook.status == WebhookStatus.ACTIVE)

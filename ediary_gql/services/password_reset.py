@@ -21,7 +21,7 @@ from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import NotificationKind, UserStatus
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, RateLimited, RecordedRefusal
-from ediary_gql.services import audit, rate_limits, sessions, sign_in_guard, verification
+from ediary_gql.services import audit, rate_limits, session_ends, sessions, sign_in_guard, verification
 from ediary_gql.services.contacts import looks_like_email, normalize_email, normalize_phone
 from ediary_gql.services.notifications import notify
 from ediary_gql.services.registration import check_new_password, personal_words
@@ -152,7 +152,7 @@ async def reset_password(
     before_status = user.status.value
     user.password_hash = hash_password(new_password)
     verification.mark_confirmed(user, channel, now)
-    revoked = await sessions.revoke_all(session, user_id=user.id)
+    revoked = await session_ends.revoke_all(session, user_id=user.id)
     await sign_in_guard.reset_account(session, user_id=user.id)
     audit.record(
         session,

@@ -16,6 +16,7 @@ cannot leak row numbers unnoticed; in production the entry is written as it is.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 import warnings
 from collections.abc import Mapping
@@ -99,6 +100,16 @@ def global_id(type_name: str, pk: int) -> str:
     """The Relay global ID of a row, as strawberry's `relay.to_base64` makes it: the one
     encoder the services use (payloads, audit entries, messages that name a row)."""
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def parse_global_id(value: str) -> tuple[str, int] | None:
+    """`global_id` read back: (type name, primary key), or None if `value` is not one."""
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, _, pk = text.partition(":")
+    return (type_name, int(pk)) if type_name and pk.isdigit() else None
 
 
 def camel(key: str) -> str:

@@ -24,11 +24,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ediary_gql.auth.actor import Actor
-from ediary_gql.auth.tokens import bearer_token
 from ediary_gql.context import AppServices
-from ediary_gql.errors import DomainError, ErrorCode, unauthenticated
+from ediary_gql.errors import DomainError, ErrorCode
+from ediary_gql.routes.downloads import bearer_actor
 from ediary_gql.routes.oneroster import params, serializers
-from ediary_gql.services import sessions
 from ediary_gql.services.oneroster import reads
 from ediary_gql.services.oneroster.sources import Collection
 
@@ -60,13 +59,6 @@ def _refused(error: DomainError) -> Response:
     )
 
 
-async def _actor(services: AppServices, request: Request) -> Actor:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise unauthenticated()
-    return await sessions.authenticate(services.reads, settings=services.settings, token=token)
-
-
 def _links(request: Request, query: reads.ListQuery, total: int) -> str:
     """RFC 8288 Link header for the pages around this one."""
     limit = query.limit
@@ -92,7 +84,7 @@ def list_endpoint(collection: Collection) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         services: AppServices = request.app.state.services
         try:
-            actor = await _actor(services, request)
+            actor = await bearer_actor(request)
             query = params.list_query(request.query_params)
             fields = params.selected_fields(request.query_params, serializers.FIELDS[collection])
             async with services.read_session_factory() as session:
@@ -116,7 +108,7 @@ def one_endpoint(collection: Collection) -> Endpoint:
         services: AppServices = request.app.state.services
         sid = request.path_params["sourced_id"]
         try:
-            actor = await _actor(services, request)
+            actor = await bearer_actor(request)
             fields = params.selected_fields(request.query_params, serializers.FIELDS[collection])
             async with services.read_session_factory() as session:
                 record = await reads.get_record(session, actor=actor, collection=collection, sourced_id=sid)

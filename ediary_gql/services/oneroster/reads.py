@@ -9,8 +9,6 @@ sources' columns, personal fields masked for the reader.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import enum
 from collections.abc import Sequence
@@ -26,6 +24,7 @@ from ediary_gql.auth.actor import Actor
 from ediary_gql.db.models.calendar import Period
 from ediary_gql.errors import forbidden
 from ediary_gql.services.oneroster.sources import SOURCES, Collection, Kind, Source
+from ediary_gql.services.public_ids import parse_global_id
 
 Record = dict[str, Any]
 
@@ -83,19 +82,10 @@ def reader_school(actor: Actor | None) -> int:
     return school
 
 
-def _parsed_global_id(value: str) -> tuple[str, int] | None:
-    try:
-        text = base64.b64decode(value, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    type_name, _, pk = text.partition(":")
-    return (type_name, int(pk)) if type_name and pk.isdigit() else None
-
-
 def _is_sourced_id(rows: sa.Subquery, value: str) -> sa.ColumnElement[bool]:
     """The record whose sourcedId is `value`: its external ID, else our global ID."""
     condition: sa.ColumnElement[bool] = func.coalesce(rows.c.ext, "") == value
-    parsed = _parsed_global_id(value)
+    parsed = parse_global_id(value)
     if parsed is not None:
         type_name, pk = parsed
         condition = sa.or_(condition, sa.and_(rows.c.ext.is_(None), rows.c.gid_type == type_name, rows.c.pk == pk))

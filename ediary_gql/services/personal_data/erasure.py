@@ -39,6 +39,7 @@ from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, forbidden,
 from ediary_gql.events.publish import after_commit
 from ediary_gql.services import audit
 from ediary_gql.services.notifications import notify
+from ediary_gql.services.public_ids import camel
 from ediary_gql.storage import Storage, StorageKeyError
 
 ERASED = "[удалено]"
@@ -348,7 +349,7 @@ async def erase(
     session.expunge(user)
     outcome["texts_scrubbed"] = await scrub_everywhere(session, needles)
     # named as clients read audit entries (camelCase)
-    outcome = {_camel(k): v for k, v in outcome.items()}
+    outcome = {camel(k): v for k, v in outcome.items()}
     if storage is not None and files:
         # The bytes go once the rows are gone for good: a rollback keeps both.
         after_commit(session, functools.partial(_delete_files, storage, [key for _, key in files]))
@@ -359,11 +360,6 @@ async def _delete_files(storage: Storage, keys: list[str]) -> None:
     for key in keys:
         with contextlib.suppress(StorageKeyError):  # gone already
             await storage.delete(key)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 async def count_rows(session: AsyncSession, table: Table) -> int:
