@@ -8,12 +8,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support import SERVER_START_SECONDS
 
 BIN = Path(sys.executable).parent
 
@@ -55,8 +58,9 @@ async def running(
         )
     server = Running(f"http://127.0.0.1:{port}", proc, stdout, stderr)
     try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
         async with httpx.AsyncClient() as client:
-            for _ in range(600):
+            while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     raise AssertionError(f"exited {proc.returncode}: {stderr.read_text()[-3000:]}")
                 try:

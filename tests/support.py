@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -259,10 +260,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# A server process imports the whole app before it answers: on a loaded machine (CI's two
+# cores shared with PostgreSQL and other server processes) that can take tens of seconds.
+SERVER_START_SECONDS = 90.0
+
+
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
     """Until `url`/healthz answers 200 (or the server process `proc` has exited)."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
     async with httpx.AsyncClient() as client:
-        for _ in range(400):
+        while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server exited")
             try:
