@@ -15,7 +15,9 @@ Events are JSON strings on named channels, and they are at-most-once
   ``rediss://``, ``unix://``) use :class:`RedisPubSubBackend`, whose
   supervised listener reconnects by itself.  Subscribers of a lost connection
   are told with :class:`BusDisconnected`; subscribing again waits for the
-  reconnect.
+  reconnect.  ``redis-cluster://`` (and ``rediss-cluster://``) use
+  :class:`RedisClusterPubSubBackend`: sharded pub/sub, where a lost shard
+  disconnects only the subscribers of its own channels.
 
 A subscription's iteration never just ends while the bus runs: it yields
 messages, or raises :class:`BusDisconnected` / :class:`SubscriberOverflow`,
@@ -28,13 +30,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Final
+from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 import structlog
 from broadcaster import Broadcast, BroadcastBackend, Event
 
 from ediary_gql import metrics
+from ediary_gql.events.cluster_backend import CLUSTER_SCHEMES, RedisClusterPubSubBackend
 from ediary_gql.events.redis_backend import ConnectionLost, PubSubUnavailable, RedisPubSubBackend
 
 __all__ = ["BusDisconnected", "BusError", "EventBus", "SubscriberOverflow", "Subscription"]
@@ -42,6 +45,19 @@ __all__ = ["BusDisconnected", "BusError", "EventBus", "SubscriberOverflow", "Sub
 log = structlog.get_logger(__name__)
 
 _REDIS_SCHEMES: Final = frozenset({"redis", "rediss", "unix"})
+
+
+class _Supervised(Protocol):
+    """What the bus asks of a Redis backend beyond broadcaster's interface."""
+
+    @property
+    def generation(self) -> int: ...
+
+    def is_ready(self, channel: str) -> bool: ...
+
+    async def wait_ready(self, channel: str | None = None) -> None: ...
+
+    async def ping(self) -> bool: ...
 
 
 class BusError(Exception):
@@ -204,15 +220,17 @@ class EventBus:
 
     def __init__(self, url: str, *, queue_size: int = 256, namespace: str = "") -> None:
         scheme = urlsplit(url).scheme
-        if scheme != "memory" and scheme not in _REDIS_SCHEMES:
-            raise ValueError(f"unsupported event bus URL scheme {scheme!r}: use memory:// or redis://")
+        if scheme != "memory" and scheme not in _REDIS_SCHEMES and scheme not in CLUSTER_SCHEMES:
+            raise ValueError(
+                f"unsupported event bus URL scheme {scheme!r}: use memory://, redis:// or redis-cluster://"
+            )
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self._url = url
         self._namespace = namespace
         self._queue_size = queue_size
         self._broadcast: _FanoutBroadcast | None = None
-        self._redis: RedisPubSubBackend | None = None
+        self._redis: _Supervised | None = None
         self._channels: dict[str, _Channel] = {}
         self._leaving: set[asyncio.Task[None]] = set()
 
@@ -241,11 +259,12 @@ class EventBus:
         """Connect the backend and start the listener; BusDisconnected if unreachable."""
         if self._broadcast is not None:
             return
-        redis: RedisPubSubBackend | None = None
-        if urlsplit(self._url).scheme == "memory":
+        redis: RedisPubSubBackend | RedisClusterPubSubBackend | None = None
+        scheme = urlsplit(self._url).scheme
+        if scheme == "memory":
             broadcast = _FanoutBroadcast(self._url, on_event=self._dispatch)
         else:
-            redis = RedisPubSubBackend(self._url)
+            redis = RedisClusterPubSubBackend(self._url) if scheme in CLUSTER_SCHEMES else RedisPubSubBackend(self._url)
             broadcast = _FanoutBroadcast(backend=redis, on_event=self._dispatch)
         try:
             await broadcast.connect()
@@ -324,7 +343,7 @@ class EventBus:
         redis = self._redis
         if redis is not None:  # wait for a reconnect outside the channel lock
             try:
-                await redis.wait_ready()
+                await redis.wait_ready(channel)
             except PubSubUnavailable as exc:
                 raise BusDisconnected(str(exc)) from exc
         if self._broadcast is not broadcast:
@@ -339,7 +358,7 @@ class EventBus:
                     raise BusDisconnected("the event bus was closed")
                 generation = 0
                 if redis is not None:
-                    if not redis.ready:
+                    if not redis.is_ready(channel):
                         raise BusDisconnected("the Redis pub/sub connection is down")
                     generation = redis.generation
                 if not entry.upstream:
@@ -381,7 +400,8 @@ class EventBus:
     def _dispatch(self, event: Event) -> None:
         """Called by the listener for every upstream event; never blocks."""
         if isinstance(event, ConnectionLost):
-            for entry in self._channels.values():
+            lost = self._channels.values() if event.channels is None else self._entries(event.channels)
+            for entry in lost:
                 for subscription in entry.subscribers:
                     if subscription.generation <= event.generation:
                         subscription._fail(BusDisconnected(f"the event bus lost its connection ({event.message})"))
@@ -391,3 +411,6 @@ class EventBus:
             return
         for subscription in channel.subscribers:
             subscription._deliver(event.message)
+
+    def _entries(self, channels: frozenset[str]) -> list[_Channel]:
+        return [entry for name in channels if (entry := self._channels.get(name)) is not None]

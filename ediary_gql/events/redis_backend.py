@@ -21,6 +21,11 @@ The backend talks RESP2 on a bare ``redis.asyncio`` connection rather than
 through ``redis.asyncio.client.PubSub``, whose hidden auto-reconnect,
 health-check and ``listen()`` behaviour differ between redis-py 5, 6, 7 and 8.
 Publishing goes through an ordinary ``redis.asyncio.Redis`` client.
+
+With ``sharded=True`` it is one link of a Redis Cluster backend
+(``events/cluster_backend.py``): ``SSUBSCRIBE`` on one node, no reconnect of its
+own (the cluster backend re-places the channels on their current owner), and a
+:class:`ChannelMoved` marker when the node drops a channel whose slot moved away.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable
 from typing import Any, Final, cast
 
@@ -40,7 +45,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-__all__ = ["ConnectionLost", "PubSubUnavailable", "RedisPubSubBackend"]
+__all__ = ["ChannelMoved", "ConnectionLost", "PubSubUnavailable", "RedisPubSubBackend"]
 
 log = structlog.get_logger(__name__)
 
@@ -56,14 +61,26 @@ class ConnectionLost(Event):
 
     Every message read on that connection comes before it; anything published
     between the loss and the next successful (re-)subscription is lost.
+    ``channels``: the channels concerned, or None for all of them.
     """
 
-    def __init__(self, generation: int, reason: str) -> None:
+    def __init__(self, generation: int, reason: str, channels: frozenset[str] | None = None) -> None:
         super().__init__(channel="", message=reason)
         self.generation = generation
+        self.channels = channels
 
     def __repr__(self) -> str:
-        return f"ConnectionLost(generation={self.generation}, reason={self.message!r})"
+        return f"ConnectionLost(generation={self.generation}, reason={self.message!r}, channels={self.channels!r})"
+
+
+class ChannelMoved(Event):
+    """Marker from a sharded link: the node dropped ``channel`` (its slot moved away)."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(channel=channel, message="slot moved")
+
+    def __repr__(self) -> str:
+        return f"ChannelMoved({self.channel!r})"
 
 
 class _Waiter:
@@ -101,6 +118,7 @@ class RedisPubSubBackend(BroadcastBackend):
         ping_interval: float = 10.0,
         timeout: float = 5.0,
         event_queue_size: int = 10_000,
+        sharded: bool = False,
     ) -> None:
         # BroadcastBackend.__init__ only raises NotImplementedError: not called.
         if reconnect_min <= 0 or reconnect_max < reconnect_min:
@@ -113,6 +131,13 @@ class RedisPubSubBackend(BroadcastBackend):
         self._ping_interval = ping_interval
         self._timeout = timeout
         self._event_queue_size = event_queue_size
+        self._sharded = sharded
+        self._subscribe_verb, self._unsubscribe_verb, self._message_kind = (
+            ("SSUBSCRIBE", "SUNSUBSCRIBE", "smessage") if sharded else ("SUBSCRIBE", "UNSUBSCRIBE", "message")
+        )
+        # SUNSUBSCRIBEs sent and not yet answered, per channel: any other sunsubscribe
+        # push is the node dropping a channel whose slot moved away
+        self._unsubscribing: Counter[str] = Counter()
 
         kwargs: dict[str, Any] = dict(parse_url(url))  # validates the URL now
         self._connection_class: type[AbstractConnection] = kwargs.pop("connection_class", Connection)
@@ -152,6 +177,10 @@ class RedisPubSubBackend(BroadcastBackend):
     def ready(self) -> bool:
         """The pub/sub connection is up and every wanted channel is subscribed."""
         return self._ready.is_set() and not self._closed
+
+    def is_ready(self, channel: str) -> bool:
+        """As ``ready``: one connection carries every channel."""
+        return self.ready
 
     @property
     def generation(self) -> int:
@@ -227,18 +256,21 @@ class RedisPubSubBackend(BroadcastBackend):
         self._channels.add(channel)
         try:
             await self.wait_ready()
-            future = await self._request("SUBSCRIBE", channel)
+            future = await self._request(self._subscribe_verb, channel)
             try:
                 async with asyncio.timeout(self._timeout):
                     await future
             except TimeoutError as exc:
-                raise PubSubUnavailable(f"no SUBSCRIBE confirmation for {channel!r}") from exc
+                raise PubSubUnavailable(f"no {self._subscribe_verb} confirmation for {channel!r}") from exc
+        except ResponseError:  # refused (MOVED on a cluster node): nothing to undo
+            self._channels.discard(channel)
+            raise
         except BaseException:
             self._channels.discard(channel)
             if self.ready:
                 # best effort: a later reconnect drops it anyway
                 with contextlib.suppress(PubSubUnavailable):
-                    await self._send("UNSUBSCRIBE", channel)
+                    await self._send(self._unsubscribe_verb, channel)
             raise
 
     async def unsubscribe(self, channel: str) -> None:
@@ -247,7 +279,7 @@ class RedisPubSubBackend(BroadcastBackend):
         if self.ready:
             # if the connection is gone, so is the subscription
             with contextlib.suppress(PubSubUnavailable):
-                await self._send("UNSUBSCRIBE", channel)
+                await self._send(self._unsubscribe_verb, channel)
 
     async def publish(self, channel: str, message: Any) -> None:
         client = self._client
@@ -263,7 +295,7 @@ class RedisPubSubBackend(BroadcastBackend):
 
     # -- extras used by the event bus --------------------------------------------
 
-    async def wait_ready(self) -> None:
+    async def wait_ready(self, channel: str | None = None) -> None:
         """Wait until the pub/sub connection is up; PubSubUnavailable otherwise."""
         if self.ready:
             return
@@ -344,6 +376,7 @@ class RedisPubSubBackend(BroadcastBackend):
         self._generation += 1
         self._sent = 0
         self._received = 0
+        self._unsubscribing.clear()
         self._ready.set()
 
     async def _supervise(self, conn: AbstractConnection) -> None:
@@ -365,6 +398,8 @@ class RedisPubSubBackend(BroadcastBackend):
             await self._close_connection(conn)
             log.warning("event_bus_redis_connection_lost", generation=self._generation, reason=reason)
             await self._events.put(ConnectionLost(self._generation, reason))
+            if self._sharded:
+                return  # the cluster backend re-places the channels on their owners
             if loop.time() - connected_at >= self._reconnect_max:
                 delay = self._reconnect_min  # it was healthy for a while: start over
             while True:
@@ -411,8 +446,21 @@ class RedisPubSubBackend(BroadcastBackend):
 
     async def _handle_push(self, response: object) -> bool:
         """Queue a published message; False if ``response`` is a command reply."""
-        if isinstance(response, list) and len(response) == 3 and _text(response[0]).lower() == "message":
+        if not isinstance(response, list) or len(response) != 3:
+            return False
+        kind = _text(response[0]).lower()
+        if kind == self._message_kind:
             await self._events.put(Event(channel=_text(response[1]), message=_text(response[2])))
+            return True
+        if self._sharded and kind == "sunsubscribe":
+            channel = _text(response[1])
+            if self._unsubscribing[channel] > 0:  # the reply to our own SUNSUBSCRIBE
+                self._unsubscribing[channel] -= 1
+                if not self._unsubscribing[channel]:
+                    del self._unsubscribing[channel]
+                return False
+            self._channels.discard(channel)
+            await self._events.put(ChannelMoved(channel))
             return True
         return False
 
@@ -449,6 +497,8 @@ class RedisPubSubBackend(BroadcastBackend):
                 raise PubSubUnavailable("Redis pub/sub connection is down")
             self._sent += max(1, len(args) - 1)
             self._waiters.append(_Waiter(self._sent, future))
+            if args[0] == "SUNSUBSCRIBE":
+                self._unsubscribing.update(args[1:])
             try:
                 async with asyncio.timeout(self._timeout):
                     await conn.send_command(*args, check_health=False)
