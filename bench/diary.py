@@ -2,16 +2,19 @@
 
     DATABASE_URL=postgresql+asyncpg://… BROADCAST_URL=redis://… python bench/diary.py
 
-Scenarios: a parent's 1-week diary, a teacher's class journal, markAttendance
-for a whole class, and a fan-out: N WebSocket subscribers (100, 1,000, 5,000 by
-default) watch attendanceSummary while one markAttendance lands — the time until
-the last subscriber has it. Each read row has its *limit* measured in the same
-run: the same rows fetched by raw SQL through asyncpg, PostgreSQL building the
-JSON, and the ratio of our throughput to it.
+Scenarios: a parent's 1-week diary in four selections (bench/diary_reads.py), a
+teacher's class journal with and without attendance, markAttendance for a class of
+30 and enterGrade (concurrent teachers, each at a lesson of their own), and a
+fan-out: N WebSocket subscribers (100, 1,000, 5,000 by default) watch
+attendanceSummary while one markAttendance lands — the time until the last
+subscriber has it. Each read row has its *limit* measured in the same run: the same
+rows fetched by raw SQL through asyncpg, PostgreSQL building the JSON, and the ratio
+of our throughput to it, against the row's target.
 
 The scale school is reused if the database has one (`seed_scale(schools=1)`
-otherwise, ~20 s on PostgreSQL). Subscribers run in a child process (loopback
-only), so one process does not have to hold both ends of 5,000 sockets.
+otherwise, ~20 s on PostgreSQL), with what bench/diary_world.py adds to it once.
+Subscribers run in a child process (loopback only), so one process does not have to
+hold both ends of 5,000 sockets.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import os
 import resource
@@ -27,7 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,115 +46,36 @@ from strawberry.relay import to_base64
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.diary_reads import READS
+from bench.diary_world import furnish
 from ediary_gql.app import create_app
 from ediary_gql.context import AppServices
 from ediary_gql.db.migrate import upgrade
 from ediary_gql.db.models.calendar import Period
 from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
+from ediary_gql.db.models.enums import LessonStatus
+from ediary_gql.db.models.grades import ControlType
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.users import User
 from ediary_gql.demo import DEMO_PASSWORD, seed_scale
 from ediary_gql.events import channels
 from ediary_gql.settings import Settings, load_settings
 
-console = Console(width=150)
+console = Console(width=170)
 TODAY = dt.date(2026, 11, 27)  # "today" of the scale data
 WEEK = (dt.date(2026, 11, 23), dt.date(2026, 11, 29))
 
-DIARY = """
-query($c: ID!, $from: Date!, $to: Date!) {
-  diary(childId: $c, from: $from, to: $to) {
-    date
-    lessons {
-      lesson { id date startTime endTime lessonNumber room topic status }
-      subject { id name shortName }
-      teacher { id fullName }
-      homework { isDone homework { id text dueOn } }
-      grades { id value weight comment gradedOn }
-      attendance { id status minutesLate }
-    }
-  }
-}"""
-JOURNAL = """
-query($c: ID!, $s: ID!, $p: ID!) {
-  classJournal(classId: $c, subjectId: $s, periodId: $p) {
-    lessons { id date topic }
-    rows {
-      child { id lastName firstName }
-      cells { lessonId grades { id value weight } attendance { id status } }
-      average { average weightedAverage count }
-    }
-  }
-}"""
 MARK = """
 mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { field code message } } }
 """
+GRADE = """
+mutation($i: EnterGradeInput!) {
+  enterGrade(input: $i) { grade { id value weight } userErrors { field code message } }
+}"""
 SUMMARY = """subscription($c: ID!, $d: Date!) {
   attendanceSummary(classId: $c, date: $d) { counts { present absent late excused sick unmarked } }
 }"""
-
-# The limits: the same rows, PostgreSQL building the JSON.
-DIARY_SQL = """
-SELECT coalesce(json_agg(d ORDER BY d.date), '[]')::text FROM (
-  SELECT l.date, json_agg(json_build_object(
-    'lesson', json_build_object('id', l.id, 'date', l.date, 'startTime', l.start_time, 'endTime', l.end_time,
-                                'lessonNumber', l.lesson_number, 'room', l.room, 'topic', l.topic, 'status', l.status),
-    'subject', json_build_object('id', s.id, 'name', s.name, 'shortName', s.short_name),
-    'teacher', json_build_object('id', u.id, 'fullName', concat_ws(' ', u.last_name, u.first_name, u.middle_name)),
-    'homework', (SELECT coalesce(json_agg(json_build_object('isDone', hc.id IS NOT NULL,
-                   'homework', json_build_object('id', h.id, 'text', h.text, 'dueOn', h.due_on))), '[]')
-                 FROM homeworks h LEFT JOIN homework_completions hc ON hc.homework_id = h.id AND hc.child_id = $1
-                 WHERE h.lesson_id = l.id),
-    'grades', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'value', g.value, 'weight', g.weight,
-                 'comment', g.comment, 'gradedOn', g.graded_on)), '[]')
-               FROM grades g WHERE g.lesson_id = l.id AND g.child_id = $1 AND g.deleted_at IS NULL),
-    'attendance', (SELECT json_build_object('id', a.id, 'status', a.status, 'minutesLate', a.minutes_late)
-                   FROM attendances a WHERE a.lesson_id = l.id AND a.child_id = $1)
-  ) ORDER BY l.start_time) AS lessons
-  FROM lessons l
-  JOIN subjects s ON s.id = l.subject_id
-  JOIN users u ON u.id = l.teacher_id
-  JOIN enrollments e ON e.class_id = l.class_id AND e.child_id = $1
-   AND e.starts_on <= l.date AND (e.ends_on IS NULL OR e.ends_on >= l.date)
-  WHERE l.date BETWEEN $2 AND $3
-  GROUP BY l.date
-) d
-"""
-JOURNAL_SQL = """
-WITH l AS (
-  SELECT id, date, start_time, topic FROM lessons
-  WHERE class_id = $1 AND subject_id = $2 AND date BETWEEN $3 AND $4
-), c AS (
-  SELECT ch.id, ch.last_name, ch.first_name FROM children ch
-  WHERE ch.id IN (SELECT child_id FROM enrollments WHERE class_id = $1 AND starts_on <= $4
-                  AND (ends_on IS NULL OR ends_on >= $3))
-), g AS (
-  SELECT child_id, lesson_id, json_agg(json_build_object('id', id, 'value', value, 'weight', weight)) AS grades
-  FROM grades WHERE lesson_id IN (SELECT id FROM l) AND deleted_at IS NULL GROUP BY child_id, lesson_id
-), a AS (
-  SELECT child_id, lesson_id, json_build_object('id', id, 'status', status) AS mark
-  FROM attendances WHERE lesson_id IN (SELECT id FROM l)
-), av AS (
-  SELECT child_id, round(avg(numeric_value), 2) AS average,
-         round(sum(numeric_value * weight) / sum(weight), 2) AS weighted, count(*) AS n
-  FROM grades WHERE child_id IN (SELECT id FROM c) AND subject_id = $2 AND graded_on BETWEEN $3 AND $4
-   AND deleted_at IS NULL AND kind = 'REGULAR' AND numeric_value IS NOT NULL GROUP BY child_id
-)
-SELECT json_build_object(
-  'lessons', (SELECT coalesce(json_agg(json_build_object('id', id, 'date', date, 'topic', topic)
-              ORDER BY date, start_time), '[]') FROM l),
-  'rows', (SELECT coalesce(json_agg(json_build_object(
-     'child', json_build_object('id', c.id, 'lastName', c.last_name, 'firstName', c.first_name),
-     'cells', (SELECT coalesce(json_agg(json_build_object('lessonId', l.id, 'grades', coalesce(g.grades, '[]'::json),
-                 'attendance', a.mark) ORDER BY l.date, l.start_time), '[]')
-               FROM l LEFT JOIN g ON g.lesson_id = l.id AND g.child_id = c.id
-               LEFT JOIN a ON a.lesson_id = l.id AND a.child_id = c.id),
-     'average', (SELECT json_build_object('average', av.average, 'weightedAverage', av.weighted, 'count', av.n)
-                 FROM av WHERE av.child_id = c.id)
-  ) ORDER BY c.last_name, c.first_name), '[]') FROM c)
-)::text
-"""
 
 
 @dataclass
@@ -161,16 +86,25 @@ class Result:
     statements: int
     limit_rps: float | None = None
     cpu_seconds: float | None = None  # the server process's CPU time over the run
+    target: float | None = None  # the share of the limit to reach
+    target_text: str = "—"
+    other_size: str = "—"  # SQL statements per request of the row at another size of result
 
     @property
     def rps(self) -> float:
         return len(self.latencies_ms) / self.seconds
 
+    def met(self) -> str:
+        if self.target is None:
+            return "—"
+        if not self.limit_rps:
+            return "n/a"
+        return "yes" if self.rps >= self.target * self.limit_rps else "no"
+
     def row(self) -> list[str]:
         lat = sorted(self.latencies_ms)
         q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
-        limit = f"{self.limit_rps:.0f}" if self.limit_rps else "—"
-        ratio = f"1/{self.limit_rps / self.rps:.1f}" if self.limit_rps else "—"
+        unmeasured = "n/a" if self.target is not None else "—"
         return [
             self.name,
             str(len(lat)),
@@ -179,9 +113,12 @@ class Result:
             f"{q[98]:.1f}",
             f"{self.rps:.0f}",
             f"{self.statements / len(lat):.1f}",
+            self.other_size,
             f"{self.cpu_seconds * 1000 / len(lat):.2f}" if self.cpu_seconds is not None else "—",
-            limit,
-            ratio,
+            f"{self.limit_rps:.0f}" if self.limit_rps else unmeasured,
+            f"{self.rps / self.limit_rps:.2f}" if self.limit_rps else unmeasured,
+            self.target_text,
+            self.met(),
         ]
 
 
@@ -191,31 +128,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _run(
-    name: str, call: Callable[[], Awaitable[None]], *, requests: int, concurrency: int, counter: list[int]
-) -> Result:
-    latencies: list[float] = []
-    remaining = [requests]
-
-    async def worker() -> None:
-        while remaining[0] > 0:
-            remaining[0] -= 1
-            started = time.perf_counter()
-            await call()
-            latencies.append((time.perf_counter() - started) * 1000)
-
-    for _ in range(min(20, requests)):  # warm-up: caches, pools
-        await call()
-    counter[0] = 0
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, latencies, time.perf_counter() - started, counter[0])
+Body = dict[str, Any]  # {"query": …, "variables": …}
 
 
 async def _load(
     name: str,
-    query: str,
-    variables: dict[str, Any],
+    bodies: list[list[Body]],
     token: str,
     *,
     port: int,
@@ -223,9 +141,10 @@ async def _load(
     concurrency: int,
     counter: list[int],
 ) -> Result:
-    """Reads driven from a child process, so the client's work is not the server's."""
-    spec = {"port": port, "query": query, "variables": variables, "token": token}
-    spec |= {"requests": requests, "concurrency": concurrency}
+    """Requests driven from a child process, so the client's work is not the server's.
+
+    Concurrent user i sends the bodies of `bodies[i % len(bodies)]` in turn."""
+    spec = {"port": port, "bodies": bodies, "token": token, "requests": requests, "concurrency": concurrency}
     worker = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--load-worker", json.dumps(spec), stdout=subprocess.PIPE, stdin=subprocess.PIPE
     )
@@ -239,25 +158,32 @@ async def _load(
     await worker.stdin.drain()
     out, _ = await worker.communicate()
     cpu = time.process_time() - cpu
-    report = json.loads(out.decode().strip().splitlines()[-1])
+    lines = out.decode().strip().splitlines()
+    if worker.returncode or not lines:
+        raise RuntimeError(f"{name}: the load worker failed")
+    report = json.loads(lines[-1])
     return Result(name, report["latencies"], report["seconds"], counter[0], cpu_seconds=cpu)
 
 
 async def _load_worker(spec: dict[str, Any]) -> None:
     """Child process: a minimal HTTP/1.1 keep-alive client, one connection per concurrent user.
 
-    It sends the same pre-encoded request again and again and checks each answer has no
-    errors (parsed by orjson): far less work per request than a general client, so the
-    server is measured, not the client, which shares the machine with it."""
-    body = json.dumps({"query": spec["query"], "variables": spec["variables"]}).encode()
-    request = (
-        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {spec['token']}\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    Each user sends its pre-encoded requests again and again and checks each answer has no
+    errors and no userErrors (parsed by orjson): far less work per request than a general
+    client, so the server is measured, not the client, which shares the machine with it."""
+
+    def encoded(body: Body) -> bytes:
+        data = json.dumps(body).encode()
+        return (
+            f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {spec['token']}\r\nContent-Length: {len(data)}\r\n\r\n"
+        ).encode() + data
+
+    per_user = [[encoded(b) for b in bodies] for bodies in spec["bodies"]]
     remaining = [spec["requests"]]
     latencies: list[float] = []
 
-    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> None:
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         status = head.split(b" ", 2)[1]
@@ -265,29 +191,31 @@ async def _load_worker(spec: dict[str, Any]) -> None:
             int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
         )
         answer = orjson.loads(await reader.readexactly(length))
-        if status != b"200" or "errors" in answer:
+        refused = [v for v in (answer.get("data") or {}).values() if isinstance(v, dict) and v.get("userErrors")]
+        if status != b"200" or "errors" in answer or refused:
             raise RuntimeError(f"{status.decode()}: {str(answer)[:500]}")
 
-    async def user(measured: bool) -> None:
+    async def user(k: int, measured: bool) -> None:
+        requests = itertools.cycle(per_user[k % len(per_user)])
         reader, writer = await asyncio.open_connection("127.0.0.1", spec["port"])
         try:
             if not measured:
                 for _ in range(10):
-                    await exchange(reader, writer)
+                    await exchange(reader, writer, next(requests))
                 return
             while remaining[0] > 0:
                 remaining[0] -= 1
                 started = time.perf_counter()
-                await exchange(reader, writer)
+                await exchange(reader, writer, next(requests))
                 latencies.append((time.perf_counter() - started) * 1000)
         finally:
             writer.close()
 
-    await asyncio.gather(*(user(False) for _ in range(spec["concurrency"])))
+    await asyncio.gather(*(user(k, False) for k in range(spec["concurrency"])))
     print("WARM", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     started = time.perf_counter()
-    await asyncio.gather(*(user(True) for _ in range(spec["concurrency"])))
+    await asyncio.gather(*(user(k, True) for k in range(spec["concurrency"])))
     seconds = time.perf_counter() - started
     print(json.dumps({"latencies": latencies, "seconds": seconds}), flush=True)
 
@@ -353,6 +281,7 @@ async def _scene(services: AppServices) -> Scene:
                     select(Child.id)
                     .join(Enrollment, Enrollment.child_id == Child.id)
                     .where(Enrollment.class_id == class_id)
+                    .order_by(Child.id)
                 )
             ).all()
         )
@@ -541,6 +470,104 @@ async def _subscribers_worker(spec: dict[str, Any]) -> None:
     await asyncio.gather(*(conn.close() for conn in opened), return_exceptions=True)
 
 
+@dataclass
+class Writes:
+    """Where the write rows write: a lesson per concurrent user for markAttendance (before the
+    diary's week), a (child, lesson) per user for enterGrade (the previous period, never the
+    diary's child), so neither changes what the reads read."""
+
+    mark_lessons: list[int]
+    grade_targets: list[tuple[int, int]]
+    control_type_id: int
+    previous_period_id: int
+
+
+async def _writes(services: AppServices, scene: Scene, users: int) -> Writes:
+    async with services.session_factory() as session:
+        teacher_id = await session.scalar(select(User.id).where(User.email == scene.teacher_email))
+        mark_lessons = (
+            await session.scalars(
+                select(Lesson.id)
+                .where(
+                    Lesson.class_id == scene.class_id,
+                    Lesson.teacher_id == teacher_id,
+                    Lesson.status == LessonStatus.SCHEDULED,
+                    Lesson.date < WEEK[0],
+                )
+                .order_by(Lesson.date.desc(), Lesson.start_time.desc())
+                .limit(users)
+            )
+        ).all()
+        grade_lessons = (
+            await session.scalars(
+                select(Lesson.id)
+                .where(
+                    Lesson.class_id == scene.class_id,
+                    Lesson.subject_id == scene.subject_id,
+                    Lesson.status == LessonStatus.SCHEDULED,
+                    Lesson.date < scene.period[0],
+                )
+                .order_by(Lesson.date.desc(), Lesson.start_time.desc())
+                .limit(users)
+            )
+        ).all()
+        control_type_id = await session.scalar(
+            select(ControlType.id).where(ControlType.school_id == scene.school_id).order_by(ControlType.id).limit(1)
+        )
+        year_id = select(Period.academic_year_id).where(Period.id == scene.period_id).scalar_subquery()
+        previous = await session.scalar(
+            select(Period.id)
+            .where(Period.academic_year_id == year_id, Period.ends_on < scene.period[0])
+            .order_by(Period.ends_on.desc())
+            .limit(1)
+        )
+    others = sorted(c for c in scene.children if c != scene.child_id)
+    if not (mark_lessons and grade_lessons and others):
+        raise RuntimeError("the scale school has no past lessons of the teacher to write at")
+    return Writes(
+        [int(x) for x in mark_lessons],
+        [(others[k % len(others)], int(grade_lessons[k % len(grade_lessons)])) for k in range(users)],
+        int(control_type_id or 0),
+        int(previous or scene.period_id),
+    )
+
+
+def _marks(lesson_id: int, children: list[int], status: str) -> Body:
+    marks = [{"childId": to_base64("Child", c), "status": status} for c in children]
+    return {"query": MARK, "variables": {"i": {"lessonId": to_base64("Lesson", lesson_id), "marks": marks}}}
+
+
+def _mark_rounds(writes: Writes, scene: Scene, children: int) -> list[Body]:
+    """The first `children` of the class marked absent, then present: each request a change."""
+    return [_marks(writes.mark_lessons[0], scene.children[:children], s) for s in ("ABSENT", "PRESENT")]
+
+
+def _grade(child_id: int, lesson_id: int, value: str, control_type_id: int) -> Body:
+    entered = {
+        "childId": to_base64("Child", child_id),
+        "lessonId": to_base64("Lesson", lesson_id),
+        "value": value,
+        "controlTypeId": to_base64("ControlType", control_type_id),
+    }
+    return {"query": GRADE, "variables": {"i": entered}}
+
+
+async def _statements(http: httpx.AsyncClient, bodies: list[Body], token: str, counter: list[int]) -> float:
+    """SQL statements per request, one request at a time: a round of `bodies` to warm the
+    caches, then three rounds counted (as the runs count: every statement of the server's
+    while they last, so what a write sets going after its answer lands in the next one's)."""
+    rounds = 3
+    for k in range(rounds + 1):
+        if k == 1:
+            counter[0] = 0
+        for body in bodies:
+            answer = (await http.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})).json()
+            refused = [v for v in (answer.get("data") or {}).values() if isinstance(v, dict) and v.get("userErrors")]
+            if "errors" in answer or refused:
+                raise RuntimeError(str(answer)[:500])
+    return counter[0] / (rounds * len(bodies))
+
+
 async def main(args: argparse.Namespace) -> None:
     _raise_nofile(max(args.subscribers, default=0) * 2 + 1024)
     # thousands of sockets from this one address, 25 handshakes at a time: no per-address cap;
@@ -554,6 +581,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     if settings.is_sqlite:
         console.print("[yellow]SQLite: the raw-SQL limits need PostgreSQL; set DATABASE_URL for the real numbers")
+        # one writer at a time: concurrent markAttendance transactions would wait on the file's lock
+        args.write_concurrency = 1
     await asyncio.to_thread(upgrade, settings.database_url)
     app = create_app(settings)
     port = _free_port()
@@ -566,6 +595,17 @@ async def main(args: argparse.Namespace) -> None:
     services: AppServices = app.state.services
     await _ensure_scale_school(services)
     scene = await _scene(services)
+    added = await furnish(
+        services.session_factory,
+        class_id=scene.class_id,
+        child_id=scene.child_id,
+        parent_email=scene.parent_email,
+        week=WEEK,
+    )
+    if added:
+        console.print("Added to the scale school for the bench: " + ", ".join(f"{n} {k}" for k, n in added.items()))
+        scene = await _scene(services)
+    writes = await _writes(services, scene, args.write_concurrency)
     counter = [0]
 
     def count(*_: Any) -> None:
@@ -590,62 +630,59 @@ async def main(args: argparse.Namespace) -> None:
 
         parent, teacher = await sign_in(scene.parent_email), await sign_in(scene.teacher_email)
 
-        diary_vars = {"c": to_base64("Child", scene.child_id), "from": WEEK[0].isoformat(), "to": WEEK[1].isoformat()}
+        child = to_base64("Child", scene.child_id)
+        diary_vars = {"c": child, "from": WEEK[0].isoformat(), "to": WEEK[1].isoformat()}
+        one_day = {"c": child, "from": WEEK[0].isoformat(), "to": WEEK[0].isoformat()}
         journal_vars = {
             "c": to_base64("SchoolClass", scene.class_id),
             "s": to_base64("Subject", scene.subject_id),
             "p": to_base64("Period", scene.period_id),
         }
+        previous_period = journal_vars | {"p": to_base64("Period", writes.previous_period_id)}
         run = {"port": port, "requests": args.requests, "concurrency": args.concurrency, "counter": counter}
-        diary = await _load("diary: a parent's week", DIARY, diary_vars, parent, **run)
-        journal = await _load(f"classJournal: {len(scene.children)} children", JOURNAL, journal_vars, teacher, **run)
-        if not settings.is_sqlite:
-            diary.limit_rps = await _limit(
-                settings, DIARY_SQL, (scene.child_id, *WEEK), requests=args.requests, concurrency=args.concurrency
+        for read in READS:
+            token, variables, other = (
+                (teacher, journal_vars, previous_period) if read.journal else (parent, diary_vars, one_day)
             )
-            journal.limit_rps = await _limit(
-                settings,
-                JOURNAL_SQL,
-                (scene.class_id, scene.subject_id, *scene.period),
-                requests=args.requests,
-                concurrency=args.concurrency,
-            )
+            result = await _load(read.name, [[{"query": read.query, "variables": variables}]], token, **run)
+            result.target, result.target_text = read.target, read.target_text
+            other_size = await _statements(http, [{"query": read.query, "variables": other}], token, counter)
+            result.other_size = f"{other_size:.1f}"
+            if not settings.is_sqlite:
+                sql_args = (
+                    (scene.class_id, scene.subject_id, *scene.period) if read.journal else (scene.child_id, *WEEK)
+                )
+                result.limit_rps = await _limit(
+                    settings, read.sql, sql_args, requests=args.requests, concurrency=args.concurrency
+                )
+            results.append(result)
         # what any signed-in request costs before it reads anything: HTTP, GraphQL, the token,
         # the session and the actor's roles; the reads' own cost is what lies above it
-        floor = await _load("floor: a signed-in { __typename }", "{ __typename }", {}, parent, **run)
-        results += [diary, journal, floor]
+        results.append(await _load("floor: a signed-in { __typename }", [[{"query": "{ __typename }"}]], parent, **run))
 
-        marks_round = [0]
-
-        async def mark() -> None:
-            marks_round[0] += 1
-            status = "ABSENT" if marks_round[0] % 2 else "PRESENT"
-            variables = {
-                "i": {
-                    "lessonId": to_base64("Lesson", scene.lesson_id),
-                    "marks": [{"childId": to_base64("Child", c), "status": status} for c in scene.children],
-                }
-            }
-            response = await http.post(
-                "/graphql", json={"query": MARK, "variables": variables}, headers={"Authorization": f"Bearer {teacher}"}
-            )
-            body = response.json()
-            assert "errors" not in body, body
-            assert body["data"]["markAttendance"]["userErrors"] == [], body
-
-        try:
-            results.append(
-                await _run(
-                    f"markAttendance: {len(scene.children)} children",
-                    mark,
-                    requests=max(50, args.requests // 10),
-                    concurrency=1,  # one teacher, one lesson: writes in turn
-                    counter=counter,
-                )
-            )
-        except (AssertionError, KeyError) as exc:
-            console.print(f"[yellow]markAttendance skipped: {exc}")
+        # writes: one teacher per concurrent user, each at a lesson of their own
+        write_run = run | {"requests": args.write_requests, "concurrency": args.write_concurrency}
+        marking = [
+            [_marks(lesson, scene.children, "ABSENT"), _marks(lesson, scene.children, "PRESENT")]
+            for lesson in writes.mark_lessons
+        ]
+        grading = [
+            [_grade(child_id, lesson, value, writes.control_type_id) for value in ("5", "4", "3", "5", "2")]
+            for child_id, lesson in writes.grade_targets
+        ]
+        for name, bodies in ((f"markAttendance: {len(scene.children)} children", marking), ("enterGrade", grading)):
+            try:
+                results.append(await _load(name, bodies, teacher, **write_run))
+            except RuntimeError as exc:
+                console.print(f"[yellow]{name} skipped: {exc}")
+                continue
+            if bodies is marking:  # one request at a time: the whole class, and 5 children of it
+                sizes = (len(scene.children), 5)
+                per_size = [await _statements(http, _mark_rounds(writes, scene, n), teacher, counter) for n in sizes]
+                results[-1].other_size = ", ".join(f"{n}: {k:.1f}" for n, k in zip(sizes, per_size, strict=True))
         ws_url = f"ws://127.0.0.1:{port}"
+        if args.subscribers:  # the fan-out's changes are to SICK and EXCUSED: start from PRESENT
+            await _statements(http, [_marks(scene.lesson_id, scene.children, "PRESENT")], teacher, counter)
         for k, n in enumerate(args.subscribers):
             try:
                 received, ms = await _fan_out(http, ws_url, teacher, scene, services, n, k)
@@ -657,7 +694,13 @@ async def main(args: argparse.Namespace) -> None:
     server.should_exit = True
     await serving
     backend = f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'} + {settings.broadcast_url.split(':')[0]}"
-    table = Table(title=f"ediary-gql diary — concurrency {args.concurrency}, {backend}")
+    table = Table(
+        title=f"ediary-gql diary — reads at concurrency {args.concurrency}, writes at {args.write_concurrency}, "
+        f"{backend}",
+        caption=f"journal: {len(scene.children)} children. SQL/req, other size: one request at a time at another "
+        "size of result (the diary over one day, the journal of the previous period, markAttendance of 30 and of 5 "
+        "children). ratio: req/s over the limit's",
+    )
     for column in (
         "scenario",
         "requests",
@@ -666,20 +709,24 @@ async def main(args: argparse.Namespace) -> None:
         "p99 ms",
         "req/s",
         "SQL/req",
+        "SQL/req, other size",
         "CPU ms/req",
         "limit req/s",
         "ratio",
+        "target",
+        "met",
     ):
         table.add_column(column, justify="right" if column != "scenario" else "left")
     for result in results:
         table.add_row(*result.row())
     console.print(table)
-    fan = Table(title="attendanceSummary fan-out: one markAttendance, N subscribers")
-    for column in ("subscribers", "received", "ms until the last has it"):
-        fan.add_column(column, justify="right")
-    for n, received, ms in fan_out:
-        fan.add_row(f"{n:,}", f"{received:,}", f"{ms:.0f}" if ms is not None else "—")
-    console.print(fan)
+    if fan_out:
+        fan = Table(title="attendanceSummary fan-out: one markAttendance, N subscribers")
+        for column in ("subscribers", "received", "ms until the last has it"):
+            fan.add_column(column, justify="right")
+        for n, received, ms in fan_out:
+            fan.add_row(f"{n:,}", f"{received:,}", f"{ms:.0f}" if ms is not None else "—")
+        console.print(fan)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"peak memory of the process (server and HTTP client): {peak_mb:.0f} MB")
 
@@ -695,6 +742,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--subscribers", type=int, nargs="*", default=[100, 1000, 5000])
+    parser.add_argument("--write-requests", type=int, default=200, help="requests of each write row")
+    parser.add_argument("--write-concurrency", type=int, default=8)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # the server's event loop as `ediary-gql serve` runs it: uvicorn takes uvloop where it is installed
     run: Callable[[Coroutine[Any, Any, None]], None]
