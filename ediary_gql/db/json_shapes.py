@@ -3,7 +3,9 @@
 A read that PostgreSQL can answer as JSON describes each GraphQL object type
 it returns as a `SqlObject` (an expression per field) and each object or list
 it nests as a `SqlNested` (SQL around the object's json_build_object). The
-GraphQL layer renders a selection with them (schema/execution.py).
+GraphQL layer renders a selection with them (schema/execution.py). An object
+with a `key` (its row's primary key) may leave fields out: those are completed
+the ordinary way, from the row that key names.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class SqlObject:
     """An object type's fields as SQL: a leaf's expression (its value as the response
-    carries it), or a SqlNested for an object or a list of objects."""
+    carries it), or a SqlNested for an object or a list of objects. `key`: the
+    expression of the row's primary key, for the fields described nowhere here."""
 
     fields: Mapping[str, str | SqlNested]
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-import orjson
 from strawberry.dataloader import DataLoader
 
 from ediary_gql.auth import policy
 from ediary_gql.context import Context
-from ediary_gql.db.json_shapes import SqlNested
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.enums import StaffRole
 from ediary_gql.errors import DomainError
@@ -33,12 +31,13 @@ T = TypeVar("T")
 @dataclasses.dataclass(frozen=True, slots=True)
 class TwoWays(Generic[T]):
     """A read that can come two ways: as rows (`rows()`), or, on PostgreSQL, as the
-    response's JSON built by the database (`document(sql)`, given the SQL rendered for the
-    selection from `root`; the JSON text as an `orjson.Fragment`). `root` is None where
-    only the rows can be read (SQLite). The schema side picks (schema/execution.Prebuilt)."""
+    response's JSON built by the database (`document(sql, arguments)`, given the SQL
+    rendered for the selection into `root`, the service's rows with `{object}` where the
+    JSON goes; the JSON text). `root` is None where only the rows are read (SQLite, or
+    compiled reads switched off). The schema side picks (schema/execution.Prebuilt)."""
 
-    root: SqlNested | None
-    document: Callable[[str], Awaitable[orjson.Fragment]]
+    root: str | None
+    document: Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
     rows: Callable[[], Awaitable[T]]
 
 
@@ -48,6 +47,36 @@ async def my_children(ctx: Context) -> list[Child]:
         ids = await service.my_children(session, actor=actor)
     rows = await ctx.loaders.by_id(Child).load_many(ids)
     return [row for row in rows if row is not None]
+
+
+def my_children_read(ctx: Context) -> TwoWays[list[Child]]:
+    """myChildren, either way (`TwoWays`)."""
+    actor = policy.require_actor(ctx.actor)
+
+    async def document(sql: str, arguments: Mapping[str, Any]) -> bytes:
+        return await diary_document.my_children_document(ctx.services.reads, sql, arguments, actor=actor)
+
+    return TwoWays(_root(ctx, diary_document.MY_CHILDREN_ROWS), document, lambda: my_children(ctx))
+
+
+def child_read(ctx: Context, *, child_id: int) -> TwoWays[Child | None]:
+    """child(id:), either way (`TwoWays`): null alike if absent or not one's to see."""
+
+    async def document(sql: str, arguments: Mapping[str, Any]) -> bytes:
+        if not await enrolments.may_view_child(ctx, child_id):
+            return b"null"
+        return await diary_document.child_document(ctx.services.reads, sql, arguments, child_id=child_id)
+
+    return TwoWays(_root(ctx, diary_document.CHILD_ROWS), document, lambda: child(ctx, child_id=child_id))
+
+
+def node_rows(ctx: Context, table: str) -> str | None:
+    """The service's row of `table` for node(id:) as JSON; None where rows are read."""
+    return _root(ctx, diary_document.node_rows(table))
+
+
+async def node_document(ctx: Context, sql: str, arguments: Mapping[str, Any], *, pk: int) -> bytes:
+    return await diary_document.node_document(ctx.services.reads, sql, arguments, pk=pk)
 
 
 async def child(ctx: Context, *, child_id: int) -> Child | None:
@@ -69,10 +98,10 @@ def diary(
         async with sessions() as session:
             return await service.diary(session, **read)
 
-    async def document(sql: str) -> orjson.Fragment:
-        return await diary_document.diary_document(ctx.services.reads, sql, **read)
+    async def document(sql: str, arguments: Mapping[str, Any]) -> bytes:
+        return await diary_document.diary_document(ctx.services.reads, sql, arguments, **read)
 
-    return TwoWays(_root(ctx, diary_document.DIARY), document, rows)
+    return TwoWays(_root(ctx, diary_document.DIARY_ROWS), document, rows)
 
 
 def class_journal(ctx: Context, *, class_id: int, subject_id: int, period_id: int) -> TwoWays[service.ClassJournal]:
@@ -84,15 +113,16 @@ def class_journal(ctx: Context, *, class_id: int, subject_id: int, period_id: in
         async with sessions() as session:
             return await service.class_journal(session, **read)
 
-    async def document(sql: str) -> orjson.Fragment:
-        return await diary_document.journal_document(ctx.services.reads, sql, **read)
+    async def document(sql: str, arguments: Mapping[str, Any]) -> bytes:
+        return await diary_document.journal_document(ctx.services.reads, sql, arguments, **read)
 
-    return TwoWays(_root(ctx, diary_document.JOURNAL), document, rows)
+    return TwoWays(_root(ctx, diary_document.JOURNAL_ROWS), document, rows)
 
 
-def _root(ctx: Context, root: SqlNested) -> SqlNested | None:
-    """The SQL of the response's fields on PostgreSQL; on SQLite, none: the rows are read."""
-    return None if ctx.settings.is_sqlite else root
+def _root(ctx: Context, root: str) -> str | None:
+    """The service's rows for the response's JSON on PostgreSQL; on SQLite, or with
+    compiled reads switched off, none: the rows are read."""
+    return None if ctx.settings.is_sqlite or not ctx.settings.compiled_reads else root
 
 
 CHILD_AVERAGES: LoaderKey[tuple[int, int | None], list[SubjectAverage]] = LoaderKey("diary.child_averages")

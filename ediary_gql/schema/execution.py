@@ -18,20 +18,27 @@ type, a scalar that does not serialize): the ordinary completion then reports
 it exactly where it happened. Either way the response is the same; the plan
 only skips the work.
 
-A resolver may also return `Prebuilt`: SQL describing each field it can
-answer (db/json_shapes.py). If the selection is within it, the selection is
-rendered into one statement whose JSON is the value itself; if not, the
-resolver's objects are completed as above.
+A resolver may also return `Prebuilt`: the service's rows and each type's
+fields described over SQL (db/json_shapes.py, schema/sql/). The selection is
+rendered into one statement whose JSON is the value itself. A selected field
+with no SQL (or with arguments) is completed per field: the statement gives the
+object's primary key under a private key, the object is loaded through the
+request's loaders and built from its row, and only those fields are executed
+the ordinary way (resolvers, permissions, errors as ever), then merged in.
+With nothing to complete, the database's text goes into the response untouched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from graphql import (
     BREAK,
     DirectiveNode,
@@ -61,23 +68,49 @@ from strawberry.types.field import StrawberryField
 
 from ediary_gql.db.json_shapes import SqlNested
 
+log = logging.getLogger(__name__)
+
 DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 
 Info = GraphQLResolveInfo[Any]
 Plan = Callable[[Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Prebuilt:
     """What a resolver returns when its data can come two ways: as the response itself,
     JSON built by the database from SQL rendered for the selection (`root`; `document`
-    runs it after its own checks and gives the JSON text as an `orjson.Fragment`, which
-    the response's encoder embeds as it is), or as objects to complete as usual. The
-    selection decides: SQL when every selected field has an expression in `root`."""
+    runs it, with the rendering's own parameters, after its own checks and gives the
+    JSON text), or as objects to complete as usual. SQL whenever the selection renders
+    (fields without SQL are then completed per object); the objects when it cannot
+    (middleware, @defer, a field of a type with no key and no SQL)."""
 
     root: SqlNested
-    document: Callable[[str], Awaitable[Any]]
+    document: Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
     objects: Callable[[], Awaitable[Any]]
+    type_name: str | None = None  # the object type, where the field's is an interface (node)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fill:
+    """Where an object of the database's JSON needs fields completed the ordinary way:
+    `missing` (by response key) from the row its private key names, built by `origin`;
+    `nested`: the fills below it, with each field's output type."""
+
+    type_: GraphQLObjectType
+    origin: Any  # an EntityNode class, or None
+    order: tuple[str, ...]
+    missing: dict[str, FieldDetailsList]
+    nested: dict[str, tuple[GraphQLOutputType, _Fill]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    sql: str
+    fill: _Fill | None
+
+
+_KEY = "__pk"  # where the SQL puts a row's primary key (a selection aliasing a field so is read the ordinary way)
 
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
@@ -129,11 +162,21 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """The database's JSON when the selection renders as SQL; else the objects, completed."""
-        sql = None
+        rendered = None
+        if result.type_name is not None:  # an interface's field: rendered as the object's type
+            return_type = cast("GraphQLOutputType", self.schema.get_type(result.type_name))
         if self._lean:  # middleware would see none of the fields the SQL answers
-            sql = self._cached(result.root, return_type, fields, lambda: self._render(result.root, return_type, fields))
-        if sql is not None:
-            return await result.document(cast("str", sql))
+            rendered = cast(
+                "_Rendered | None",
+                self._cached(
+                    result.root, return_type, fields, lambda: self._rendered(result.root, return_type, fields, info)
+                ),
+            )
+        if rendered is not None:
+            document = await result.document(rendered.sql, {})
+            if rendered.fill is None:
+                return orjson.Fragment(document)
+            return await self._complete_fill(orjson.loads(document), return_type, rendered.fill, path, position_context)
         completed = self.complete_value(return_type, fields, info, path, await result.objects(), position_context)
         return await completed if self.is_awaitable(completed) else completed
 
@@ -163,35 +206,128 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     # -- SQL rendered for a selection ---------------------------------------------------------
 
-    def _render(self, nested: SqlNested, type_: GraphQLOutputType, fields: FieldDetailsList) -> Any:
+    def _rendered(self, root: SqlNested, type_: GraphQLOutputType, fields: FieldDetailsList, info: Info) -> Any:
+        fell_back: list[str] = []
+        found = self._render(root, type_, fields, fell_back)
+        if found is None:
+            log.info("compiled read %s: the selection is read the ordinary way", info.field_name)
+            return None
+        if fell_back:
+            log.info(
+                "compiled read %s: completed the ordinary way: %s", info.field_name, ", ".join(sorted(set(fell_back)))
+            )
+        return _Rendered(*found)
+
+    def _render(
+        self, nested: SqlNested, type_: GraphQLOutputType, fields: FieldDetailsList, fell_back: list[str]
+    ) -> tuple[str, _Fill | None] | None:
         """`nested` with the selection's json_build_object in place (response keys: aliases
-        and __typename included); None if a selected field has no SQL expression."""
+        and __typename included) and what is left to complete; None if the selection
+        cannot be rendered at all (a field without SQL in an object without a key)."""
         named = get_named_type(type_)
         if not is_object_type(named):
             return None
         collected = self.collect_subfields(named, fields)
-        if collected.new_defer_usages or len(collected.grouped_field_set) > _MAX_PAIRS:
+        grouped = collected.grouped_field_set
+        if collected.new_defer_usages or len(grouped) >= _MAX_PAIRS:
             return None
+        origin = getattr(named.extensions.get(DEFINITION), "origin", None)
+        keyed = nested.of.key is not None and hasattr(origin, "model") and hasattr(origin, "from_row")
         pairs: list[str] = []
-        for key, sub in collected.grouped_field_set.items():
+        missing: dict[str, FieldDetailsList] = {}
+        below: dict[str, tuple[GraphQLOutputType, _Fill]] = {}
+        for key, sub in grouped.items():
             name = sub[0].node.name.value
-            if not _NAME.match(key):  # GraphQL names only: they go into SQL as string literals
+            if not _NAME.match(key) or key == _KEY:  # GraphQL names only: they go into SQL as string literals
                 return None
             if name == "__typename":
                 pairs.append(f"'{key}', '{named.name}'")
                 continue
-            field = named.fields.get(name)
-            spec = nested.of.fields.get(name)
-            if field is None or spec is None or field.args:
-                return None
-            if isinstance(spec, str):
-                pairs.append(f"'{key}', {spec}")
-                continue
-            inner = self._render(spec, field.type, sub)
+            field = named.fields[name]
+            spec = None if field.args else nested.of.fields.get(name)
+            inner = spec if isinstance(spec, str) or spec is None else self._render(spec, field.type, sub, fell_back)
             if inner is None:
-                return None
-            pairs.append(f"'{key}', {inner}")
-        return nested.template.replace("{object}", f"json_build_object({', '.join(pairs)})")
+                if not keyed:
+                    return None
+                missing[key] = sub
+                fell_back.append(f"{named.name}.{name}")
+            elif isinstance(inner, str):
+                pairs.append(f"'{key}', {inner}")
+            else:
+                pairs.append(f"'{key}', {inner[0]}")
+                if inner[1] is not None:
+                    below[key] = (field.type, inner[1])
+        if missing:
+            pairs.append(f"'{_KEY}', {nested.of.key}")
+        fill = None
+        if missing or below:
+            fill = _Fill(named, origin if keyed else None, tuple(grouped), missing, below)
+        return nested.template.replace("{object}", f"json_build_object({', '.join(pairs)})"), fill
+
+    async def _complete_fill(
+        self, data: Any, type_: GraphQLOutputType, fill: _Fill, path: Path, position_context: Any
+    ) -> Any:
+        """The database's JSON with the fields it does not give completed the ordinary way."""
+        pending: list[tuple[dict[str, Any], _Fill, Path]] = []
+        _pending(data, fill, path, pending)
+        loaders = self.context_value.loaders
+        rows = await asyncio.gather(*(loaders.by_id(f.origin.model).load(obj[_KEY]) for obj, f, _ in pending))
+        failed: dict[int, GraphQLError] = {}
+        waiting: list[tuple[dict[str, Any], Any]] = []
+        for (obj, f, at), row in zip(pending, rows, strict=True):
+            origin = f.origin
+            del obj[_KEY]
+            if row is None:  # gone since the statement read it
+                failed[id(obj)] = GraphQLError(f"{f.type_.name} not found", path=at.as_list())
+                continue
+            try:
+                done = self.execute_fields(f.type_, origin.from_row(row), at, f.missing, position_context)
+            except GraphQLError as error:
+                failed[id(obj)] = error
+                continue
+            if self.is_awaitable(done):
+                waiting.append((obj, done))
+            else:
+                obj.update(cast("dict[str, Any]", done))
+        if waiting:
+            results = await asyncio.gather(*(done for _, done in waiting), return_exceptions=True)
+            for (obj, _), outcome in zip(waiting, results, strict=True):
+                if isinstance(outcome, GraphQLError):
+                    failed[id(obj)] = outcome
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+                else:
+                    obj.update(outcome)
+        return self._assemble(data, type_, fill, path, failed)
+
+    def _assemble(self, value: Any, type_: GraphQLOutputType, fill: _Fill, path: Path, failed: dict[int, Any]) -> Any:
+        """The completed value in the selection's key order; an object whose completion
+        failed on a non-null field is null where its type allows, as graphql-core does."""
+        if value is None:
+            return None
+        non_null = isinstance(type_, GraphQLNonNull)
+        inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        try:
+            if isinstance(inner, GraphQLList):
+                return [
+                    self._assemble(item, inner.of_type, fill, path.add_key(i), failed) for i, item in enumerate(value)
+                ]
+            error = failed.get(id(value))
+            if error is not None:
+                raise error
+            completed: dict[str, Any] = {}
+            for key in fill.order:
+                if key in fill.nested:
+                    output, sub = fill.nested[key]
+                    completed[key] = self._assemble(value[key], output, sub, path.add_key(key, fill.type_.name), failed)
+                elif key in value:
+                    completed[key] = value[key]
+            return completed
+        except GraphQLError as error:
+            if non_null and self.error_propagation:
+                raise
+            self.collected_errors.add(error, path)
+            return None
 
     # -- plans ---------------------------------------------------------------------------------
 
@@ -353,6 +489,20 @@ class _ObjectCompiler:
 SHARED_PLANS_MAX = 1000
 _SHARED_PLANS: dict[tuple[int, ...], tuple[tuple[Any, ...], Plan | None]] = {}
 _STATIC_DOCUMENTS: dict[int, tuple[Any, bool]] = {}
+
+
+def _pending(value: Any, fill: _Fill, path: Path, into: list[tuple[dict[str, Any], _Fill, Path]]) -> None:
+    """The objects of `value` (at `fill`) with fields to complete, each with its path."""
+    if value is None:
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _pending(item, fill, path.add_key(i), into)
+        return
+    if fill.missing:
+        into.append((value, fill, path))
+    for key, (_, sub) in fill.nested.items():
+        _pending(value[key], sub, path.add_key(key, fill.type_.name), into)
 
 
 def _document_is_static(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> bool:

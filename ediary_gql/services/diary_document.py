@@ -1,18 +1,16 @@
 """The diary's hot reads as JSON built by PostgreSQL, in the response's own shape.
 
-A child's diary and a class journal: the same rows as `services.diary` reads,
-described here field by field as SQL (`DIARY`, `JOURNAL`: an expression per
-GraphQL field, giving the value as the response carries it: global IDs in
-base64, dates and times in ISO form, decimals as strings, enums by name). The
-GraphQL layer renders the selection into one statement whose result is the
-response's value itself (schema/execution.py), as UTF-8 bytes that go into the
-response untouched. A selection asking for a field not described here is read
-the ordinary way (services.diary). PostgreSQL only.
+A child's diary and a class journal: the rows `services.diary` reads (who may
+read them, and which rows: `DIARY_ROWS`, `JOURNAL_ROWS`), as one statement whose
+result is the response's value itself, as UTF-8 text. The GraphQL layer renders
+the selection's JSON into them from the types' field descriptions (schema/sql/,
+schema/execution.py). PostgreSQL only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +18,6 @@ import orjson
 from sqlalchemy import select, text
 
 from ediary_gql.auth.actor import Actor
-from ediary_gql.db.json_shapes import SqlNested, SqlObject
 from ediary_gql.db.reads import Reads, ReadStatement
 from ediary_gql.services.diary import (
     JOURNAL_FACTS,
@@ -32,134 +29,9 @@ from ediary_gql.services.diary import (
     journal_keys,
 )
 
-# A time as Python's isoformat() writes it: seconds always, microseconds only when there are any.
-_TIME = (
-    "CASE WHEN date_part('microseconds', {0})::int % 1000000 = 0 THEN to_char({0}, 'HH24:MI:SS') "
-    "ELSE to_char({0}, 'HH24:MI:SS.US') END"
-)
-
-
-def _gid(type_name: str, column: str) -> str:
-    """Relay's global ID: base64 of "Type:id" (short enough for PostgreSQL to add no line breaks)."""
-    return f"encode(convert_to('{type_name}:' || {column}, 'UTF8'), 'base64')"
-
-
-def _full_name(alias: str) -> str:
-    """As the API joins a name: its non-empty parts, space-separated."""
-    parts = ", ".join(f"nullif({alias}.{p}, '')" for p in ("last_name", "first_name", "middle_name"))
-    return f"concat_ws(' ', {parts})"
-
-
-def _one(of: SqlObject) -> SqlNested:
-    """An object built from the row at hand."""
-    return SqlNested("{object}", of)
-
-
-def _entity(type_name: str, a: str, columns: dict[str, str], **computed: str) -> SqlObject:
-    """A node of alias `a`: its global ID, plain columns by field name, computed expressions."""
-    return SqlObject(
-        {"id": _gid(type_name, f"{a}.id"), **{field: f"{a}.{column}" for field, column in columns.items()}, **computed}
-    )
-
-
-def _lesson(a: str) -> SqlObject:
-    return _entity(
-        "Lesson",
-        a,
-        {
-            "date": "date",
-            "lessonNumber": "lesson_number",
-            "room": "room",
-            "topic": "topic",
-            "status": "status",
-            "sourcedId": "external_id",
-        },
-        startTime=_TIME.format(f"{a}.start_time"),
-        endTime=_TIME.format(f"{a}.end_time"),
-    )
-
-
-def _subject(a: str) -> SqlObject:
-    return _entity("Subject", a, {"name": "name", "shortName": "short_name", "sourcedId": "external_id"})
-
-
-def _grade(a: str) -> SqlObject:
-    return _entity(
-        "Grade",
-        a,
-        {"value": "value", "numericValue": "numeric_value", "kind": "kind", "comment": "comment"},
-        weight=f"{a}.weight::text",
-        gradedOn=f"{a}.graded_on",
-        isDeleted=f"({a}.deleted_at IS NOT NULL)",
-    )
-
-
-def _attendance(a: str) -> SqlObject:
-    return _entity("Attendance", a, {"status": "status", "minutesLate": "minutes_late", "reason": "reason"})
-
-
-_NAMES = {"lastName": "last_name", "firstName": "first_name", "middleName": "middle_name"}
-
-
-def _child(a: str) -> SqlObject:
-    columns = {
-        **_NAMES,
-        "birthDate": "birth_date",
-        "sex": "sex",
-        "citizenship": "citizenship",
-        "sourcedId": "external_id",
-    }
-    return _entity("Child", a, columns, fullName=_full_name(a))
-
-
-def _grades_of(lesson: str, child: str) -> SqlNested:
-    return SqlNested(
-        "(SELECT coalesce(json_agg({object} ORDER BY g.graded_on, g.id), '[]') FROM grades g "
-        f"WHERE g.lesson_id = {lesson} AND g.child_id = {child} AND g.deleted_at IS NULL)",
-        _grade("g"),
-    )
-
-
-def _attendance_of(lesson: str, child: str) -> SqlNested:
-    return SqlNested(
-        f"(SELECT {{object}} FROM attendances a WHERE a.lesson_id = {lesson} AND a.child_id = {child})",
-        _attendance("a"),
-    )
-
-
-# diary(childId, from, to, subjectId): [DiaryDay]
-_DIARY_LESSON = SqlObject(
-    {
-        "lesson": _one(_lesson("l")),
-        "subject": _one(_subject("s")),
-        "teacher": _one(_entity("DiaryTeacher", "u", _NAMES, fullName=_full_name("u"))),
-        "homework": SqlNested(
-            "(SELECT coalesce(json_agg({object} ORDER BY h.id), '[]') FROM homeworks h WHERE h.lesson_id = l.id)",
-            SqlObject(
-                {
-                    "isDone": "EXISTS (SELECT 1 FROM homework_completions hc "
-                    "WHERE hc.homework_id = h.id AND hc.child_id = :child)",
-                    "homework": _one(
-                        _entity(
-                            "Homework",
-                            "h",
-                            {
-                                "text": "text",
-                                "publishedOn": "published_on",
-                                "dueOn": "due_on",
-                                "expectedMinutes": "expected_minutes",
-                            },
-                        )
-                    ),
-                }
-            ),
-        ),
-        "grades": _grades_of("l.id", ":child"),
-        "attendance": _attendance_of("l.id", ":child"),
-    }
-)
-DIARY = SqlNested(
-    """
+# The diary's rows: the child's lessons in the range that the actor may see, as the
+# CTE `lessons`, and their days `d`; `{object}` is a day's JSON (schema/sql/diary.py).
+DIARY_ROWS = """
 WITH lessons AS (
   SELECT l.* FROM lessons l
   WHERE l.class_id IN (SELECT e.class_id FROM enrollments e WHERE e.child_id = :child
@@ -175,23 +47,11 @@ WITH lessons AS (
 )
 SELECT convert_to(coalesce(json_agg({object} ORDER BY d.date), '[]')::text, 'UTF8')
 FROM (SELECT DISTINCT date FROM lessons) d
-""",
-    SqlObject(
-        {
-            "date": "d.date",
-            "lessons": SqlNested(
-                "(SELECT json_agg({object} ORDER BY l.start_time, l.id) FROM lessons l "
-                "JOIN subjects s ON s.id = l.subject_id JOIN users u ON u.id = l.teacher_id WHERE l.date = d.date)",
-                _DIARY_LESSON,
-            ),
-        }
-    ),
-)
+"""
 
-# classJournal(classId, subjectId, periodId): ClassJournal
-_CHILDREN_IN_ORDER = "ORDER BY c.last_name, c.first_name, c.middle_name, c.id), '[]') FROM c)"
-JOURNAL = SqlNested(
-    """
+# A class journal's rows: its lessons `l`, its children `c` and their averages `av` over
+# the period's days; `{object}` is the journal's JSON (schema/sql/diary.py).
+JOURNAL_ROWS = """
 WITH l AS (
   SELECT * FROM lessons WHERE class_id = :class AND subject_id = :subject AND date BETWEEN :start AND :end
 ), c AS (
@@ -208,48 +68,7 @@ WITH l AS (
   GROUP BY child_id
 )
 SELECT convert_to({object}::text, 'UTF8')
-""",
-    SqlObject(
-        {
-            "classId": _gid("SchoolClass", "CAST(:class AS integer)"),
-            "subjectId": _gid("Subject", "CAST(:subject AS integer)"),
-            "periodId": _gid("Period", "CAST(:period AS integer)"),
-            "lessons": SqlNested(
-                "(SELECT coalesce(json_agg({object} ORDER BY l.date, l.start_time, l.id), '[]') FROM l)", _lesson("l")
-            ),
-            "children": SqlNested("(SELECT coalesce(json_agg({object} " + _CHILDREN_IN_ORDER, _child("c")),
-            "rows": SqlNested(
-                "(SELECT coalesce(json_agg({object} " + _CHILDREN_IN_ORDER,
-                SqlObject(
-                    {
-                        "child": _one(_child("c")),
-                        "cells": SqlNested(
-                            "(SELECT coalesce(json_agg({object} ORDER BY l.date, l.start_time, l.id), '[]') FROM l)",
-                            SqlObject(
-                                {
-                                    "lessonId": _gid("Lesson", "l.id"),
-                                    "grades": _grades_of("l.id", "c.id"),
-                                    "attendance": _attendance_of("l.id", "c.id"),
-                                }
-                            ),
-                        ),
-                        "average": SqlNested(
-                            "(SELECT {object} FROM av JOIN subjects s ON s.id = :subject WHERE av.child_id = c.id)",
-                            SqlObject(
-                                {
-                                    "subject": _one(_subject("s")),
-                                    "average": "round(av.total::numeric / av.n, 2)",
-                                    "weightedAverage": "round(av.weighted::numeric / av.weights, 2)",
-                                    "count": "av.n",
-                                }
-                            ),
-                        ),
-                    }
-                ),
-            ),
-        }
-    ),
-)
+"""
 
 
 @lru_cache(maxsize=256)
@@ -262,24 +81,23 @@ def _diary_statement(sql: str) -> ReadStatement:
 async def diary_document(
     reads: Reads,
     sql: str,
+    arguments: Mapping[str, Any],
     *,
     actor: Actor,
     child_id: int,
     start: dt.date,
     end: dt.date,
     subject_id: int | None = None,
-) -> orjson.Fragment:
-    """The child's days with lessons by `sql` (DIARY rendered for a selection), as the
-    response's JSON text; the access as for `services.diary.diary`. One statement."""
+) -> bytes:
+    """The child's days with lessons by `sql` (DIARY_ROWS rendered for a selection, with
+    its own `arguments`), as the response's JSON text; the access as for
+    `services.diary.diary`. One statement."""
     params = diary_params(actor, child_id=child_id, start=start, end=end, subject_id=subject_id)
     check_range(start, end)
-    [(enrolments, document)] = await reads.rows(_diary_statement(sql), params)
+    [(enrolments, document)] = await reads.rows(_diary_statement(sql), {**arguments, **params})
     if not diary_access(actor, params, _enrolment_facts(enrolments)):
-        return _NO_DAYS
-    return orjson.Fragment(document)
-
-
-_NO_DAYS = orjson.Fragment(b"[]")
+        return b"[]"
+    return bytes(document)
 
 
 def _enrolment_facts(enrolments: str) -> list[tuple[Any, ...]]:
@@ -291,16 +109,23 @@ def _enrolment_facts(enrolments: str) -> list[tuple[Any, ...]]:
 
 
 async def journal_document(
-    reads: Reads, sql: str, *, actor: Actor, class_id: int, subject_id: int, period_id: int
-) -> orjson.Fragment:
-    """A class journal by `sql` (JOURNAL rendered for a selection), as the response's JSON
+    reads: Reads,
+    sql: str,
+    arguments: Mapping[str, Any],
+    *,
+    actor: Actor,
+    class_id: int,
+    subject_id: int,
+    period_id: int,
+) -> bytes:
+    """A class journal by `sql` (JOURNAL_ROWS rendered for a selection), as the response's JSON
     text; the access as for `services.diary.class_journal`. Two statements: the facts
     (which also give the period's days the journal is read over), then the journal."""
     params = journal_keys(actor, class_id=class_id, subject_id=subject_id, period_id=period_id)
     facts = await reads.rows(_JOURNAL_FACTS, params)
     params = journal_access(actor, params, facts[0] if facts else None)
-    [(document,)] = await reads.rows(_journal_statement(sql), params)
-    return orjson.Fragment(document)
+    [(document,)] = await reads.rows(_journal_statement(sql), {**arguments, **params})
+    return bytes(document)
 
 
 _JOURNAL_FACTS = ReadStatement(JOURNAL_FACTS)
@@ -309,3 +134,39 @@ _JOURNAL_FACTS = ReadStatement(JOURNAL_FACTS)
 @lru_cache(maxsize=256)
 def _journal_statement(sql: str) -> ReadStatement:
     return ReadStatement(select(text(f"({sql})")))
+
+
+# myChildren's rows: the actor's wards (a guardian) or the student's own record, by name,
+# as services.diary.my_children; `{object}` is a child's JSON (schema/sql/child.py).
+MY_CHILDREN_ROWS = """
+SELECT convert_to(coalesce(json_agg({object} ORDER BY c.last_name, c.first_name, c.id), '[]')::text, 'UTF8')
+FROM children c
+WHERE c.id IN (SELECT g.child_id FROM guardianships g WHERE g.parent_id = :actor) OR c.user_id = :actor
+"""
+
+# child(id:)'s row, once the policy has let the actor see it.
+CHILD_ROWS = "SELECT convert_to(({object})::text, 'UTF8') FROM children c WHERE c.id = :child"
+
+
+async def my_children_document(reads: Reads, sql: str, arguments: Mapping[str, Any], *, actor: Actor) -> bytes:
+    """The actor's children by `sql` (MY_CHILDREN_ROWS rendered for a selection). One statement."""
+    [(document,)] = await reads.rows(_journal_statement(sql), {**arguments, "actor": actor.user_id})
+    return bytes(document)
+
+
+async def child_document(reads: Reads, sql: str, arguments: Mapping[str, Any], *, child_id: int) -> bytes:
+    """A child by `sql` (CHILD_ROWS rendered for a selection), `null` if there is none;
+    whether the actor may see the child is the caller's to decide first. One statement."""
+    [(document,)] = await reads.rows(_journal_statement(sql), {**arguments, "child": child_id})
+    return b"null" if document is None else bytes(document)
+
+
+def node_rows(table: str) -> str:
+    """node(id:)'s row of `table` (aliased `x`), once the policy has let the actor see it."""
+    return f"SELECT convert_to(({{object}})::text, 'UTF8') FROM {table} x WHERE x.id = :node"
+
+
+async def node_document(reads: Reads, sql: str, arguments: Mapping[str, Any], *, pk: int) -> bytes:
+    """An entity by `sql` (node_rows rendered for a selection), `null` if there is none. One statement."""
+    [(document,)] = await reads.rows(_journal_statement(sql), {**arguments, "node": pk})
+    return b"null" if document is None else bytes(document)
