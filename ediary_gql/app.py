@@ -47,8 +47,10 @@ from strawberry.types.unset import UNSET
 from ediary_gql import metrics
 from ediary_gql.auth import passwords
 from ediary_gql.context import AppServices, Context
+from ediary_gql.db import replicas
 from ediary_gql.db.engine import create_engine, create_read_session_factory, create_session_factory
 from ediary_gql.db.reads import create_reads
+from ediary_gql.db.replicas import ReadRouter
 from ediary_gql.errors import DomainError, ErrorCode
 from ediary_gql.events.bus import EventBus
 from ediary_gql.events.retention import Pruner
@@ -353,6 +355,21 @@ class RequestLogMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+class ReadScopeMiddleware:
+    """Each request and WebSocket connection reads in a scope of its own (db/replicas.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        router: ReadRouter | None = getattr(scope["app"].state, "read_router", None)
+        if scope["type"] not in ("http", "websocket") or router is None:
+            await self.app(scope, receive, send)
+            return
+        with replicas.request_scope(router):
+            await self.app(scope, receive, send)
+
+
 async def healthz(request: Request) -> JSONResponse:
     services: AppServices = request.app.state.services
     checks: dict[str, str] = {}
@@ -408,6 +425,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             echo=settings.sql_echo,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            pooler=settings.database_pooler,
         )
         bus = EventBus(
             settings.broadcast_url,
@@ -417,11 +435,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await bus.connect()
         app.state.engine = engine
         session_factory, read_session_factory = create_session_factory(engine), create_read_session_factory(engine)
+        reads, event_reads = create_reads(engine, read_session_factory), read_session_factory
+        router = None
+        if settings.database_replica_urls:
+            # read-only work on the replicas, the caller's own writes read on the primary (db/replicas.py)
+            router = ReadRouter.build(
+                engine,
+                settings.database_replica_urls,
+                pooler=settings.database_pooler,
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
+                echo=settings.sql_echo,
+            )
+            read_session_factory, reads, event_reads = router.sessions, router.reads, router.primary.sessions
+        app.state.read_router = router
         app.state.services = AppServices(
             settings=settings,
             session_factory=session_factory,
             read_session_factory=read_session_factory,
-            reads=create_reads(engine, read_session_factory),
+            reads=reads,
             bus=bus,
             tail=LogTail(
                 session_factory,
@@ -429,7 +461,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 backlog=settings.event_backlog,
                 poll_seconds=settings.event_poll_seconds,
             ),
-            shared_reads=SharedReads(read_session_factory),
+            # the checks of subscribers after others' commits: on the primary
+            shared_reads=SharedReads(event_reads),
         )
         log.info("started", database=engine.url.render_as_string(hide_password=True), bus=_without_password(bus.url))
         # What is alive now (modules, the schema, the models, SQLAlchemy's caches) lives as long
@@ -500,11 +533,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await dispatcher.stop()
             await app.state.services.tail.stop()
             await bus.disconnect()
+            if router is not None:
+                await router.dispose()
             await engine.dispose()
             log.info("stopped")
 
     middleware = [
         Middleware(RequestLogMiddleware),
+        *([Middleware(ReadScopeMiddleware)] if settings.database_replica_urls else []),
         Middleware(WebSocketGauge),
         # a page of another site may not open a WebSocket (ws_origins.py)
         Middleware(WebSocketOriginGuard, allowed=[*settings.cors_origins, *settings.ws_allowed_origins]),

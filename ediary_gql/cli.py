@@ -81,7 +81,7 @@ def _settings() -> Settings:
 
 def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     async def run() -> T:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pooler=settings.database_pooler)
         try:
             return await work(create_session_factory(engine))
         finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
 from sqlalchemy import Connection, event
 from sqlalchemy.exc import DisconnectionError
@@ -41,11 +42,21 @@ def _sqlite_begin(conn: Connection) -> None:
         dbapi.isolation_level = ""  # the driver's own deferred BEGIN before writes
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 20,
+    max_overflow: int = 10,
+    pooler: Pooler = "none",
+    connect: Callable[[], Awaitable[Any]] | None = None,
+) -> AsyncEngine:
     """The engine of either backend. On PostgreSQL, `pool_size` connections stay open: a
     burst beyond them opens (and then closes) up to `max_overflow` more, each a new
     backend with its statements to prepare again, so the pool should cover the usual
-    number of requests in flight."""
+    number of requests in flight. `pooler="pgbouncer"`: the URL names a pgbouncer in
+    transaction mode (`driver_options`). `connect`: makes the engine's asyncpg
+    connections itself (a replica's, which falls back to another server: db/replicas.py)."""
     # The statements' values stay out of error messages (and so out of the ERROR log): a
     # fault's text must not carry a child's name or SNILS. SQL_ECHO shows them, for debugging.
     if url.startswith("sqlite"):
@@ -53,12 +64,48 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20, max_over
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    options: dict[str, Any] = {}
+    if connect is not None:
+        # SQLAlchemy's `async_creator` would drop the adapter's options (the statement
+        # names of `driver_options`): its `creator`, written out with them
+        adapter_options = {k: v for k, v in driver_options(pooler).items() if k in ADAPTER_OPTIONS}
+
+        def creator() -> Any:
+            return engine.sync_engine.dialect.loaded_dbapi.connect(async_creator_fn=connect, **adapter_options)
+
+        options["creator"] = creator
+    else:
+        options["connect_args"] = driver_options(pooler)
     engine = create_async_engine(
-        url, echo=echo, hide_parameters=not echo, pool_size=pool_size, max_overflow=max_overflow
+        url, echo=echo, hide_parameters=not echo, pool_size=pool_size, max_overflow=max_overflow, **options
     )
     event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
     event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine
+
+
+Pooler = Literal["none", "pgbouncer"]
+
+# the options of SQLAlchemy's asyncpg adapter (the rest are asyncpg.connect's)
+ADAPTER_OPTIONS = frozenset({"prepared_statement_cache_size", "prepared_statement_name_func"})
+
+
+def _unnamed() -> str:
+    return ""
+
+
+def driver_options(pooler: Pooler) -> dict[str, Any]:
+    """The driver's options behind `pooler`. pgbouncer in transaction mode (1.18, Debian
+    12's, keeps no prepared statements of its own; 1.21+ can, with max_prepared_statements)
+    hands each transaction, and each autocommit statement, any server connection of its
+    pool: a named statement prepared on one is missing on, or already taken on, the next.
+    So no statement is named or cached, neither asyncpg's (`statement_cache_size`) nor
+    SQLAlchemy's: every statement is the unnamed one, parsed and run in one exchange
+    (asyncpg's Parse/Describe ends in a Flush, not a Sync, so pgbouncer keeps the server
+    for the Bind/Execute that follows). The cost: each statement is planned anew."""
+    if pooler == "none":
+        return {}
+    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0, "prepared_statement_name_func": _unnamed}
 
 
 # SQLAlchemy's pool_pre_ping pings on every checkout: a round trip per session, as much as

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.concurrency import single_flight
+from ediary_gql.db import replicas
 from ediary_gql.errors import DomainError, ErrorCode, forbidden
 from ediary_gql.events import channels, cursors
 from ediary_gql.events import log as event_log
@@ -105,6 +106,7 @@ async def follow(context: Context, feed: Feed[R], *, after: str | None = None) -
     a cursor the log no longer covers ends it with CURSOR_EXPIRED, and a client that falls
     behind the live buffer with SUBSCRIBER_TOO_SLOW and the cursor it reached."""
     actor = policy.require_actor(context.actor)
+    replicas.read_from_primary()  # events tell of others' commits: read after them, not a replica's past
     resume_at = None if after is None else cursors.decode(after)
     scoped = await event_context(context, actor, rows=SETTING_UP, max_age=SETTING_UP_MAX_AGE)
     policy.ensure(scoped is not None and await feed.may_follow(scoped), feed.refused)

@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from ediary_gql.auth.client_credentials import TokenRequest, TokenServer, client_id_of
 from ediary_gql.context import AppServices
+from ediary_gql.db import replicas
 from ediary_gql.db.base import utcnow
 from ediary_gql.services import integrations
 
@@ -41,8 +42,10 @@ async def token(request: Request) -> Response:
         client_id = client_id_of(request, form)
         client = None
         if client_id is not None:
-            async with services.read_session_factory() as session:
-                client = await integrations.client_of(session, client_id)
+            # on the primary: a client made or a secret rotated moments ago is not on a replica yet
+            with replicas.on_primary():
+                async with services.read_session_factory() as session:
+                    client = await integrations.client_of(session, client_id)
         server = TokenServer(
             client=client,
             secret_key=settings.secret_key,

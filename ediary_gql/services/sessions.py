@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.auth import tokens
 from ediary_gql.auth.actor import Actor
 from ediary_gql.auth.passwords import hash_password, needs_rehash, verify_password
+from ediary_gql.db import replicas
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.children import Child, Guardianship
 from ediary_gql.db.models.enums import NotificationKind, StaffRole, UserStatus
@@ -181,7 +182,7 @@ async def open_session(
     """A new signed-in session of `user` (the credentials were checked by the caller); audited
     as `action`, the mutation that signed in (signIn, signInWithProvider, …)."""
     now = now or utcnow()
-    secret = tokens.new_refresh_secret()
+    secret = tokens.new_secret()
     auth = AuthSession(
         user_id=user.id,
         refresh_hash=tokens.hash_secret(secret),
@@ -222,7 +223,7 @@ async def refresh(session: AsyncSession, *, settings: Settings, refresh_token: s
     user = await session.get(User, auth.user_id)
     if user is None or user.status == UserStatus.BLOCKED:
         raise invalid
-    new_secret = tokens.new_refresh_secret()
+    new_secret = tokens.new_secret()
     auth.refresh_hash = tokens.hash_secret(new_secret)
     auth.last_used_at = now
     return _issue(settings, user, auth, new_secret, now)
@@ -249,17 +250,6 @@ async def sign_out(session: AsyncSession, *, actor: Actor, all_devices: bool = F
         after={"allDevices": all_devices, "revoked": revoked},
     )
     return revoked
-
-
-async def revoke_all(session: AsyncSession, *, user_id: int) -> int:
-    """End every session of a user (a password reset); open subscriptions close at once."""
-    result = await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    queue_event(session, SessionRevoked(user_id=user_id, session_id=None))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # Every request authenticates: its statements are built once, for one user, with bound
@@ -317,8 +307,15 @@ _AUTHENTICATION = ReadStatement(
 async def authenticate(reads: Reads, *, settings: Settings, token: str) -> Actor:
     """The actor behind an access token; expired, revoked and forged tokens are refused."""
     claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
-    rows = await reads.rows(_AUTHENTICATION, {"user": claims.user_id, "session": claims.session_id})
+    replicas.reading_as(claims.user_id)  # with read replicas: the user's own writes are read on the primary
+    params = {"user": claims.user_id, "session": claims.session_id}
+    rows = await reads.rows(_AUTHENTICATION, params)
     facts = next((row for row in rows if row[0] == "U"), None)
+    if facts is None and replicas.on_replica():
+        # a session made moments ago (a sign-in, a token grant) may not be on the replica yet
+        with replicas.on_primary():
+            rows = await reads.rows(_AUTHENTICATION, params)
+        facts = next((row for row in rows if row[0] == "U"), None)
     if facts is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
     status, is_operator, revoked_at, expires_at = UserStatus(facts[3]), bool(facts[4]), facts[5], facts[6]
