@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ediary_gql.events.cluster_backend import parse_cluster_url
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -39,10 +41,21 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(
         default=10, ge=0, le=500, description="Connections opened beyond the pool in a burst, closed after use"
     )
+    database_replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="PostgreSQL streaming replicas (comma-separated URLs) that serve read-only work (db/replicas.py)",
+    )
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none",
+        description="pgbouncer: the URLs name a pgbouncer in transaction mode; no named prepared statements",
+    )
     broadcast_namespace: str = Field(
         default="", max_length=64, description="Prefix of every event channel, for deployments sharing one Redis"
     )
-    broadcast_url: str = Field(default="memory://", description="Event bus: memory:// or redis://host:port/db")
+    broadcast_url: str = Field(
+        default="memory://",
+        description="Event bus: memory://, redis://host:port/db, or a Redis Cluster as redis-cluster://host:port,host:port",
+    )
     secret_key: str = Field(
         default_factory=lambda: secrets.token_urlsafe(32),
         min_length=32,
@@ -105,6 +118,11 @@ class Settings(BaseSettings):
         "costs about 64 KB of memory (ediary-gql serve)",
     )
     sql_echo: bool = False
+    compiled_reads: bool = Field(
+        default=True,
+        description="On PostgreSQL, answer the diary graph's reads with JSON built by one SQL statement "
+        "(schema/execution.py); false: always the ordinary resolvers",
+    )
 
     # --- throttling of public workflows that send codes (services/rate_limits.py); 0: no limit ---
     # Generous per address: a school, an office or a mobile operator's NAT puts many people behind one.
@@ -119,6 +137,11 @@ class Settings(BaseSettings):
         default=5, ge=0, description="Password-reset requests for one phone or email within the window"
     )
     password_reset_limit_window_seconds: int = Field(default=3600, gt=0, le=7 * 86_400)
+    # each portal sign-in started keeps a row until it expires: bounded per address
+    oidc_login_limit_per_address: int = Field(
+        default=30, ge=0, description="Portal sign-ins (/auth/oidc/login) started from one client address per window"
+    )
+    oidc_login_limit_window_seconds: int = Field(default=600, gt=0, le=86_400)
 
     # --- feedback tickets (services/feedback.py): tickets one user may file within the window; 0: no limit ---
     feedback_limit_per_user: int = Field(
@@ -254,18 +277,30 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            if value.startswith(("postgres://", "postgresql://")):
-                # The usual form from hosting providers: pick the async driver for it.
-                return "postgresql+asyncpg://" + value.split("://", 1)[1]
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return _database_url(value)
+
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _check_replica_urls(cls, value: list[str]) -> list[str]:
+        urls = [_database_url(url) for url in value]
+        if any(url.startswith("sqlite") for url in urls):
+            raise ValueError("replicas must be postgresql+asyncpg:// URLs")
+        return urls
 
     @field_validator("broadcast_url")
     @classmethod
     def _check_broadcast_url(cls, value: str) -> str:
-        if not value.startswith(("memory://", "redis://", "rediss://")):
-            raise ValueError("must be memory:// or redis://host:port/db")
+        if value.startswith(("redis-cluster://", "rediss-cluster://")):
+            parse_cluster_url(value)  # a ValueError says what is wrong
+        elif not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory://, redis://host:port/db or redis-cluster://host:port,host:port")
         return value
 
     @field_validator("smtp_from")
@@ -294,6 +329,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _check_replicas(self) -> Settings:
+        if self.database_replica_urls and self.is_sqlite:
+            raise ValueError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
+        return self
+
+    @model_validator(mode="after")
     def _check_cost_budget(self) -> Settings:
         if 0 < self.query_cost_budget < self.query_max_cost:
             raise ValueError(
@@ -305,6 +346,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _database_url(value: str) -> str:
+    if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        if value.startswith(("postgres://", "postgresql://")):
+            # The usual form from hosting providers: pick the async driver for it.
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    return value
 
 
 def load_settings(**overrides: object) -> Settings:
