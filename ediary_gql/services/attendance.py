@@ -8,16 +8,19 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db import bulk
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.attendance import Attendance
-from ediary_gql.db.models.children import Child, Guardianship
+from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.db.models.enums import AttendanceStatus, IntegrationScope, LessonStatus, NotificationKind
 from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.schools import School
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
@@ -26,7 +29,7 @@ from ediary_gql.services import audit, diary_facts
 from ediary_gql.services import changes as change_feed
 from ediary_gql.services.changes import ChangeAction, ChangeType
 from ediary_gql.services.notifications import Notice, notify_many
-from ediary_gql.services.school_time import lesson_has_started
+from ediary_gql.services.school_time import has_started
 
 REASON_MAX = 500
 MINUTES_LATE_MAX = 300
@@ -55,19 +58,13 @@ async def mark_attendance(
 ) -> tuple[Lesson, list[Attendance]]:
     """Upsert a mark per child; returns the lesson and all its marks. Children left
     out keep what they had. Guardians are notified when a child's status becomes
-    ABSENT or LATE (not when an unchanged mark is saved again)."""
-    # locked: two markings of one lesson at once serialize instead of colliding on (child, lesson)
-    lesson = await session.get(Lesson, lesson_id, with_for_update=True)
-    if lesson is None:
-        raise not_found("lessonId", "Урок не найден")
-    school_class = await session.get(SchoolClass, lesson.class_id)
-    assert school_class is not None  # noqa: S101 - a foreign key
-    await diary_facts.require_may_write(
-        session,
-        actor=actor,
-        school_class=school_class,
-        subject_id=lesson.subject_id,
-        substitute_id=lesson.substitute_teacher_id,
+    ABSENT or LATE (not when an unchanged mark is saved again). Two reads (the lesson
+    locked with all that is checked, then its marks) and the writes of `write_marks`."""
+    lesson, context = await _lesson_to_mark(session, actor=actor, lesson_id=lesson_id, marks=marks)
+    diary_facts.ensure_may_write(
+        actor,
+        school_id=context.school_class.school_id,
+        assigned=actor.user_id == lesson.substitute_teacher_id or context.assigned,
         scope=IntegrationScope.ATTENDANCE_WRITE,
     )
 
@@ -75,15 +72,12 @@ async def mark_attendance(
     problem = lesson_refusal(
         lesson,
         started=lesson.status == LessonStatus.SCHEDULED
-        and await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time),
+        and has_started(context.timezone, lesson.date, lesson.start_time),
     )
     if problem is not None:
         errors.add("lessonId", ErrorCode.INVALID_STATE, problem)
     if not marks:
         errors.add("marks", ErrorCode.REQUIRED, "Отметьте хотя бы одного ученика")
-    enrolled = await diary_facts.enrolled(
-        session, class_id=lesson.class_id, date=lesson.date, child_ids={m.child_id for m in marks}
-    )
     seen: set[int] = set()
     cleaned: list[Mark] = []
     for i, mark in enumerate(marks):
@@ -91,21 +85,86 @@ async def mark_attendance(
         if mark.child_id in seen:
             errors.add((*path, "childId"), ErrorCode.DUPLICATE, "Ученик отмечен дважды")
         seen.add(mark.child_id)
-        cleaned.append(check_mark(errors, mark, path, enrolled=mark.child_id in enrolled))
+        cleaned.append(check_mark(errors, mark, path, enrolled=mark.child_id in context.enrolled))
     errors.raise_if_any()
 
+    # read after the lock: a marking of the lesson that committed meanwhile is seen
     existing = {
-        (row.lesson_id, row.child_id): row
-        for row in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+        row.child_id: row for row in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
     }
-    await write_marks(session, actor, [(lesson, cleaned)], existing)
-    rows = await session.scalars(
-        select(Attendance)
-        .where(Attendance.lesson_id == lesson.id)
-        .order_by(Attendance.child_id)
-        .execution_options(populate_existing=True)
+    written = await write_marks(
+        session,
+        actor,
+        [(lesson, cleaned)],
+        {(lesson.id, child_id): row for child_id, row in existing.items()},
+        families=context.families,
+        subject_names={lesson.subject_id: context.subject_name},
     )
-    return lesson, list(rows.all())
+    rows = existing | {row.child_id: row for row in written.rows}
+    return lesson, [rows[child_id] for child_id in sorted(rows)]
+
+
+@dataclass(frozen=True, slots=True)
+class _LessonContext:
+    school_class: SchoolClass
+    timezone: str | None
+    subject_name: str
+    assigned: bool  # the actor teaches the lesson's class × subject
+    enrolled: frozenset[int]  # of the marked children, those in the class on the lesson's date
+    families: dict[int, list[tuple[User, Child]]]  # guardians of the children marked ABSENT or LATE
+
+
+async def _lesson_to_mark(
+    session: AsyncSession, *, actor: Actor, lesson_id: int, marks: Sequence[Mark]
+) -> tuple[Lesson, _LessonContext]:
+    """The lesson, locked (two markings of one lesson at once serialize instead of
+    colliding on (child, lesson)), with its class, the school's zone, the subject's name,
+    the actor's assignment, which marked children are enrolled and the guardians of those
+    marked ABSENT or LATE: one statement, a row per (marked child, guardian)."""
+    child_ids = {m.child_id for m in marks}
+    told = {m.child_id for m in marks if m.status in NOTIFY_ON}
+    parent = aliased(User)
+    enrolled = (
+        select(Enrollment.id)
+        .where(
+            Enrollment.child_id == Child.id,
+            Enrollment.class_id == Lesson.class_id,
+            *diary_facts.enrolled_on_column(Lesson.date),
+        )
+        .exists()
+    )
+    stmt = (
+        select(
+            Lesson,
+            SchoolClass,
+            School.timezone,
+            Subject.name,
+            diary_facts.assigned_to(actor.user_id, Lesson.class_id, Lesson.subject_id),
+            Child,
+            enrolled,
+            parent,
+        )
+        .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+        .join(School, School.id == SchoolClass.school_id)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .outerjoin(Child, Child.id.in_(child_ids))
+        .outerjoin(Guardianship, and_(Guardianship.child_id == Child.id, Child.id.in_(told)))
+        .outerjoin(parent, parent.id == Guardianship.parent_id)
+        .where(Lesson.id == lesson_id)
+        .with_for_update(of=Lesson)
+    )
+    found = (await session.execute(stmt)).all()
+    if not found:
+        raise not_found("lessonId", "Урок не найден")
+    lesson, school_class, timezone, subject_name, assigned = found[0][:5]
+    in_class: set[int] = set()
+    families: dict[int, list[tuple[User, Child]]] = {}
+    for *_, child, is_enrolled, guardian in found:
+        if child is not None and is_enrolled:
+            in_class.add(child.id)
+        if child is not None and guardian is not None:
+            families.setdefault(child.id, []).append((guardian, child))
+    return lesson, _LessonContext(school_class, timezone, subject_name, bool(assigned), frozenset(in_class), families)
 
 
 # The rules of a mark and its writing, shared with the bulk writes of services/sync.
@@ -148,6 +207,12 @@ def unchanged(row: Attendance, mark: Mark) -> bool:
     return (row.status, row.minutes_late, row.reason) == (mark.status, mark.minutes_late, mark.reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    changes: list[tuple[Lesson, list[dict[str, object]]]]  # each changed lesson's changes
+    rows: list[Attendance]  # the marks made or changed, as they are now
+
+
 async def write_marks(
     session: AsyncSession,
     actor: Actor,
@@ -155,38 +220,40 @@ async def write_marks(
     existing: Mapping[tuple[int, int], Attendance],
     *,
     audited: bool = True,
-) -> list[tuple[Lesson, list[dict[str, object]]]]:
+    families: Mapping[int, Sequence[tuple[User, Child]]] | None = None,
+    subject_names: Mapping[int, str] | None = None,
+) -> Written:
     """Upsert checked marks of one or more lessons (`existing`: their current rows by
-    (lesson id, child id)). An unchanged mark keeps who marked it and when. Per lesson
-    that changed: an audit entry (unless the caller writes its own: `audited`) and its
-    events; guardians are told of a status that became ABSENT or LATE. A fixed number of
-    statements, whatever the marks and lessons. Returns each changed lesson's changes."""
+    (lesson id, child id), read under the lessons' locks). An unchanged mark keeps who
+    marked it and when. Per lesson that changed: an audit entry (unless the caller writes
+    its own: `audited`) and its events; guardians are told of a status that became ABSENT
+    or LATE (`families`, `subject_names`: the guardians of those children and the
+    lessons' subject names when the caller has read them already). One upsert for all
+    the marks, then the audit entries, the notices and their deliveries: a fixed number of
+    statements, whatever the marks and lessons."""
     now = utcnow()
-    inserts: list[dict[str, object]] = []
+    upserts: list[dict[str, object]] = []
     changed: list[tuple[Lesson, list[dict[str, object]]]] = []
     newly: list[tuple[Lesson, list[Mark]]] = []
-    changed_rows: list[tuple[int, int]] = []  # (mark id, lesson id)
     for lesson, marks in batch:
         changes: list[dict[str, object]] = []
         told: list[Mark] = []
         for mark in marks:
             row = existing.get((lesson.id, mark.child_id))
             previous = row.status if row is not None else None
-            values = {
-                "status": mark.status,
-                "minutes_late": mark.minutes_late,
-                "reason": mark.reason,
-                "marked_by_id": actor.user_id,
-                "marked_at": now,
-            }
-            if row is None:
-                inserts.append({"child_id": mark.child_id, "lesson_id": lesson.id, **values})
-            elif unchanged(row, mark):
+            if row is not None and unchanged(row, mark):
                 continue
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                changed_rows.append((row.id, lesson.id))
+            upserts.append(
+                {
+                    "child_id": mark.child_id,
+                    "lesson_id": lesson.id,
+                    "status": mark.status,
+                    "minutes_late": mark.minutes_late,
+                    "reason": mark.reason,
+                    "marked_by_id": actor.user_id,
+                    "marked_at": now,
+                }
+            )
             changes.append({"child_id": mark.child_id, "from": previous and str(previous), "to": str(mark.status)})
             if mark.status in NOTIFY_ON and previous != mark.status:
                 told.append(mark)
@@ -194,13 +261,8 @@ async def write_marks(
             changed.append((lesson, changes))
         if told:
             newly.append((lesson, told))
-    # one statement for the new marks and one for the changed (executemany), whatever their number
-    made: list[tuple[int, int]] = []
-    if inserts:
-        returning = insert(Attendance).returning(Attendance.id, Attendance.lesson_id)
-        made = [(row.id, row.lesson_id) for row in await session.execute(returning, inserts)]
-    await session.flush()
-    _record_changes(session, batch, made, changed_rows)
+    rows = await _upsert(session, upserts)
+    _record_changes(session, batch, rows, existing)
 
     for lesson, changes in changed:
         if audited:
@@ -225,44 +287,59 @@ async def write_marks(
                 ),
             )
     if newly:
-        await _notify_guardians(session, newly)
-    return changed
+        await _notify_guardians(session, newly, families=families, subject_names=subject_names)
+    return Written(changed, rows)
+
+
+async def _upsert(session: AsyncSession, rows: list[dict[str, object]]) -> list[Attendance]:
+    """One INSERT … ON CONFLICT (child, lesson) DO UPDATE for every mark to write; the
+    rows as they are now (the session's own objects refreshed)."""
+    if not rows:
+        return []
+    stmt = (await bulk.upsert(session, Attendance)).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Attendance.child_id, Attendance.lesson_id],
+        set_={name: stmt.excluded[name] for name in ("status", "minutes_late", "reason", "marked_by_id", "marked_at")},
+    )
+    found = await session.scalars(stmt.returning(Attendance), execution_options={"populate_existing": True})
+    return list(found.all())
 
 
 def _record_changes(
     session: AsyncSession,
     batch: Sequence[tuple[Lesson, Sequence[Mark]]],
-    made: Sequence[tuple[int, int]],
-    changed: Sequence[tuple[int, int]],
+    rows: Sequence[Attendance],
+    existing: Mapping[tuple[int, int], Attendance],
 ) -> None:
-    """The school's change feed: each mark made or changed, (mark id, lesson id) each."""
+    """The school's change feed: each mark made or changed."""
     schools = {lesson.id: lesson.school_id for lesson, _ in batch}
-    for marks, action in ((made, ChangeAction.CREATED), (changed, ChangeAction.UPDATED)):
-        by_school: dict[int, list[int]] = {}
-        for mark_id, lesson_id in marks:
-            by_school.setdefault(schools[lesson_id], []).append(mark_id)
-        for school_id, ids in by_school.items():
-            change_feed.record(session, school_id=school_id, type=ChangeType.ATTENDANCE, ids=sorted(ids), action=action)
+    by_action: dict[tuple[ChangeAction, int], list[int]] = {}
+    for row in rows:
+        action = ChangeAction.UPDATED if (row.lesson_id, row.child_id) in existing else ChangeAction.CREATED
+        by_action.setdefault((action, schools[row.lesson_id]), []).append(row.id)
+    for action in (ChangeAction.CREATED, ChangeAction.UPDATED):
+        for (kind, school_id), ids in by_action.items():
+            if kind == action:
+                change_feed.record(
+                    session, school_id=school_id, type=ChangeType.ATTENDANCE, ids=sorted(ids), action=action
+                )
 
 
-async def _notify_guardians(session: AsyncSession, batch: Sequence[tuple[Lesson, Sequence[Mark]]]) -> None:
-    child_ids = {m.child_id for _, marks in batch for m in marks}
-    rows = await session.execute(
-        select(Guardianship.child_id, User, Child)
-        .join(User, User.id == Guardianship.parent_id)
-        .join(Child, Child.id == Guardianship.child_id)
-        .where(Guardianship.child_id.in_(list(child_ids)))
-    )
-    families: dict[int, list[tuple[User, Child]]] = {}
-    for child_id, parent, child in rows.all():
-        families.setdefault(child_id, []).append((parent, child))
-    subjects = dict(
-        (
-            await session.execute(
-                select(Subject.id, Subject.name).where(Subject.id.in_({lesson.subject_id for lesson, _ in batch}))
-            )
-        ).all()
-    )
+async def _notify_guardians(
+    session: AsyncSession,
+    batch: Sequence[tuple[Lesson, Sequence[Mark]]],
+    *,
+    families: Mapping[int, Sequence[tuple[User, Child]]] | None,
+    subject_names: Mapping[int, str] | None,
+) -> None:
+    if families is None:
+        families = await _families(session, {m.child_id for _, marks in batch for m in marks})
+    subject_ids = {lesson.subject_id for lesson, _ in batch}
+    subjects = dict(subject_names or {})
+    if not subject_ids <= subjects.keys():
+        subjects = dict(
+            (await session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(subject_ids)))).all()
+        )
     notices: list[Notice] = []
     for lesson, marks in batch:
         subject_name = subjects.get(lesson.subject_id) or "урок"
@@ -294,6 +371,20 @@ async def _notify_guardians(session: AsyncSession, batch: Sequence[tuple[Lesson,
                 )
     # one INSERT for the entries and one for their deliveries, however many absences
     await notify_many(session, notices)
+
+
+async def _families(session: AsyncSession, child_ids: set[int]) -> dict[int, list[tuple[User, Child]]]:
+    """The guardians of each child, with the child."""
+    rows = await session.execute(
+        select(Guardianship.child_id, User, Child)
+        .join(User, User.id == Guardianship.parent_id)
+        .join(Child, Child.id == Guardianship.child_id)
+        .where(Guardianship.child_id.in_(list(child_ids)))
+    )
+    families: dict[int, list[tuple[User, Child]]] = {}
+    for child_id, parent, child in rows.all():
+        families.setdefault(child_id, []).append((parent, child))
+    return families
 
 
 async def summary(session: AsyncSession, *, class_id: int, date: dt.date) -> Summary:

@@ -114,10 +114,34 @@ async def require_may_write(
     assigned = actor.user_id == substitute_id or await is_assigned(
         session, teacher_id=actor.user_id, class_id=school_class.id, subject_id=subject_id
     )
+    ensure_may_write(actor, school_id=school_class.school_id, assigned=assigned, scope=scope)
+
+
+def ensure_may_write(actor: Actor, *, school_id: int, assigned: bool, scope: IntegrationScope | None) -> None:
+    """`require_may_write` once whether the actor teaches the class × subject (or
+    substitutes at the lesson) is known: `assigned`."""
     policy.ensure(
-        policy.can_write_diary(actor, school_id=school_class.school_id, assigned=assigned, scope=scope),
+        policy.can_write_diary(actor, school_id=school_id, assigned=assigned, scope=scope),
         "Вносить записи в дневник могут учитель, назначенный на этот предмет в этом классе, "
         "и ответственный за дневник школы",
+    )
+
+
+def assigned_to(
+    teacher_id: int,
+    class_id: ColumnElement[int] | InstrumentedAttribute[int],
+    subject_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> ColumnElement[bool]:
+    """Whether the teacher is assigned to the class × subject in these columns: `is_assigned`
+    as a column, for a statement that reads it beside the row it concerns."""
+    return (
+        select(TeachingAssignment.id)
+        .where(
+            TeachingAssignment.teacher_id == teacher_id,
+            TeachingAssignment.class_id == class_id,
+            TeachingAssignment.subject_id == subject_id,
+        )
+        .exists()
     )
 
 

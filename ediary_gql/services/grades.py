@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,13 +20,14 @@ from ediary_gql.db.models.classes import SchoolClass, Subject
 from ediary_gql.db.models.enums import GradeAction, GradeKind, IntegrationScope, LessonStatus
 from ediary_gql.db.models.grades import GRADE_VALUES, ControlType, Grade, GradeRevision
 from ediary_gql.db.models.lessons import Lesson
+from ediary_gql.db.models.schools import School
 from ediary_gql.errors import DomainError, ErrorCode, ErrorCollector, not_found
 from ediary_gql.events.publish import queue_event
 from ediary_gql.events.types import GradeChanged
 from ediary_gql.services import audit, diary_facts, record_notices
 from ediary_gql.services import changes as change_feed
 from ediary_gql.services.changes import ChangeAction, ChangeType
-from ediary_gql.services.school_time import lesson_has_started, school_today
+from ediary_gql.services.school_time import has_started, school_today
 
 COMMENT_MAX = 1000
 REASON_MAX = 1000
@@ -75,22 +76,21 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     period_id: int | None = None
     graded_on: dt.date | None = None  # a lesson's date, or (final grades) the school's today
 
+    facts: _AtLesson | None = None
     if data.kind == GradeKind.REGULAR:
         if data.lesson_id is None:
             raise DomainError(ErrorCode.REQUIRED, "Укажите урок, на котором поставлена оценка", field="lessonId")
-        lesson = await session.get(Lesson, data.lesson_id)
-        if lesson is None:
-            raise not_found("lessonId", "Урок не найден")
-        school_class = await session.get(SchoolClass, lesson.class_id)
+        facts = await _at_lesson(session, actor=actor, lesson_id=data.lesson_id, data=data)
+        lesson, school_class = facts.lesson, facts.school_class
         subject_id, graded_on = lesson.subject_id, lesson.date
         problem = lesson_refusal(
             lesson,
             started=lesson.status == LessonStatus.SCHEDULED
-            and await lesson_has_started(session, lesson.school_id, lesson.date, lesson.start_time),
+            and has_started(facts.timezone, lesson.date, lesson.start_time),
         )
         if problem is not None:
             errors.add("lessonId", ErrorCode.INVALID_STATE, problem)
-        period_id = await _period_on(session, lesson.class_id, lesson.date)
+        period_id = facts.period_id
     else:
         if data.subject_id is None:
             errors.add("subjectId", ErrorCode.REQUIRED, "Укажите предмет итоговой оценки")
@@ -114,24 +114,36 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     if graded_on is None:
         graded_on = await school_today(session, school_class.school_id)
     if subject_id is not None:
-        await diary_facts.require_may_write(
-            session, actor=actor, school_class=school_class, subject_id=subject_id, scope=IntegrationScope.GRADES_WRITE
-        )
-        subject = await session.get(Subject, subject_id)
+        subject: Subject | None
+        if facts is not None:
+            diary_facts.ensure_may_write(
+                actor, school_id=school_class.school_id, assigned=facts.assigned, scope=IntegrationScope.GRADES_WRITE
+            )
+            subject = facts.subject
+        else:
+            await diary_facts.require_may_write(
+                session,
+                actor=actor,
+                school_class=school_class,
+                subject_id=subject_id,
+                scope=IntegrationScope.GRADES_WRITE,
+            )
+            subject = await session.get(Subject, subject_id)
         if subject is None or subject.school_id != school_class.school_id:
             errors.add("subjectId", ErrorCode.NOT_FOUND, "Предмет не найден в школе")
     errors.raise_if_any()
     assert subject_id is not None  # noqa: S101 - checked above
 
-    if lesson is not None:
-        if data.child_id not in await diary_facts.enrolled(
-            session, class_id=lesson.class_id, date=lesson.date, child_ids=[data.child_id]
-        ):
+    if facts is not None:
+        if not facts.enrolled:
             errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в классе в день урока")
     elif data.kind == GradeKind.YEAR_FINAL and not await _ever_enrolled(session, data.child_id, school_class.id):
         errors.add("childId", ErrorCode.NOT_FOUND, "Ученик не учится в этом классе")
     numeric = check_value(errors, data.value)
-    weight = await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
+    if facts is not None and data.control_type_id is not None:
+        weight = weight_of(errors, facts.control_type, school_class.school_id, "controlTypeId")
+    else:
+        weight = await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
     comment = clean_comment(errors, data.comment)
     if data.kind != GradeKind.REGULAR and not errors:
         await _refuse_second_final(session, data, subject_id, period_id, school_class.id)
@@ -158,8 +170,80 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
             await session.flush()
     except IntegrityError:
         raise DomainError(ErrorCode.DUPLICATE, "Итоговая оценка уже выставлена", field="kind") from None
+    if facts is not None:  # the families' notice names them: read already
+        record_notices.known_names(
+            session,
+            subjects={subject_id: facts.subject.name},
+            control_types={facts.control_type.id: facts.control_type.name} if facts.control_type else {},
+        )
     record_entered(session, actor, grade, school_id=school_class.school_id)
     return grade
+
+
+@dataclass(frozen=True, slots=True)
+class _AtLesson:
+    """What a grade at a lesson is checked against, read in one statement."""
+
+    lesson: Lesson
+    school_class: SchoolClass
+    subject: Subject
+    timezone: str | None
+    period_id: int | None  # the class's period holding the lesson's date
+    assigned: bool  # the actor teaches the lesson's class × subject
+    enrolled: bool  # the child is in the class on the lesson's date
+    control_type: ControlType | None  # the one asked for, if it exists
+
+
+async def _at_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, data: GradeData) -> _AtLesson:
+    """The lesson with its class, subject, the school's zone, the period, the actor's
+    assignment, the child's enrolment and the control type asked for (NOT_FOUND on
+    `lessonId` when there is no such lesson)."""
+    period = (
+        select(Period.id)
+        .where(
+            Period.academic_year_id == SchoolClass.academic_year_id,
+            Period.starts_on <= Lesson.date,
+            Period.ends_on >= Lesson.date,
+        )
+        .order_by(Period.starts_on, Period.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    enrolled = (
+        select(Enrollment.id)
+        .where(
+            Enrollment.child_id == data.child_id,
+            Enrollment.class_id == Lesson.class_id,
+            *diary_facts.enrolled_on_column(Lesson.date),
+        )
+        .exists()
+    )
+    control = ControlType.id == data.control_type_id if data.control_type_id is not None else false()
+    row = (
+        await session.execute(
+            select(
+                Lesson,
+                SchoolClass,
+                Subject,
+                School.timezone,
+                period,
+                diary_facts.assigned_to(actor.user_id, Lesson.class_id, Lesson.subject_id),
+                enrolled,
+                ControlType,
+            )
+            .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+            .join(School, School.id == SchoolClass.school_id)
+            .join(Subject, Subject.id == Lesson.subject_id)
+            .outerjoin(ControlType, control)
+            .where(Lesson.id == lesson_id)
+        )
+    ).first()
+    if row is None:
+        raise not_found("lessonId", "Урок не найден")
+    lesson, school_class, subject, timezone, period_id, assigned, is_enrolled, control_type = row
+    return _AtLesson(
+        lesson, school_class, subject, timezone, period_id, bool(assigned), bool(is_enrolled), control_type
+    )
 
 
 async def correct_grade(session: AsyncSession, *, actor: Actor, data: GradeCorrection) -> Grade:
@@ -359,10 +443,6 @@ def corrected_revision(grade: Grade, revised: Revised, *, reason: str, changed_b
 def revise(grade: Grade, revised: Revised) -> None:
     grade.value, grade.numeric_value, grade.comment = revised.value, revised.numeric_value, revised.comment
     grade.control_type_id, grade.weight = revised.control_type_id, revised.weight
-
-
-async def _period_on(session: AsyncSession, class_id: int, day: dt.date) -> int | None:
-    return (await periods_on(session, [(class_id, day)])).get((class_id, day))
 
 
 async def periods_on(

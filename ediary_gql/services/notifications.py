@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db import bulk
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import Channel, NotificationKind, StaffRole
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
@@ -97,29 +98,36 @@ async def notify(
 
 async def notify_many(session: AsyncSession, notices: Sequence[Notice]) -> list[Notification]:
     """Write every notice's inbox entry and deliveries: one INSERT for the entries and one
-    for the deliveries however many there are (SQLAlchemy batches the rows)."""
+    for the deliveries however many there are. The entries come back as rows outside the
+    session (their ids and columns set)."""
     if not notices:
         return []
-    notes = [
-        Notification(
-            user_id=n.user.id, kind=n.kind, title=n.title, body=n.body, payload=public_ids.public(n.payload) or {}
-        )
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "user_id": n.user.id,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "payload": public_ids.public(n.payload) or {},
+            "read_at": None,
+            "created_at": now,
+        }
         for n in notices
     ]
-    session.add_all(notes)
-    await session.flush()
-    queued = False
-    for notice, note in zip(notices, notes, strict=True):
+    ids = await bulk.insert_ids(session, Notification, rows, check="user_id")
+    deliveries: list[dict[str, Any]] = []
+    for notice, note_id in zip(notices, ids, strict=True):
         chosen = notice.channels if notice.channels is not None else channels_for(notice.user, notice.kind)
         for channel in dict.fromkeys(chosen):
             address = _address(notice.user, channel)
             if address:
-                session.add(NotificationDelivery(notification_id=note.id, channel=channel, address=address))
-                queued = True
-        queue_event(session, NotificationCreated(user_id=notice.user.id, notification_id=note.id))
-    if queued:
+                deliveries.append({"notification_id": note_id, "channel": channel, "address": address})
+        queue_event(session, NotificationCreated(user_id=notice.user.id, notification_id=note_id))
+    if deliveries:
+        await session.execute(insert(NotificationDelivery), deliveries)
         queue_event(session, DeliveriesQueued())
-    return notes
+    return [Notification(id=note_id, **row) for note_id, row in zip(ids, rows, strict=True)]
 
 
 async def school_admins(session: AsyncSession, school_id: int) -> list[User]:

@@ -7,20 +7,22 @@ Services `note` what they changed; the notices are written once, just before the
 transaction commits (`events.publish.before_commit`). So a bulk change (a generated
 timetable, a whole class graded, homework for a class) yields one grouped notice per
 person and kind, and the whole request costs a fixed number of statements whatever
-the rows: the enrolments, children, guardians, users and names are read in one
-statement each, and the notices written by `notify_many`.
+the rows: the enrolments, then the children with their guardians and users, then the
+names the service has not read already (`known_names`), one statement each, and the
+notices written by `notify_many`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ediary_gql.db.models.children import Child, Enrollment, Guardianship
 from ediary_gql.db.models.classes import Subject
@@ -33,6 +35,7 @@ from ediary_gql.events.publish import before_commit
 from ediary_gql.services.notifications import Notice, notify_many
 
 _PENDING = "ediary.record_notices"
+_NAMES = "ediary.record_notice_names"
 # A grouped notice lists this many records, then says how many more there are.
 LISTED_MAX = 5
 BODY_MAX = 2000
@@ -80,6 +83,14 @@ def note(session: AsyncSession, record: RecordNote) -> None:
         await _send(session, session.info.pop(_PENDING, []))
 
     before_commit(session, _PENDING, send)
+
+
+def known_names(session: AsyncSession, *, subjects: Mapping[int, str], control_types: Mapping[int, str]) -> None:
+    """Names of subjects and control types the service has read already: the notices'
+    texts take them from here instead of reading them again."""
+    known: dict[str, dict[int, str]] = session.info.setdefault(_NAMES, {"subjects": {}, "control_types": {}})
+    known["subjects"].update(subjects)
+    known["control_types"].update(control_types)
 
 
 def day(value: dt.date) -> str:
@@ -219,23 +230,8 @@ async def _send(session: AsyncSession, records: Sequence[RecordNote]) -> None:
     if not concerned:
         return
     all_children = {c for _, ids in concerned for c in ids}
-    children = {c.id: c for c in (await session.scalars(select(Child).where(Child.id.in_(all_children)))).all()}
-    # Every guardianship of the parents concerned (one statement): whom each child's
-    # records go to, and which parents have more than one child at all.
-    parents = select(Guardianship.parent_id).where(Guardianship.child_id.in_(all_children))
-    guardians: dict[int, list[int]] = defaultdict(list)
-    kids_of: dict[int, set[int]] = defaultdict(set)
-    for parent_id, child_id in (
-        await session.execute(
-            select(Guardianship.parent_id, Guardianship.child_id).where(Guardianship.parent_id.in_(parents))
-        )
-    ).all():
-        kids_of[parent_id].add(child_id)
-        if child_id in all_children:
-            guardians[child_id].append(parent_id)
+    children, guardians, several, users = await _people(session, all_children)
     names = await _names(session, [r for r, _ in concerned])
-    # A parent of several children is told whose record it is.
-    several = {parent_id: len(kids) > 1 for parent_id, kids in kids_of.items()}
 
     groups: dict[tuple[int, NotificationKind], _Group] = defaultdict(_Group)
     for record, child_ids in concerned:
@@ -259,13 +255,43 @@ async def _send(session: AsyncSession, records: Sequence[RecordNote]) -> None:
             group.payloads.append({**record.payload, **ids})
     if not groups:
         return
-    users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_({u for u, _ in groups})))).all()}
     notices = [
         _notice(users[user_id], kind, group)
         for (user_id, kind), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1].value))
         if user_id in users
     ]
     await notify_many(session, notices)
+
+
+async def _people(
+    session: AsyncSession, child_ids: set[int]
+) -> tuple[dict[int, Child], dict[int, list[int]], dict[int, bool], dict[int, User]]:
+    """The children, each one's guardians, whether a guardian has more than one child (a
+    parent of several is told whose record it is), and the users among them all (the
+    guardians and the children's own logins): one statement, a row per (child, guardian)."""
+    own, parent = aliased(User), aliased(User)
+    others = aliased(Guardianship)
+    kids = select(func.count(others.child_id)).where(others.parent_id == Guardianship.parent_id).scalar_subquery()
+    rows = await session.execute(
+        select(Child, own, Guardianship.parent_id, parent, kids)
+        .outerjoin(own, own.id == Child.user_id)
+        .outerjoin(Guardianship, Guardianship.child_id == Child.id)
+        .outerjoin(parent, parent.id == Guardianship.parent_id)
+        .where(Child.id.in_(child_ids))
+    )
+    children: dict[int, Child] = {}
+    guardians: dict[int, list[int]] = defaultdict(list)
+    several: dict[int, bool] = {}
+    users: dict[int, User] = {}
+    for child, login, parent_id, guardian, count in rows.all():
+        children[child.id] = child
+        if login is not None:
+            users[login.id] = login
+        if parent_id is not None and guardian is not None:
+            guardians[child.id].append(parent_id)
+            several[parent_id] = int(count or 0) > 1
+            users[guardian.id] = guardian
+    return children, guardians, several, users
 
 
 def _notice(user: User, kind: NotificationKind, group: _Group) -> Notice:
@@ -312,16 +338,17 @@ async def _enrolled(
 
 async def _names(session: AsyncSession, records: Sequence[RecordNote]) -> dict[int, dict[str, str]]:
     """The subject and control type names each record's text names, keyed by the record."""
-    subject_ids = {r.subject_id for r in records if r.subject_id is not None}
-    control_ids = {r.control_type_id for r in records if r.control_type_id is not None}
-    subjects: dict[int, str] = {}
-    controls: dict[int, str] = {}
+    known: dict[str, dict[int, str]] = session.info.pop(_NAMES, {})  # of this transaction only
+    subjects: dict[int, str] = dict(known.get("subjects", {}))
+    controls: dict[int, str] = dict(known.get("control_types", {}))
+    subject_ids = {r.subject_id for r in records if r.subject_id is not None} - subjects.keys()
+    control_ids = {r.control_type_id for r in records if r.control_type_id is not None} - controls.keys()
     if subject_ids:
-        subjects = dict(
+        subjects |= dict(
             (await session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(subject_ids)))).all()
         )
     if control_ids:
-        controls = dict(
+        controls |= dict(
             (
                 await session.execute(select(ControlType.id, ControlType.name).where(ControlType.id.in_(control_ids)))
             ).all()

@@ -77,9 +77,8 @@ async def test_attendance(
             for c, lesson in _pairs(count, skip=skip)
         ]
 
-    # every 5th mark an absence; the guardians' notices held to one a call (STU-1 absent once): a
-    # notice is written apart from the marks (notify_many: one INSERT a notice on SQLite, whose
-    # INSERT … RETURNING SQLAlchemy cannot batch; on PostgreSQL one for all)
+    # every 5th mark an absence; the guardians' notices held to one a call (STU-1 absent once), so
+    # that a call that tells someone is compared with one that tells someone too
     def absent_now_and_then(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         told = False
         found = []

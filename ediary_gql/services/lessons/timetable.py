@@ -16,7 +16,7 @@ from ediary_gql.errors import ErrorCode, ErrorCollector, not_found
 from ediary_gql.services import audit, diary_facts, record_notices
 from ediary_gql.services import changes as change_feed
 from ediary_gql.services.changes import ChangeAction, ChangeType
-from ediary_gql.services.lessons.bookings import Booking, booked, conflicts, hhmm, insert, lesson_labels, overlap
+from ediary_gql.services.lessons.bookings import Booking, booked, conflicts, hhmm, insert_many, lesson_labels, overlap
 from ediary_gql.services.lessons.checks import (
     NOT_ASSIGNED,
     assigned_pairs,
@@ -137,13 +137,17 @@ async def generate_lessons(
     period), skipping the school's holidays and the production calendar's days off.
     Idempotent: a slot whose lesson was generated before is left alone. A slot that
     would double-book a class, teacher or room is not made and is reported."""
-    template = await session.get(TimetableTemplate, template_id)
-    if template is None:
+    row = (
+        await session.execute(
+            select(TimetableTemplate, SchoolClass, Period)
+            .join(SchoolClass, SchoolClass.id == TimetableTemplate.class_id)
+            .join(Period, Period.id == TimetableTemplate.period_id)
+            .where(TimetableTemplate.id == template_id)
+        )
+    ).first()
+    if row is None:
         raise not_found("templateId", "Шаблон расписания не найден")
-    school_class = await session.get(SchoolClass, template.class_id)
-    period = await session.get(Period, template.period_id)
-    assert school_class is not None  # noqa: S101 - a foreign key
-    assert period is not None  # noqa: S101 - a foreign key
+    template, school_class, period = row
     slots = [slot for _, slot in await template_slots(session, [template.id])]
     await require_may_write_subjects(
         session, actor=actor, school_class=school_class, subject_ids={s.subject_id for s in slots}
@@ -215,7 +219,7 @@ async def generate_lessons(
             continue
         result.created.append(lesson)
         taken.append(lesson)
-    await insert(session, result.created)
+    result.created = await insert_many(session, result.created)
     record_notices.lessons_added(session, actor_user_id=actor.user_id, lessons=result.created)
     change_feed.record(
         session,

@@ -176,7 +176,7 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
         for p in planned
     }
     async with refusing_conflicts(session):
-        changed = await rules.write_marks(session, actor, list(batch.values()), existing, audited=False)
+        changed = (await rules.write_marks(session, actor, list(batch.values()), existing, audited=False)).changes
         new = await _marks(session, [], {(p.lesson.id, p.mark.child_id) for p in planned if p.row is None})
         ids = {(row.lesson_id, row.child_id): row.id for row in new} | {k: row.id for k, row in existing.items()}
         items: list[Synced] = []
