@@ -10,11 +10,12 @@ from ediary_gql.schema.sql.lesson import lesson_by_id
 from ediary_gql.schema.sql.period import period_by_id
 from ediary_gql.schema.sql.subject import control_type_by_id, subject_by_id
 from ediary_gql.schema.sql.user import user_by_id
+from ediary_gql.services.public_ids import camel
 
 
 def grade_revision(a: str) -> SqlObject:
     columns = ("action", "old_value", "new_value", "old_comment", "new_comment", "reason")
-    fields: dict[str, str | SqlNested] = {_camel(c): f"{a}.{c}" for c in columns}
+    fields: dict[str, str | SqlNested] = {camel(c): f"{a}.{c}" for c in columns}
     fields["changedAt"] = DATETIME.format(f"{a}.changed_at")
     fields["changedBy"] = user_by_id(f"{a}.changed_by_id", f"{a}_u")
     return SqlObject(fields)
@@ -36,8 +37,3 @@ def grade(a: str) -> SqlObject:
         child=child_by_id(f"{a}.child_id", f"{a}_c"),
         history=rows_of("grade_revisions", f"{a}_h", f"{a}_h.grade_id = {a}.id", f"{a}_h.id", grade_revision(f"{a}_h")),
     )
-
-
-def _camel(column: str) -> str:
-    head, *rest = column.split("_")
-    return head + "".join(part.title() for part in rest)
