@@ -76,3 +76,8 @@ def download_url(context: Context, attachment_id: int) -> str:
     """Where to GET the file (with the same Authorization header as for the API)."""
     global_id = relay.to_base64("Attachment", attachment_id)
     return str(context.request.url_for(DOWNLOAD_ROUTE, attachment_id=global_id))
+
+
+def download_url_prefix(context: Context) -> str:
+    """download_url up to the attachment's global ID, which ends it (for SQL to append)."""
+    return str(context.request.url_for(DOWNLOAD_ROUTE, attachment_id="_")).removesuffix("_")

@@ -67,6 +67,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 from ediary_gql.db.json_shapes import SqlNested
+from ediary_gql.schema.sql import request
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,10 @@ Plan = Callable[[Any], Any]
 class Prebuilt:
     """What a resolver returns when its data can come two ways: as the response itself,
     JSON built by the database from SQL rendered for the selection (`root`; `document`
-    runs it, with the rendering's own parameters, after its own checks and gives the
-    JSON text), or as objects to complete as usual. SQL whenever the selection renders
-    (fields without SQL are then completed per object); the objects when it cannot
-    (middleware, @defer, a field of a type with no key and no SQL)."""
+    runs it, with the rendering's own parameters (the request's values it binds), after
+    its own checks and gives the JSON text), or as objects to complete as usual. SQL
+    whenever the selection renders (fields without SQL are then completed per object);
+    the objects when it cannot (middleware, @defer, a field of a type with no key and no SQL)."""
 
     root: SqlNested
     document: Callable[[str, Mapping[str, Any]], Awaitable[bytes]]
@@ -108,6 +109,7 @@ class _Fill:
 class _Rendered:
     sql: str
     fill: _Fill | None
+    parameters: tuple[str, ...] = ()  # the request's values the SQL binds (schema/sql/request.py)
 
 
 _KEY = "__pk"  # where the SQL puts a row's primary key (a selection aliasing a field so is read the ordinary way)
@@ -173,7 +175,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 ),
             )
         if rendered is not None:
-            document = await result.document(rendered.sql, {})
+            arguments = request.values(rendered.parameters, self.context_value) if rendered.parameters else {}
+            document = await result.document(rendered.sql, arguments)
             if rendered.fill is None:
                 return orjson.Fragment(document)
             return await self._complete_fill(orjson.loads(document), return_type, rendered.fill, path, position_context)
@@ -216,7 +219,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             log.info(
                 "compiled read %s: completed the ordinary way: %s", info.field_name, ", ".join(sorted(set(fell_back)))
             )
-        return _Rendered(*found)
+        return _Rendered(*found, request.named_in(found[0]))
 
     def _render(
         self, nested: SqlNested, type_: GraphQLOutputType, fields: FieldDetailsList, fell_back: list[str]

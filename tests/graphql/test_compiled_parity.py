@@ -25,6 +25,7 @@ from graphql import GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, get_named
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.diary_reads import FULL
 from ediary_gql.app import create_app
 from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.enums import GradeAction, StaffRole
@@ -40,6 +41,7 @@ from tests.factories import (
     make_grade_revision,
     make_guardianship,
     make_homework_attachment,
+    make_lesson,
     make_staff_membership,
     make_user,
 )
@@ -346,8 +348,70 @@ async def test_node_reads_answer_as_the_ordinary_resolvers(
     assert body["errors"][0]["path"] == ["node", "averages"], body
     # and the nodes were compiled, with their policy's fields completed the ordinary way
     logged = {r.getMessage() for r in caplog.records}
-    assert "compiled read node: completed the ordinary way: Lesson.startsAt" in logged
+    assert "compiled read node: completed the ordinary way: SchoolClass.homeroomTeacher" in logged
     assert "compiled read node: completed the ordinary way: Child.snils" in logged  # an Attendance's child
+
+
+# local times a zone's offset makes hard: a fold and a gap of Vladivostok's old summer time
+# (a fold: Python's fold=0 takes the earlier, summer offset), and its LMT of +08:47:31
+_ODD_TIMES = [
+    (dt.date(2010, 10, 31), dt.time(2, 30), dt.time(2, 59, 59)),
+    (dt.date(2010, 3, 28), dt.time(2, 0, 1), dt.time(3, 0)),
+    (dt.date(1900, 1, 1), dt.time(10, 0), dt.time(10, 45, 0, 5)),
+]
+
+
+async def test_lesson_times_and_download_addresses_answer_as_the_ordinary_resolvers(
+    gql: GraphQLClient, plain: GraphQLClient, session: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a school far from Moscow, lessons with seconds and microseconds, and odd local times
+    world = await _world(session)
+    world.school.timezone = "Asia/Vladivostok"
+    world.lessons[0].start_time, world.lessons[0].end_time = dt.time(8, 30, 15), dt.time(9, 15, 0, 250000)
+    odd = [
+        await make_lesson(
+            session,
+            school_class=world.school_class,
+            subject=world.subject,
+            teacher=world.teacher,
+            date=day,
+            start_time=start,
+            end_time=end,
+        )
+        for day, start, end in _ODD_TIMES
+    ]
+    await session.commit()
+    readers = await _readers(gql, session, world)
+    # (a subject too: node(id:) is compiled for a selection reaching past the node's scalars)
+    lessons = "query($id: ID!) { node(id: $id) { ... on Lesson { startsAt endsAt subject { name } } } }"
+    variables = {"c": gid("Child", world.children[0].id), **_week()}
+    with caplog.at_level(logging.INFO, logger="ediary_gql.schema.execution"):
+        # when each reads the bench's whole diary, and each odd lesson by ID
+        for who, bearer in readers.items():
+            body = await _same(gql, plain, FULL, variables, bearer)
+            assert (body["data"] is None) == (who == "other family"), (who, body.get("errors"))
+            for lesson in odd:
+                await _same(gql, plain, lessons, {"id": gid("Lesson", lesson.id)}, bearer)
+    # then the same answers, each field compiled
+    assert [r.getMessage() for r in caplog.records if "ordinary way" in r.getMessage()] == []
+    first = (await gql.data(FULL, variables, token=readers["parent"]))["diary"][0]
+    lesson = first["lessons"][0]["lesson"]
+    assert (lesson["startsAt"], lesson["endsAt"]) == (
+        f"{first['date']}T08:30:15+10:00",
+        f"{first['date']}T09:15:00.250000+10:00",
+    ), first
+    files = [f for item in first["lessons"][0]["homework"] for f in item["homework"]["attachments"]]
+    assert len(files) == 2
+    server = str(gql.http.base_url).rstrip("/")
+    assert [f["url"] for f in files] == [f"{server}/files/{f['id']}" for f in files]
+    admin = readers["admin"]
+    fold = await gql.data(lessons, {"id": gid("Lesson", odd[0].id)}, token=admin)
+    assert (fold["node"]["startsAt"], fold["node"]["endsAt"]) == (
+        "2010-10-31T02:30:00+11:00",
+        "2010-10-31T02:59:59+11:00",
+    )
+    lmt = await gql.data(lessons, {"id": gid("Lesson", odd[2].id)}, token=admin)
+    assert lmt["node"]["endsAt"] == "1900-01-01T10:45:00.000005+08:47:31"
 
 
 def _selected(schema: GraphQLSchema, query: str) -> set[tuple[str, str]]:
@@ -422,8 +486,8 @@ async def test_the_fields_completed_the_ordinary_way_are_logged_once(
 ) -> None:
     world = await _world(session)
     parent = await token(gql, world.parent)
-    query = DIARY_SCREEN.replace("topic }", "topic startsAt }")
+    query = DIARY_SCREEN.replace("attendance { status }", "attendance { status sourcedId }")
     with caplog.at_level(logging.INFO, logger="ediary_gql.schema.execution"):
         await gql.data(query, {"c": gid("Child", world.children[0].id), **_week()}, token=parent)
     lines = [r.getMessage() for r in caplog.records if "ordinary way" in r.getMessage()]
-    assert lines == ["compiled read diary: completed the ordinary way: Lesson.startsAt"]
+    assert lines == ["compiled read diary: completed the ordinary way: Attendance.sourcedId"]

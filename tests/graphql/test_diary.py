@@ -199,9 +199,10 @@ async def test_compiled_diary_answers_as_field_by_field_resolution(
     if by_subject:
         variables["s"] = gid("Subject", world.subject.id)
 
-    # when the diary is read as plain data (compiled, or on PostgreSQL as one document),
-    # and with a resolver field in each lesson, which sends the whole list through
-    # graphql-core field by field
+    # when the diary is read as plain data (a compiled plan), and with a resolver field in
+    # each lesson, which sends the whole list through graphql-core field by field (on
+    # PostgreSQL both are one SQL document: tests/graphql/test_compiled_parity.py compares
+    # that with the ordinary resolvers)
     compiled = await gql.data(query, variables, token=parent)
     resolved = await gql.data(query.replace("lesson { id", "lesson { startsAt id", 1), variables, token=parent)
 

@@ -17,6 +17,39 @@ DATETIME = (
 )
 
 
+def zoned(date: str, time: str, zone: str, a: str) -> str:
+    """`date` at `time` in `zone` (an IANA name) as Python's isoformat() writes the aware
+    datetime.combine(date, time, tzinfo=ZoneInfo(zone)): the local time as given, then the
+    zone's offset at that moment as ±HH:MM (±HH:MM:SS for an offset with seconds: LMT).
+
+    A local time in a gap or fold is ambiguous, and PostgreSQL's `AT TIME ZONE` picks
+    otherwise than Python's fold=0 in a fold. So the offset is taken as zoneinfo does: the
+    one in effect at the local time read with the greater of the offsets a day before and a
+    day after (exact unless a zone changed its offset twice within two days). Both sides
+    read their own tz database: they agree where those do. `a`: the prefix of its aliases."""
+    zt, zm, zo = f"{a}_zt", f"{a}_zm", f"{a}_zo"
+    t, m, o = f"{zt}.t", f"{zm}.m", f"{zo}.o"
+    near = ", ".join(
+        f"timezone({zt}.z, timezone('UTC', {t} {sign} interval '1 day')) - ({t} {sign} interval '1 day')"
+        for sign in "-+"
+    )
+    seconds = f"abs(extract(epoch FROM {o})::int)"
+    offset = (
+        f"CASE WHEN {o} < interval '0' THEN '-' ELSE '+' END || lpad(({seconds} / 3600)::text, 2, '0') || ':' "
+        f"|| lpad(({seconds} % 3600 / 60)::text, 2, '0') "
+        f"|| CASE WHEN {seconds} % 60 = 0 THEN '' ELSE ':' || lpad(({seconds} % 60)::text, 2, '0') END"
+    )
+    local = (
+        f"to_char({t}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_part('microseconds', {t})::int % 1000000 = 0 "
+        f"THEN '' ELSE to_char({t}, '.US') END"
+    )
+    return (
+        f"(SELECT {local} || {offset} FROM (SELECT ({date} + {time})::timestamp AS t, {zone} AS z) {zt}, "
+        f"LATERAL (SELECT greatest({near}) AS m) {zm}, "
+        f"LATERAL (SELECT timezone({zt}.z, timezone('UTC', {t} - {m})) - ({t} - {m}) AS o) {zo})"
+    )
+
+
 def gid(type_name: str, column: str) -> str:
     """Relay's global ID: base64 of "Type:id" (short enough for PostgreSQL to add no line breaks)."""
     return f"encode(convert_to('{type_name}:' || {column}, 'UTF8'), 'base64')"
