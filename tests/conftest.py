@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
@@ -30,7 +29,7 @@ from ediary_gql.db.engine import create_engine
 from ediary_gql.db.migrate import upgrade
 from ediary_gql.db.models.event_log import EventLogHead
 from ediary_gql.settings import Settings, load_settings
-from tests.support import GraphQLClient, StatementCounter, free_port
+from tests.support import GraphQLClient, StatementCounter, served
 
 # the local OpenID provider and our server signing in with it (tests/test_oidc_*.py, graphql/test_identities.py)
 pytest_plugins = ["tests.oidc_provider"]
@@ -139,19 +138,8 @@ async def live(settings: Settings) -> AsyncIterator[LiveServer]:
     await asyncio.to_thread(upgrade, settings.database_url)
     baseline = await _load_directory(settings)
     app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
-    )
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, baseline=baseline)
-    srv.should_exit = True
-    await task
+    async with served(app, ws="websockets-sansio") as url:
+        yield LiveServer(url=url, app=app, baseline=baseline)
 
 
 @pytest.fixture(scope="session")

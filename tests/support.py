@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
+import uvicorn
 import websockets
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -258,6 +259,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def served(app: Any, **options: Any) -> AsyncIterator[str]:
+    """`app` served by uvicorn in this event loop on a free port, for as long as the block
+    runs; its base URL. `options` go to uvicorn.Config (e.g. ws=…)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on", **options)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 # A server process imports the whole app before it answers: on a loaded machine (CI's two

@@ -9,7 +9,6 @@ and errors, must be equal, for readers who may and who may not see the records.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -20,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from graphql import GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, get_named_type, parse, visit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +44,7 @@ from tests.factories import (
     make_user,
 )
 from tests.factories.homework import make_homework
-from tests.support import GraphQLClient, StatementCounter, free_port
+from tests.support import GraphQLClient, StatementCounter, served
 
 USER = "id lastName firstName middleName status isOperator fullName birthDate phone email sourcedId"
 CHILD = "id lastName firstName middleName birthDate sex citizenship sourcedId fullName snils"
@@ -170,17 +168,8 @@ async def ordinary(settings: Settings, live: LiveServer) -> AsyncIterator[str]:
     """A second server on the same database, with compiled reads switched off."""
     if settings.is_sqlite:
         pytest.skip("compiled reads are PostgreSQL's")
-    app = create_app(settings.model_copy(update={"compiled_reads": False}))
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{config.port}"
-    srv.should_exit = True
-    await task
+    async with served(create_app(settings.model_copy(update={"compiled_reads": False}))) as url:
+        yield url
 
 
 @pytest_asyncio.fixture

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -19,7 +18,7 @@ from ediary_gql.context import AppServices
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import upgrade
 from ediary_gql.settings import Settings, load_settings
-from tests.support import free_port
+from tests.support import served
 
 
 def app_settings(root: Path, database_url: str, **overrides: Any) -> Settings:
@@ -60,19 +59,8 @@ class LiveApp:
 async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     """The app served by uvicorn in this event loop."""
     app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield LiveApp(f"http://127.0.0.1:{port}", app)
-    finally:
-        server.should_exit = True
-        await task
+    async with served(app) as url:
+        yield LiveApp(url, app)
 
 
 @asynccontextmanager
