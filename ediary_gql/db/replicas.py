@@ -139,10 +139,17 @@ def on_primary() -> Iterator[None]:
 
 
 async def note_commit() -> None:
-    """After a write transaction has committed: the scope's reads see it (see the module)."""
+    """After a write transaction has committed: the scope's reads see it (see the module).
+    If the primary's position cannot be read, the rest of the scope reads on the primary:
+    the commit stands, and the caller is answered."""
     scope = _scope.get()
-    if scope is not None:
+    if scope is None:
+        return
+    try:
         await scope.router.note_commit(scope)
+    except (DBAPIError, OSError, asyncpg.PostgresError) as exc:
+        scope.primary = True
+        log.warning("replicas_commit_position_unread", error=type(exc).__name__)
 
 
 @dataclass(eq=False)

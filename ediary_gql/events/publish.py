@@ -93,6 +93,6 @@ async def unit_of_work(
             await event_log.append(session, session.info.get(_PENDING, []))
         events = take_events(session)
         follow_ups: list[Callable[[], Awaitable[None]]] = session.info.pop(_AFTER_COMMIT, [])
-    await replicas.note_commit()  # with read replicas: the writer's next reads see this commit
     await publish_events(bus, events)
     await run_after_commit(follow_ups)
+    await replicas.note_commit()  # with read replicas: the writer's next reads see this commit

@@ -309,13 +309,11 @@ async def authenticate(reads: Reads, *, settings: Settings, token: str) -> Actor
     claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
     replicas.reading_as(claims.user_id)  # with read replicas: the user's own writes are read on the primary
     params = {"user": claims.user_id, "session": claims.session_id}
-    rows = await reads.rows(_AUTHENTICATION, params)
+    # Always on the primary: a replica that lags would still show a session revoked (sign-out,
+    # password reset, a revoked integration), a blocked account or an ended role as in force.
+    with replicas.on_primary():
+        rows = await reads.rows(_AUTHENTICATION, params)
     facts = next((row for row in rows if row[0] == "U"), None)
-    if facts is None and replicas.on_replica():
-        # a session made moments ago (a sign-in, a token grant) may not be on the replica yet
-        with replicas.on_primary():
-            rows = await reads.rows(_AUTHENTICATION, params)
-        facts = next((row for row in rows if row[0] == "U"), None)
     if facts is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
     status, is_operator, revoked_at, expires_at = UserStatus(facts[3]), bool(facts[4]), facts[5], facts[6]

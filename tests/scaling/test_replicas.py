@@ -15,9 +15,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from ediary_gql.db.base import utcnow
+from ediary_gql.db.models.users import AuthSession
 from ediary_gql.events import channels
-from tests.diary_support import MONDAY, School1, build_school, gid, token
+from tests.diary_support import MONDAY, PASSWORD, School1, build_school, gid, token
+from tests.factories import make_user
 from tests.scaling import servers
 from tests.scaling.conftest import DATABASE, Servers
 from tests.scaling.servers import Cluster
@@ -123,6 +127,10 @@ async def test_the_diary_is_read_on_a_replica(setup: Setup, gql: GraphQLClient) 
 async def test_a_client_reads_its_own_write_while_the_replicas_lag(setup: Setup, gql: GraphQLClient) -> None:
     world = setup.world
     teacher, parent = await token(gql, world.teacher), await token(gql, world.parent)
+    async with arranging(setup.primary.url(DATABASE)) as session:
+        someone = await make_user(session, password=PASSWORD)
+        await session.commit()
+    other = await token(gql, someone)  # a session the replicas will have
     _replayed(setup)
     async with AsyncExitStack() as stack:
         # given replicas that replay each commit only five seconds after it (until the test ends)
@@ -171,6 +179,17 @@ async def test_a_client_reads_its_own_write_while_the_replicas_lag(setup: Setup,
         event = data_of(await ws.receive(within=1.0))
         assert event["action"] == "CREATED"
         assert (event["grade"]["id"], event["grade"]["value"]) == (grade_id, "2")
+
+        # and a session ended by someone else (a password reset, an admin) ends at once,
+        # though no replica has replayed it: tokens are checked on the primary
+        assert (await gql.post("{ me { id } }", token=other)).get("errors") is None
+        async with arranging(setup.primary.url(DATABASE)) as session:
+            await session.execute(
+                update(AuthSession).where(AuthSession.user_id == someone.id).values(revoked_at=utcnow())
+            )
+            await session.commit()
+        refused = await gql.post("{ me { id } }", token=other)
+        assert refused["errors"][0]["extensions"]["code"] == "TOKEN_REVOKED", refused
     _replayed(setup)
     # once they have, every reader sees it
     assert grade_id in await _grade_ids_in_diary(gql, setup, parent)
