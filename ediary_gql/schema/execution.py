@@ -247,7 +247,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 pairs.append(f"'{key}', '{named.name}'")
                 continue
             field = named.fields[name]
-            spec = None if field.args else nested.of.fields.get(name)
+            spec = None if field.args or _has_extensions(field) else nested.of.fields.get(name)
             inner = spec if isinstance(spec, str) or spec is None else self._render(spec, field.type, sub, fell_back)
             if inner is None:
                 if not keyed:
@@ -506,6 +506,12 @@ def _pending(value: Any, fill: _Fill, path: Path, into: list[tuple[dict[str, Any
         into.append((value, fill, path))
     for key, (_, sub) in fill.nested.items():
         _pending(value[key], sub, path.add_key(key, fill.type_.name), into)
+
+
+def _has_extensions(field: Any) -> bool:
+    """A field with extensions (permissions, …) is always resolved, so they run."""
+    definition = field.extensions.get(DEFINITION)
+    return bool(definition is not None and definition.extensions)
 
 
 def _document_is_static(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> bool:

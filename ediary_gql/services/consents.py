@@ -66,28 +66,54 @@ async def state(session: AsyncSession, *, user: User, settings: Settings) -> Con
 def consent_token(settings: Settings, user_id: int, now: dt.datetime | None = None) -> str:
     """Lets the person just authenticated give consent and sign in, once they have read the text."""
     now = now or utcnow()
-    payload = {"sub": str(user_id), "purpose": _PURPOSE, "iat": now, "exp": now + CONSENT_TOKEN_TTL}
+    # "at": the moment of issue to the microsecond ("iat" has whole seconds), to tell
+    # consent changes after it from those before (user_of_unspent_consent_token)
+    payload = {
+        "sub": str(user_id),
+        "purpose": _PURPOSE,
+        "iat": now,
+        "at": now.isoformat(),
+        "exp": now + CONSENT_TOKEN_TTL,
+    }
     return jwt.encode(payload, settings.secret_key, algorithm="HS256")
 
 
 def user_of_consent_token(settings: Settings, token: str) -> int:
+    return _consent_claims(settings, token)[0]
+
+
+def _consent_claims(settings: Settings, token: str) -> tuple[int, dt.datetime]:
+    """(user id, issued at) of a consent token; TOKEN_EXPIRED or TOKEN_INVALID otherwise."""
     try:
         payload = jwt.decode(token, settings.secret_key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError as exc:
         raise DomainError(ErrorCode.TOKEN_EXPIRED, "Срок действия истёк, войдите снова", field="consentToken") from exc
     except jwt.PyJWTError as exc:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен согласия", field="consentToken") from exc
-    if payload.get("purpose") != _PURPOSE:
+    try:
+        issued_at = dt.datetime.fromisoformat(payload["at"])
+    except (KeyError, TypeError, ValueError):
+        issued_at = None
+    if payload.get("purpose") != _PURPOSE or issued_at is None or issued_at.tzinfo is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен согласия", field="consentToken")
-    return int(payload["sub"])
+    return int(payload["sub"]), issued_at
 
 
 async def user_of_unspent_consent_token(session: AsyncSession, *, settings: Settings, token: str) -> User:
     """The person a consent token was issued to, while it is unspent: a token is issued
     only when consent is required, so once consent to the text in force is on record (by
-    this token or otherwise) it opens no further session."""
-    user = await session.get(User, user_of_consent_token(settings, token))
-    if user is None or not (await state(session, user=user, settings=settings)).required:
+    this token or otherwise) it opens no further session; nor does it once consent has
+    been given or withdrawn since it was issued. The account's row is locked, so two
+    uses at once are decided one after the other."""
+    user_id, issued_at = _consent_claims(settings, token)
+    user = await session.get(User, user_id, with_for_update=True)
+    spent = user is None or not (await state(session, user=user, settings=settings)).required
+    if user is not None and not spent:
+        spent = any(
+            r.given_at > issued_at or (r.withdrawn_at is not None and r.withdrawn_at > issued_at)
+            for r in await records_of(session, user.id)
+        )
+    if user is None or spent:
         raise DomainError(
             ErrorCode.TOKEN_INVALID, "Токен согласия уже использован или недействителен", field="consentToken"
         )

@@ -275,3 +275,8 @@ async def test_a_password_sign_in_after_withdrawal_asks_for_consent(oidc: OidcAp
     again = (await data(oidc, GIVE, {"i": {"textVersion": "2026-01", "consentToken": consent_token}}))["giveConsent"]
     assert again["accessToken"] is None
     assert [(e["field"], e["code"]) for e in again["userErrors"]] == [(["consentToken"], "TOKEN_INVALID")]
+    # nor once consent is withdrawn again (required anew): it was spent before that
+    assert (await data(oidc, WITHDRAW, token=given["accessToken"]))["withdrawConsent"]["userErrors"] == []
+    replayed = (await data(oidc, GIVE, {"i": {"textVersion": "2026-01", "consentToken": consent_token}}))["giveConsent"]
+    assert replayed["accessToken"] is None
+    assert [(e["field"], e["code"]) for e in replayed["userErrors"]] == [(["consentToken"], "TOKEN_INVALID")]
