@@ -2,7 +2,7 @@
 
 `ReadRouter.sessions` (the read session factory: loaders, the diary's and the journal's
 sessions, statistics, reports' reads) and `ReadRouter.reads` (the driver fast path of
-db/reads.py: the token check, the diary document) pick a server for each session or
+db/reads.py: the diary document) pick a server for each session or
 statement: a replica, in turn, or the primary. Writes never come here: the session
 factory of `unit_of_work` is the primary's.
 
@@ -27,8 +27,9 @@ replicas at once. What is kept is per process: several API processes keep this p
 a client that stays with one of them (a balancer's affinity by client), not across them.
 
 Subscriptions read what others have just committed, the moment they hear of it: they read
-on the primary (`read_from_primary`); so does a token check that found no session on a
-replica (a sign-in moments ago, not replayed yet: `on_primary`).
+on the primary (`read_from_primary`); so does every token check (services/sessions.py,
+`on_primary`): a replica that lags would keep a revoked session, a blocked account or an
+ended role in force.
 
 A lost replica: one refusing connections is left alone for `DOWN_SECONDS`, and its traffic
 goes to the other replicas, or to the primary. The connection attempt that finds it gone
