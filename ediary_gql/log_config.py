@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
@@ -92,9 +93,36 @@ class _Tee:
         self._stream.flush()
 
 
+_LINE_LOCK = threading.Lock()
+
+
+class _WholeLines:
+    """The log stream, written a whole line at a time under one lock. structlog prints a
+    line and its newline as two writes, and the standard library's handlers (fed from other
+    threads too, such as aiosqlite's) have locks of their own: unguarded, one thread's line
+    could land inside another's and break the one-JSON-object-a-line format."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._pending = threading.local()
+
+    def write(self, text: str) -> int:
+        buffered = getattr(self._pending, "text", "") + text
+        head, newline, tail = buffered.rpartition("\n")
+        self._pending.text = tail
+        if newline:
+            with _LINE_LOCK:
+                self._stream.write(head + newline)
+        return len(text)
+
+    def flush(self) -> None:
+        with _LINE_LOCK:
+            self._stream.flush()
+
+
 def _output() -> TextIO:
     path = os.environ.get(SCAN_FILE_ENV)
-    return _Tee(sys.stderr, path) if path else sys.stderr  # type: ignore[return-value]
+    return _WholeLines(_Tee(sys.stderr, path) if path else sys.stderr)  # type: ignore[return-value]
 
 
 class _JSONHandler(logging.StreamHandler):  # type: ignore[type-arg]
