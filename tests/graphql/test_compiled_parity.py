@@ -40,6 +40,7 @@ from tests.factories import (
     make_guardianship,
     make_homework_attachment,
     make_lesson,
+    make_school,
     make_staff_membership,
     make_user,
 )
@@ -240,18 +241,25 @@ def _differences(a: Any, b: Any, at: str = "") -> list[str]:
     return [] if (a == b and type(a) is type(b)) or a == b else [f"{at}: {a!r} != {b!r}"]
 
 
+REFUSED = ("other family", "other school's admin")  # readers the child's diary is not for
+
+
 async def _readers(gql: GraphQLClient, session: AsyncSession, world: School1) -> dict[str, str]:
-    """The parent, the class's teacher, a school admin, and another family's parent."""
+    """The parent, the class's teacher, a school admin, another family's parent, and the
+    admin of another school."""
     admin = await make_user(session, password=PASSWORD)
     await make_staff_membership(session, user=admin, school=world.school, role=StaffRole.SCHOOL_ADMIN)
     other = await make_user(session, password=PASSWORD)
     await make_guardianship(session, parent=other, child=world.children[1])
+    foreign = await make_user(session, password=PASSWORD)
+    await make_staff_membership(session, user=foreign, school=await make_school(session), role=StaffRole.SCHOOL_ADMIN)
     await session.commit()
     return {
         "parent": await token(gql, world.parent),
         "teacher": await token(gql, world.teacher),
         "admin": await token(gql, admin),
         "other family": await token(gql, other),
+        "other school's admin": await token(gql, foreign),
     }
 
 
@@ -268,7 +276,7 @@ async def test_diary_reads_answer_as_the_ordinary_resolvers(
         for query in (DIARY_ALL, DIARY_SCREEN):
             body = await _same(gql, plain, query, {"c": child, **_week()}, bearer)
             # then the same answers; the other family is refused the same way
-            assert (body["data"] is None) == (who == "other family"), (who, body.get("errors"))
+            assert (body["data"] is None) == (who in REFUSED), (who, body.get("errors"))
         for more in (True, False):
             for less in (True, False):
                 variables = {"c": child, **_week(), "more": more, "less": less, "s": None}
@@ -296,7 +304,7 @@ async def test_journal_answers_as_the_ordinary_resolvers(
     for who, bearer in readers.items():
         for query in (JOURNAL_ALL, JOURNAL_CELLS, JOURNAL_ATTENDANCE):
             body = await _same(gql, plain, query, variables, bearer)
-            assert (body["data"] is None) == (who in ("parent", "other family")), (who, body.get("errors"))
+            assert (body["data"] is None) == (who in ("parent", *REFUSED)), (who, body.get("errors"))
     missing = {**variables, "c": gid("SchoolClass", 10**9)}
     await _same(gql, plain, JOURNAL_ATTENDANCE, missing, readers["teacher"])
 
@@ -378,7 +386,7 @@ async def test_lesson_times_and_download_addresses_answer_as_the_ordinary_resolv
         # when each reads the bench's whole diary, and each odd lesson by ID
         for who, bearer in readers.items():
             body = await _same(gql, plain, FULL, variables, bearer)
-            assert (body["data"] is None) == (who == "other family"), (who, body.get("errors"))
+            assert (body["data"] is None) == (who in REFUSED), (who, body.get("errors"))
             for lesson in odd:
                 await _same(gql, plain, lessons, {"id": gid("Lesson", lesson.id)}, bearer)
     # then the same answers, each field compiled
