@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ediary_gql.db.models.children import Child, Enrollment
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
 from ediary_gql.db.models.schools import School
-from ediary_gql.resolvers.enrolments import maybe_open, open_at_school
+from ediary_gql.services.open_enrolments import maybe_open, open_at_school
 from ediary_gql.services.school_time import today_in
 
 if TYPE_CHECKING:

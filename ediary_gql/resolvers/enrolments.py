@@ -3,46 +3,24 @@ the policy facts that follow from them (who may see a child, a child's documents
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ediary_gql.auth import policy
 from ediary_gql.db.models.children import Enrollment
 from ediary_gql.db.models.classes import SchoolClass
 from ediary_gql.db.models.schools import School
-from ediary_gql.services.school_time import today_in
+from ediary_gql.services.open_enrolments import child_schools, maybe_open, open_at_school
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
 
 
-def maybe_open() -> ColumnElement[bool]:
-    """Enrolments that may still be open at their school (no zone is behind UTC's yesterday);
-    `open_at_school` then decides by the school's own today."""
-    earliest = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    return or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= earliest)
-
-
-def open_at_school(ends_on: dt.date | None, zone: str | None) -> bool:
-    return ends_on is None or ends_on >= today_in(zone)
-
-
-async def _child_schools(session: AsyncSession, child_ids: list[int]) -> list[tuple[int, int]]:
-    rows = await session.execute(
-        select(Enrollment.child_id, SchoolClass.school_id, Enrollment.ends_on, School.timezone)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .join(School, School.id == SchoolClass.school_id)
-        .where(Enrollment.child_id.in_(child_ids), maybe_open())
-    )
-    return [(c, s) for c, s, ends, zone in rows.all() if open_at_school(ends, zone)]
-
-
 async def child_school_ids(context: Context, child_id: int) -> frozenset[int]:
     """Schools where the child is enrolled now (or from a date ahead)."""
-    return frozenset(await context.loaders.grouped(_child_schools).load(child_id))
+    return frozenset(await context.loaders.grouped(child_schools).load(child_id))
 
 
 async def family_school_ids(context: Context) -> frozenset[int]:
@@ -55,7 +33,7 @@ async def family_school_ids(context: Context) -> frozenset[int]:
         children.add(actor.student_child_id)
     if not children:
         return frozenset()
-    loader = context.loaders.grouped(_child_schools)
+    loader = context.loaders.grouped(child_schools)
     groups = await loader.load_many(sorted(children))
     return frozenset(s for group in groups for s in group)
 

@@ -16,16 +16,16 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, insert, or_, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.auth import personal_fields, policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
-from ediary_gql.db.models.children import Child, Enrollment, Guardianship
-from ediary_gql.db.models.classes import SchoolClass
+from ediary_gql.db.models.children import Child, Guardianship
 from ediary_gql.db.models.personal_data import SensitiveRead
 from ediary_gql.errors import forbidden, not_found
+from ediary_gql.services.open_enrolments import child_schools
 
 MAX_OPERATION = 128
 
@@ -134,15 +134,7 @@ async def record(
 async def child_school_ids(session: AsyncSession, child_id: int) -> frozenset[int]:
     """The schools the child is at now: the one holding the record and those of enrolments
     not yet ended. A school the child has left no longer sees who reads the documents."""
-    rows = await session.scalars(
-        select(SchoolClass.school_id)
-        .join(Enrollment, Enrollment.class_id == SchoolClass.id)
-        .where(
-            Enrollment.child_id == child_id,
-            or_(Enrollment.ends_on.is_(None), Enrollment.ends_on >= utcnow().date()),
-        )
-    )
-    found = set(rows.all())
+    found = {school for _, school in await child_schools(session, [child_id])}
     holder = await session.scalar(select(Child.school_id).where(Child.id == child_id))
     if holder is not None:
         found.add(holder)
