@@ -36,11 +36,16 @@ def has_started(zone: str | None, day: dt.date, start: dt.time, *, now: dt.datet
     return dt.datetime.combine(day, start, tzinfo=zone_info(zone)) <= (now or dt.datetime.now(dt.UTC))
 
 
+async def school_zone(session: AsyncSession, school_id: int) -> str | None:
+    """The school's IANA zone (None for no such school: `today_in` takes Moscow then)."""
+    return await session.scalar(select(School.timezone).where(School.id == school_id))
+
+
 async def school_today(session: AsyncSession, school_id: int) -> dt.date:
     """Today at the school."""
-    return today_in(await session.scalar(select(School.timezone).where(School.id == school_id)))
+    return today_in(await school_zone(session, school_id))
 
 
 async def lesson_has_started(session: AsyncSession, school_id: int, day: dt.date, start: dt.time) -> bool:
     """Whether a lesson of the school on `day` at `start` has begun, by the school's own clock."""
-    return has_started(await session.scalar(select(School.timezone).where(School.id == school_id)), day, start)
+    return has_started(await school_zone(session, school_id), day, start)

@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.enums import NotificationKind, ReportStatus
 from ediary_gql.db.models.reports import Report
-from ediary_gql.db.models.schools import School
 from ediary_gql.db.models.users import User
 from ediary_gql.errors import DomainError
 from ediary_gql.events import channels as event_channels
@@ -279,7 +278,7 @@ class ReportWorker(BackgroundWorker):
                 if not result.rowcount:  # type: ignore[attr-defined]
                     raise _ClaimLost
                 title = names.title(report, await names.names_of(session, report))
-                zone = await session.scalar(select(School.timezone).where(School.id == report.school_id))
+                zone = await school_time.school_zone(session, report.school_id)
                 until = expires_at.astimezone(school_time.zone_info(zone))
                 await self._tell(
                     session,

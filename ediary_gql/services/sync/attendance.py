@@ -17,12 +17,11 @@ from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.enums import AttendanceStatus, IntegrationScope, LessonStatus
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.school_setup import RosterLink
-from ediary_gql.db.models.schools import School
 from ediary_gql.errors import ErrorCode, ErrorCollector
 from ediary_gql.services import attendance as rules
 from ediary_gql.services import diary_facts
 from ediary_gql.services.roster_import.lookup import by_external_id, chunks, roster_links
-from ediary_gql.services.school_time import has_started
+from ediary_gql.services.school_time import has_started, school_zone
 from ediary_gql.services.sync import lookup
 from ediary_gql.services.sync.batch import (
     Action,
@@ -80,7 +79,7 @@ async def sync_attendance(
     by_pair = {(row.lesson_id, row.child_id): row for row in rows}
     # mark id → the sourcedId it is synced under
     held = dict(await lookup.attendance_sourced_ids(session, [row.id for row in rows]))
-    zone = await session.scalar(select(School.timezone).where(School.id == school_id))
+    zone = await school_zone(session, school_id)
     enrolled = await diary_facts.enrolled_many(
         session,
         {

@@ -17,12 +17,11 @@ from ediary_gql.db.models.enums import GradeAction, GradeKind, IntegrationScope,
 from ediary_gql.db.models.grades import ControlType, Grade, GradeRevision
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.school_setup import RosterLink
-from ediary_gql.db.models.schools import School
 from ediary_gql.errors import ErrorCode, ErrorCollector
 from ediary_gql.services import diary_facts
 from ediary_gql.services import grades as rules
 from ediary_gql.services.roster_import.lookup import by_external_id, roster_links
-from ediary_gql.services.school_time import has_started
+from ediary_gql.services.school_time import has_started, school_zone
 from ediary_gql.services.sync.batch import (
     Action,
     Synced,
@@ -77,7 +76,7 @@ async def sync_grades(
     links = await roster_links(session, school_id, KIND, referenced(items, "sourced_id"))
     grades = await _locked(session, [link.target_id for link in links.values()])
     controls = await _control_types(session, school_id, {i.control_type for i in items if i.control_type})
-    zone = await session.scalar(select(School.timezone).where(School.id == school_id))
+    zone = await school_zone(session, school_id)
     enrolled = await diary_facts.enrolled_many(
         session,
         {
