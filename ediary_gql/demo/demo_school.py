@@ -659,6 +659,7 @@ class _DemoBuilder:
                     away.add((i, les.id))
                 rows.append(
                     {
+                        "school_id": self.school_id,
                         "child_id": self.kids[i].child_id,
                         "lesson_id": les.id,
                         "status": status,

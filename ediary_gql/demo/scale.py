@@ -570,6 +570,7 @@ class _ScaleSchool:
                     away.add((kid.child_id, les.id))
                 rows.append(
                     {
+                        "school_id": self.school_id,
                         "child_id": kid.child_id,
                         "lesson_id": les.id,
                         "status": status,

@@ -28,9 +28,12 @@ def grades_of(lesson_id: str, child_id: str) -> SqlNested:
     )
 
 
-def attendance_of(lesson_id: str, child_id: str) -> SqlNested:
+def attendance_of(lesson_id: str, child_id: str, school_id: str) -> SqlNested:
+    """The child's mark at the lesson; the lesson's school is the partition key, so
+    PostgreSQL reads one partition of attendances (pruned at run time)."""
     return SqlNested(
-        f"(SELECT {{object}} FROM attendances a WHERE a.lesson_id = {lesson_id} AND a.child_id = {child_id})",
+        f"(SELECT {{object}} FROM attendances a WHERE a.school_id = {school_id}"
+        f" AND a.lesson_id = {lesson_id} AND a.child_id = {child_id})",
         attendance("a"),
     )
 
@@ -53,7 +56,7 @@ DIARY_LESSON = SqlObject(
             DIARY_HOMEWORK,
         ),
         "grades": grades_of("l.id", ":child"),
-        "attendance": attendance_of("l.id", ":child"),
+        "attendance": attendance_of("l.id", ":child", "l.school_id"),
     }
 )
 
@@ -73,7 +76,7 @@ JOURNAL_CELL = SqlObject(
     {
         "lessonId": gid("Lesson", "l.id"),
         "grades": grades_of("l.id", "c.id"),
-        "attendance": attendance_of("l.id", "c.id"),
+        "attendance": attendance_of("l.id", "c.id", "l.school_id"),
     }
 )
 
