@@ -711,6 +711,7 @@ class _DemoBuilder:
                     comment = "Отличная работа!"
                 rows.append(
                     grade_row(
+                        school_id=self.school_id,
                         child_id=kid.child_id,
                         lesson_id=les.id,
                         subject_id=self.frame.subject_ids[les.subject],

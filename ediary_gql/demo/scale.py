@@ -605,6 +605,7 @@ class _ScaleSchool:
                     control = rng.choices(controls, weights)[0]
                     rows.append(
                         grade_row(
+                            school_id=self.school_id,
                             child_id=kid.child_id,
                             lesson_id=les.id,
                             subject_id=self.frame.subject_ids[subject],

@@ -237,3 +237,55 @@ async def test_every_school_gets_the_built_in_report_templates_once(scratch_url:
         assert len(rows) == len(found)
     finally:
         await engine.dispose()
+
+
+async def test_marks_and_grades_get_their_school_and_move_into_the_partitions(scratch_url: str) -> None:
+    # given grades and attendance of two schools, of the revision before they carried
+    # their school (and, on PostgreSQL, before attendance was partitioned)
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            for _ in range(2):
+                grade = await make_grade(session)
+                await make_attendance(session, child_id=grade.child_id, lesson_id=grade.lesson_id)
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, "1333f954ab59")
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then every row is kept, with its lesson's (its class's) school, and new ids
+        # still come from the same sequence
+        async with engine.connect() as conn:
+            marks = (
+                await conn.execute(
+                    text(
+                        "SELECT a.id, a.school_id, l.school_id FROM attendances a"
+                        " JOIN lessons l ON l.id = a.lesson_id ORDER BY a.id"
+                    )
+                )
+            ).all()
+            grades = (
+                await conn.execute(
+                    text(
+                        "SELECT g.school_id, c.school_id FROM grades g"
+                        " JOIN school_classes c ON c.id = g.class_id ORDER BY g.id"
+                    )
+                )
+            ).all()
+        assert len(marks) == 2
+        assert len({m[1] for m in marks}) == 2
+        assert all(m[1] == m[2] for m in marks)
+        assert len(grades) == 2
+        assert all(g[0] == g[1] for g in grades)
+        async with create_session_factory(engine)() as session:
+            grade = await make_grade(session)
+            later = await make_attendance(session, child_id=grade.child_id, lesson_id=grade.lesson_id)
+            await session.commit()
+        assert later.id > max(m[0] for m in marks)
+        # and it goes down again with the rows
+        await asyncio.to_thread(downgrade, scratch_url, "1333f954ab59")
+        async with engine.connect() as conn:
+            count = (await conn.execute(text("SELECT count(*) FROM attendances"))).scalar_one()
+        assert count == 3
+    finally:
+        await engine.dispose()

@@ -1,4 +1,4 @@
-"""attendance carries its school and is hash-partitioned by it on PostgreSQL
+"""attendance carries its school and is hash-partitioned by it on PostgreSQL; grades carry theirs
 
 Revision ID: 5f1c0a9e7d21
 Revises: 1333f954ab59
@@ -10,6 +10,9 @@ as `PARTITION BY HASH (school_id)` with 8 partitions (attendances_p0 … _p7): a
 partitioned table is made like the old one, the rows copied in, the old one dropped and
 the new one renamed; its sequence keeps counting. On SQLite the table stays plain: the
 column is only added and filled.
+
+Grades get `school_id` too (their class's school), on both backends: the key they are
+to be partitioned by next, and their way to their school without a join.
 """
 
 from __future__ import annotations
@@ -82,7 +85,25 @@ def _rebuild_pg(*, partitioned: bool) -> None:
         op.execute(ddl)
 
 
+def _grades_up() -> None:
+    with op.batch_alter_table('grades', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('school_id', BIG_ID, nullable=True))
+    op.execute('UPDATE grades SET school_id = (SELECT c.school_id FROM school_classes c WHERE c.id = grades.class_id)')
+    with op.batch_alter_table('grades', schema=None) as batch_op:
+        batch_op.alter_column('school_id', existing_type=BIG_ID, nullable=False)
+        batch_op.create_foreign_key('fk_grades_school_id_schools', 'schools', ['school_id'], ['id'], ondelete='RESTRICT')
+        batch_op.create_index('ix_grades_school_id_graded_on', ['school_id', 'graded_on'], unique=False)
+
+
+def _grades_down() -> None:
+    with op.batch_alter_table('grades', schema=None) as batch_op:
+        batch_op.drop_index('ix_grades_school_id_graded_on')
+        batch_op.drop_constraint('fk_grades_school_id_schools', type_='foreignkey')
+        batch_op.drop_column('school_id')
+
+
 def upgrade() -> None:
+    _grades_up()
     with op.batch_alter_table('attendances', schema=None) as batch_op:
         batch_op.add_column(sa.Column('school_id', BIG_ID, nullable=True))
     op.execute(FILL)
@@ -100,6 +121,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _grades_down()
     if op.get_bind().dialect.name == 'postgresql':
         _rebuild_pg(partitioned=False)
         return
