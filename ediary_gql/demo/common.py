@@ -188,6 +188,7 @@ def draw_mark(rng: random.Random, child_ability: float, *, difficulty: float = 0
 
 def grade_row(
     *,
+    school_id: int,
     child_id: int,
     lesson_id: int | None,
     subject_id: int,
@@ -201,6 +202,7 @@ def grade_row(
     created_at: dt.datetime,
 ) -> dict[str, Any]:
     return {
+        "school_id": school_id,
         "child_id": child_id,
         "lesson_id": lesson_id,
         "subject_id": subject_id,

@@ -659,6 +659,7 @@ class _DemoBuilder:
                     away.add((i, les.id))
                 rows.append(
                     {
+                        "school_id": self.school_id,
                         "child_id": self.kids[i].child_id,
                         "lesson_id": les.id,
                         "status": status,
@@ -710,6 +711,7 @@ class _DemoBuilder:
                     comment = "Отличная работа!"
                 rows.append(
                     grade_row(
+                        school_id=self.school_id,
                         child_id=kid.child_id,
                         lesson_id=les.id,
                         subject_id=self.frame.subject_ids[les.subject],

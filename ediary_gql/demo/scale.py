@@ -570,6 +570,7 @@ class _ScaleSchool:
                     away.add((kid.child_id, les.id))
                 rows.append(
                     {
+                        "school_id": self.school_id,
                         "child_id": kid.child_id,
                         "lesson_id": les.id,
                         "status": status,
@@ -604,6 +605,7 @@ class _ScaleSchool:
                     control = rng.choices(controls, weights)[0]
                     rows.append(
                         grade_row(
+                            school_id=self.school_id,
                             child_id=kid.child_id,
                             lesson_id=les.id,
                             subject_id=self.frame.subject_ids[subject],

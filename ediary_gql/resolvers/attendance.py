@@ -128,9 +128,7 @@ async def _lesson_marks(ctx: Context, heard: Heard) -> LessonMarks | None:
             lesson = await session.get(Lesson, lesson_id)
             if lesson is None:
                 return None
-            return LessonMarks(
-                lesson=lesson, marks=[mark for _, mark in await service.lesson_marks(session, [lesson_id])]
-            )
+            return LessonMarks(lesson=lesson, marks=[mark for _, mark in await service.lesson_marks(session, lesson)])
 
     key = ("attendance.lesson_marks", lesson_id)
     found: LessonMarks | None = await ctx.services.shared_reads.flights.run(key, read, fresh_after=heard.ticket)

@@ -90,7 +90,10 @@ async def mark_attendance(
 
     # read after the lock: a marking of the lesson that committed meanwhile is seen
     existing = {
-        row.child_id: row for row in await session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+        row.child_id: row
+        for row in await session.scalars(
+            select(Attendance).where(Attendance.school_id == lesson.school_id, Attendance.lesson_id == lesson.id)
+        )
     }
     written = await write_marks(
         session,
@@ -245,6 +248,7 @@ async def write_marks(
                 continue
             upserts.append(
                 {
+                    "school_id": lesson.school_id,
                     "child_id": mark.child_id,
                     "lesson_id": lesson.id,
                     "status": mark.status,
@@ -298,7 +302,7 @@ async def _upsert(session: AsyncSession, rows: list[dict[str, object]]) -> list[
         return []
     stmt = (await bulk.upsert(session, Attendance)).values(rows)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[Attendance.child_id, Attendance.lesson_id],
+        index_elements=[Attendance.child_id, Attendance.lesson_id, Attendance.school_id],
         set_={name: stmt.excluded[name] for name in ("status", "minutes_late", "reason", "marked_by_id", "marked_at")},
     )
     found = await session.scalars(stmt.returning(Attendance), execution_options={"populate_existing": True})
@@ -415,8 +419,11 @@ async def summary(session: AsyncSession, *, class_id: int, date: dt.date) -> Sum
     return Summary(class_id=class_id, date=date, counts=dict(counts), lessons=len(lesson_ids), children=len(children))
 
 
-async def lesson_marks(session: AsyncSession, lesson_ids: list[int]) -> list[tuple[int, Attendance]]:
+async def lesson_marks(session: AsyncSession, lesson: Lesson) -> list[tuple[int, Attendance]]:
+    """The lesson's marks, from its school's partition."""
     rows = await session.scalars(
-        select(Attendance).where(Attendance.lesson_id.in_(lesson_ids)).order_by(Attendance.child_id)
+        select(Attendance)
+        .where(Attendance.school_id == lesson.school_id, Attendance.lesson_id == lesson.id)
+        .order_by(Attendance.child_id)
     )
     return [(row.lesson_id, row) for row in rows]

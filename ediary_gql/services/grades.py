@@ -150,6 +150,7 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
     errors.raise_if_any()
 
     grade = Grade(
+        school_id=school_class.school_id,
         child_id=data.child_id,
         lesson_id=lesson.id if lesson else None,
         subject_id=subject_id,

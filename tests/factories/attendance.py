@@ -26,6 +26,7 @@ async def make_attendance(session: AsyncSession, **overrides: Any) -> Attendance
         o["child_id"] = (await make_enrolled_child(session, class_id=lesson.class_id)).id
     status = o.get("status", AttendanceStatus.PRESENT)
     fields: dict[str, Any] = {
+        "school_id": lesson.school_id,
         "status": status,
         "minutes_late": 10 if status is AttendanceStatus.LATE else None,
         "reason": "По болезни" if status is AttendanceStatus.SICK else None,

@@ -92,6 +92,10 @@ async def make_grade(session: AsyncSession, **overrides: Any) -> Grade:
         assert control_type is not None
         o["weight"] = control_type.weight
     value = o.get("value") or random.choice(["3", "4", "5"])
+    if "school_id" not in o:  # the class's school, as the services copy it
+        grade_class = await session.get(SchoolClass, o["class_id"])
+        assert grade_class is not None
+        o["school_id"] = grade_class.school_id
     fields: dict[str, Any] = {
         "kind": GradeKind.REGULAR,
         "value": value,

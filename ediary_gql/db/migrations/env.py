@@ -11,6 +11,7 @@ from ediary_gql.db import models  # noqa: F401 - registers every table on the me
 from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine
 from ediary_gql.db.migrate import MIGRATION_LOCK_KEY
+from ediary_gql.db.partitioning import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -33,6 +34,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        include_name=include_name,  # partitions are not tables of the models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,4 +1,10 @@
-"""Attendance: one mark per child per lesson."""
+"""Attendance: one mark per child per lesson.
+
+Hash-partitioned by school on PostgreSQL (db/partitioning.py, docs/scaling.md
+"Partitioning"): every access path is within one school (the journal by lesson, the
+diary by child, the upsert by lesson), so each carries `school_id`, copied from the
+lesson on insert, and reads one partition; the row reaches its school without a join.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ediary_gql.db import partitioning
 from ediary_gql.db.base import Base, BigId, IntPk, UtcDateTime, str_enum, utcnow
 from ediary_gql.db.models.enums import AttendanceStatus
 
@@ -22,6 +29,8 @@ class Attendance(Base):
     __tablename__ = "attendances"
 
     id: Mapped[IntPk]
+    # The partition key: the lesson's school, copied when the mark is made.
+    school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
     lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="CASCADE"))
     status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus))
@@ -31,11 +40,16 @@ class Attendance(Base):
     marked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("child_id", "lesson_id"),
+        # With the partition key, as PostgreSQL wants it; the upsert's ON CONFLICT target.
+        UniqueConstraint("child_id", "lesson_id", "school_id"),
         Index("ix_attendances_lesson_id", "lesson_id"),
         CheckConstraint(
             "minutes_late IS NULL OR minutes_late BETWEEN 1 AND 300",
             name="minutes_late",
         ),
         CheckConstraint("minutes_late IS NULL OR status = 'LATE'", name="minutes_late_status"),
+        partitioning.partitioned_by("school_id"),
     )
+
+
+partitioning.register(Attendance.__table__)

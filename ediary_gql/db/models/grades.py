@@ -67,9 +67,14 @@ class ControlType(TimestampsMixin, Base):
 
 
 class Grade(TimestampsMixin, Base):
+    """A mark. `school_id` (the class's school, copied when it is given) lets every row
+    reach its school without a join and is the key to partition it by (docs/scaling.md
+    "Partitioning"; not partitioned yet)."""
+
     __tablename__ = "grades"
 
     id: Mapped[IntPk]
+    school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
     lesson_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="SET NULL"))
     subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id", ondelete="RESTRICT"), index=True)
@@ -97,6 +102,8 @@ class Grade(TimestampsMixin, Base):
         Index("ix_grades_child_graded_on", "child_id", "graded_on"),
         Index("ix_grades_lesson_id", "lesson_id"),
         Index("ix_grades_class_subject_period", "class_id", "subject_id", "period_id"),
+        # a school's grades over dates (statistics, reports); the school's reference
+        Index("ix_grades_school_id_graded_on", "school_id", "graded_on"),
         # One live final grade per child, subject and period (or year, via the class).
         Index(
             "uq_grades_period_final",

@@ -19,18 +19,23 @@ from ediary_gql.schema.sql.subject import subject
 from ediary_gql.schema.sql.user import diary_teacher
 
 
-def grades_of(lesson_id: str, child_id: str) -> SqlNested:
-    """A child's grades at a lesson, deleted ones left out, in the order they were given."""
+def grades_of(lesson_id: str, child_id: str, school_id: str) -> SqlNested:
+    """A child's grades at a lesson, deleted ones left out, in the order they were given;
+    with the school, the key grades are to be partitioned by."""
     return SqlNested(
         "(SELECT coalesce(json_agg({object} ORDER BY g.graded_on, g.id), '[]') FROM grades g "
-        f"WHERE g.lesson_id = {lesson_id} AND g.child_id = {child_id} AND g.deleted_at IS NULL)",
+        f"WHERE g.school_id = {school_id} AND g.lesson_id = {lesson_id} AND g.child_id = {child_id}"
+        " AND g.deleted_at IS NULL)",
         grade("g"),
     )
 
 
-def attendance_of(lesson_id: str, child_id: str) -> SqlNested:
+def attendance_of(lesson_id: str, child_id: str, school_id: str) -> SqlNested:
+    """The child's mark at the lesson; the lesson's school is the partition key, so
+    PostgreSQL reads one partition of attendances (pruned at run time)."""
     return SqlNested(
-        f"(SELECT {{object}} FROM attendances a WHERE a.lesson_id = {lesson_id} AND a.child_id = {child_id})",
+        f"(SELECT {{object}} FROM attendances a WHERE a.school_id = {school_id}"
+        f" AND a.lesson_id = {lesson_id} AND a.child_id = {child_id})",
         attendance("a"),
     )
 
@@ -52,8 +57,8 @@ DIARY_LESSON = SqlObject(
             "(SELECT coalesce(json_agg({object} ORDER BY h.id), '[]') FROM homeworks h WHERE h.lesson_id = l.id)",
             DIARY_HOMEWORK,
         ),
-        "grades": grades_of("l.id", ":child"),
-        "attendance": attendance_of("l.id", ":child"),
+        "grades": grades_of("l.id", ":child", "l.school_id"),
+        "attendance": attendance_of("l.id", ":child", "l.school_id"),
     }
 )
 
@@ -72,8 +77,8 @@ DIARY_DAY = SqlObject(
 JOURNAL_CELL = SqlObject(
     {
         "lessonId": gid("Lesson", "l.id"),
-        "grades": grades_of("l.id", "c.id"),
-        "attendance": attendance_of("l.id", "c.id"),
+        "grades": grades_of("l.id", "c.id", "l.school_id"),
+        "attendance": attendance_of("l.id", "c.id", "l.school_id"),
     }
 )
 

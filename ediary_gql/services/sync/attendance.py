@@ -74,7 +74,7 @@ async def sync_attendance(
         for i in items
         if i.lesson_sourced_id in lessons and i.child_sourced_id in children
     }
-    rows = await _marks(session, [link.target_id for link in links.values()], pairs)
+    rows = await _marks(session, school_id, [link.target_id for link in links.values()], pairs)
     by_id = {row.id: row for row in rows}
     by_pair = {(row.lesson_id, row.child_id): row for row in rows}
     # mark id → the sourcedId it is synced under
@@ -176,7 +176,7 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
     }
     async with refusing_conflicts(session):
         changed = (await rules.write_marks(session, actor, list(batch.values()), existing, audited=False)).changes
-        new = await _marks(session, [], {(p.lesson.id, p.mark.child_id) for p in planned if p.row is None})
+        new = await _marks(session, school_id, [], {(p.lesson.id, p.mark.child_id) for p in planned if p.row is None})
         ids = {(row.lesson_id, row.child_id): row.id for row in new} | {k: row.id for k, row in existing.items()}
         items: list[Synced] = []
         links: list[dict[str, object]] = []
@@ -211,14 +211,25 @@ async def _locked_lessons(session: AsyncSession, school_id: int, sourced_ids: se
     return found
 
 
-async def _marks(session: AsyncSession, ids: list[int], pairs: set[tuple[int, int]]) -> list[Attendance]:
-    """Marks by id, and by (lesson id, child id)."""
+async def _marks(
+    session: AsyncSession, school_id: int, ids: list[int], pairs: set[tuple[int, int]]
+) -> list[Attendance]:
+    """Marks of the school (one partition) by id, and by (lesson id, child id)."""
     found: dict[int, Attendance] = {}
     for chunk in chunks(ids):
-        found.update({row.id: row for row in await session.scalars(select(Attendance).where(Attendance.id.in_(chunk)))})
+        found.update(
+            {
+                row.id: row
+                for row in await session.scalars(
+                    select(Attendance).where(Attendance.school_id == school_id, Attendance.id.in_(chunk))
+                )
+            }
+        )
     for chunk in chunks(pairs):
         rows = await session.scalars(
-            select(Attendance).where(tuple_(Attendance.lesson_id, Attendance.child_id).in_(chunk))
+            select(Attendance).where(
+                Attendance.school_id == school_id, tuple_(Attendance.lesson_id, Attendance.child_id).in_(chunk)
+            )
         )
         found.update({row.id: row for row in rows})
     return list(found.values())

@@ -148,6 +148,7 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
     periods = await rules.periods_on(session, {(p.lesson.class_id, p.lesson.date) for p in new})
     rows = [
         {
+            "school_id": school_id,
             "child_id": p.child.id,
             "lesson_id": p.lesson.id,
             "subject_id": p.lesson.subject_id,
