@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import uuid
@@ -372,6 +373,10 @@ class ReadScopeMiddleware:
 
 async def healthz(request: Request) -> JSONResponse:
     services: AppServices = request.app.state.services
+    router: ReadRouter | None = getattr(request.app.state, "read_router", None)
+    # the replicas are asked beside the other checks, each for at most a second; a replica
+    # down is reported, not a failure: its reads go to the others or to the primary
+    replicas_health = asyncio.ensure_future(router.health()) if router is not None else None
     checks: dict[str, str] = {}
     try:
         async with services.session_factory() as session:
@@ -384,7 +389,9 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["eventBus"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    body = {"status": "ok" if healthy else "error", **checks, "subscribers": services.tail.subscribers}
+    body: dict[str, Any] = {"status": "ok" if healthy else "error", **checks, "subscribers": services.tail.subscribers}
+    if replicas_health is not None:
+        body["replicas"] = [{"name": r.name, "up": r.up, "lagBytes": r.lag_bytes} for r in await replicas_health]
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 

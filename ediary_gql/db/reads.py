@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningUpdate
 
 _ECHO = logging.getLogger("sqlalchemy.engine.Engine")
 _ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -32,9 +33,11 @@ Rows = Sequence[Sequence[Any]]
 
 
 class ReadStatement:
-    """A read-only Core statement (named bound parameters), kept with its asyncpg form."""
+    """A read-only Core statement (named bound parameters), kept with its asyncpg form.
+    Or an UPDATE … RETURNING of the driver path alone, which runs it outside any
+    transaction, so that it commits by itself (db/replicas.py's write position)."""
 
-    def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any] | ReturningUpdate[Any]) -> None:
         self.statement = statement
 
     @cached_property

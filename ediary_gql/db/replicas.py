@@ -9,22 +9,29 @@ factory of `unit_of_work` is the primary's.
 Read-your-writes, by position in the WAL. A request (or a WebSocket connection) runs in a
 `ReadScope`, set by the app's middleware, which learns its caller from the access token
 (`reading_as`) before the token is checked. When a write transaction of the request has
-committed, `note_commit` asks the primary for its WAL position (`pg_current_wal_lsn()`,
-one statement per write) and keeps it for the request and for its caller. Until a replica
-has replayed past it (`pg_last_wal_replay_lsn()`, asked in the background at most every
-`REFRESH_SECONDS`, and only while such a reader waits), that caller's reads go to the
-primary; replicas that have replayed it serve them again. The write position, which a
-commit has moved past its commit record (with synchronous_commit on, the default: keep
-it on where this promise matters); not the insert position, which on a page boundary
-points past a page header that a quiet replica reaches only with the next record.
+committed, `note_commit` keeps the primary's WAL position (`pg_current_wal_lsn()`, one
+statement per write): for a person's session, on the session's row
+(`UPDATE auth_sessions SET wrote_lsn = GREATEST(wrote_lsn, …) … RETURNING`), which every
+token check already reads on the primary (`session_wrote_at`), so the promise holds in
+every API process; for a caller without a row of its own (an integration, whose one
+session row all its parallel clients share: a hot row), in this process's memory, by user.
+Until a replica has replayed past it (`pg_last_wal_replay_lsn()`, asked in the background
+at most every `REFRESH_SECONDS`, and only while such a reader waits), that caller's reads
+go to the primary; replicas that have replayed it serve them again. The write position,
+which a commit has moved past its commit record (with synchronous_commit on, the
+default: keep it on where this promise matters); not the insert position, which on a
+page boundary points past a page header that a quiet replica reaches only with the next
+record.
 
 A position rather than a time window after each write: a window is either long, and the
 primary serves every writer's reads for all of it, or short, and a replica lagging more
 than it (a vacuum's replay, a busy disk) serves the writer a past its own write has just
-changed. The position is
-exact, and a healthy replica catches up within milliseconds, so the writer is back on the
-replicas at once. What is kept is per process: several API processes keep this promise to
-a client that stays with one of them (a balancer's affinity by client), not across them.
+changed. The position is exact, and a healthy replica catches up within milliseconds, so
+the writer is back on the replicas at once. Per session, as "the session that wrote":
+the user's other devices read what the replicas have.
+
+`health` (for /healthz): each replica up or down and the bytes it has still to replay,
+asked on connections of its own within `HEALTH_SECONDS`.
 
 Subscriptions read what others have just committed, the moment they hear of it: they read
 on the primary (`read_from_primary`); so does every token check (services/sessions.py,
@@ -54,10 +61,11 @@ from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import event, literal_column, select
+from sqlalchemy import BigInteger, Integer, bindparam, event, func, literal_column, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.sql.elements import ColumnClause
 
 from ediary_gql.db.engine import (
     ADAPTER_OPTIONS,
@@ -67,6 +75,7 @@ from ediary_gql.db.engine import (
     create_read_session_factory,
     driver_options,
 )
+from ediary_gql.db.models.users import AuthSession
 from ediary_gql.db.reads import Reads, ReadStatement, Rows, create_reads
 
 log = structlog.get_logger(__name__)
@@ -74,11 +83,23 @@ log = structlog.get_logger(__name__)
 DOWN_SECONDS = 5.0  # a replica that refused a connection is tried again after this
 REFRESH_SECONDS = 0.02  # the replicas' replay positions are asked at most this often
 CONNECT_TIMEOUT_SECONDS = 3.0  # a replica that does not answer is as good as lost
+HEALTH_SECONDS = 1.0  # /healthz waits no longer than this for a replica's answer
 MAX_WRITERS = 100_000  # callers whose last write is remembered, the oldest forgotten first
 
 # WAL positions as byte offsets (bigint): asyncpg has no codec for pg_lsn
-_WRITTEN = ReadStatement(select(literal_column("(pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")))
+_POSITION: ColumnClause[int] = literal_column("(pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint", BigInteger)
+_WRITTEN = ReadStatement(select(_POSITION))
 _REPLAYED = ReadStatement(select(literal_column("(pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")))
+_sessions = AuthSession.__table__.c
+# the position kept on the session's row, in the one statement that reads it: autocommit on
+# the driver path, after the write has committed (GREATEST: a slower, earlier commit of the
+# same session does not move it back)
+_WRITTEN_BY_SESSION = ReadStatement(
+    update(AuthSession)
+    .where(_sessions.id == bindparam("session", type_=Integer))
+    .values(wrote_lsn=func.greatest(_sessions.wrote_lsn, _POSITION))
+    .returning(_sessions.wrote_lsn)
+)
 
 _SERVER = "ediary_server"  # a pooled connection's info: the name of the server it is connected to
 
@@ -88,8 +109,9 @@ class ReadScope:
     """What a request (or a WebSocket connection) reads as."""
 
     router: ReadRouter
-    reader: int | None = None  # the caller's user id, from the access token
-    wrote_at: int = 0  # the primary's WAL position after the scope's last commit
+    session: int | None = None  # the caller's session, whose row keeps its last write position
+    reader: int | None = None  # a caller without one (an integration): its user id, kept in memory
+    wrote_at: int = 0  # the primary's WAL position after the scope's (or its session's) last commit
     primary: bool = False  # every read on the primary
 
 
@@ -107,10 +129,23 @@ def request_scope(router: ReadRouter) -> Iterator[ReadScope]:
         _scope.reset(token)
 
 
-def reading_as(user_id: int) -> None:
+def reading_as(user_id: int, *, session_id: int | None) -> None:
+    """The caller, from its access token: its session (whose row keeps its last write
+    position), or, with `session_id` None, its user id (kept in this process's memory)."""
     scope = _scope.get()
     if scope is not None:
-        scope.reader = user_id
+        if session_id is not None:
+            scope.session = session_id
+        else:
+            scope.reader = user_id
+
+
+def session_wrote_at(position: int) -> None:
+    """The position the caller's session row keeps (read by its token check, on the primary):
+    its reads wait for a replica that has replayed it, whichever process served the write."""
+    scope = _scope.get()
+    if scope is not None and position > scope.wrote_at:
+        scope.wrote_at = position
 
 
 def on_replica() -> bool:
@@ -151,6 +186,13 @@ async def note_commit() -> None:
     except (DBAPIError, OSError, asyncpg.PostgresError) as exc:
         scope.primary = True
         log.warning("replicas_commit_position_unread", error=type(exc).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaHealth:
+    name: str
+    up: bool
+    lag_bytes: int | None  # WAL the replica has still to replay; None when unknown
 
 
 @dataclass(eq=False)
@@ -339,6 +381,13 @@ class ReadRouter:
         return live[next(self._turn) % len(live)]
 
     async def note_commit(self, scope: ReadScope) -> None:
+        if scope.session is not None:
+            rows = await self.primary.reads.rows(_WRITTEN_BY_SESSION, {"session": scope.session})
+            if not rows:  # the session row is gone (its account deleted): nowhere to keep it
+                scope.primary = True
+                return
+            scope.wrote_at = max(scope.wrote_at, int(rows[0][0]))
+            return
         rows = await self.primary.reads.rows(_WRITTEN, {})
         position = int(rows[0][0])
         scope.wrote_at = max(scope.wrote_at, position)
@@ -369,6 +418,52 @@ class ReadRouter:
             # asked of another server (the replica was found gone meanwhile): not its position
             if replica.up and rows and rows[0][0] is not None:
                 replica.replayed = max(replica.replayed, int(rows[0][0]))
+
+    async def health(self) -> list[ReplicaHealth]:
+        """Each replica: up (answering), and how many bytes of WAL it has still to replay
+        (None when unknown: the primary's position or the replica's unread). Asked all at
+        once, each on a connection of its own (not the pool's, which would fall back to
+        another server), within `HEALTH_SECONDS`."""
+        primary, replayed = await asyncio.gather(
+            self._written_now(), asyncio.gather(*(self._replayed_now(r) for r in self.replicas))
+        )
+        return [
+            ReplicaHealth(
+                replica.name,
+                up=up,
+                lag_bytes=max(0, primary - position) if primary is not None and position is not None else None,
+            )
+            for replica, (up, position) in zip(self.replicas, replayed, strict=True)
+        ]
+
+    async def _written_now(self) -> int | None:
+        try:
+            async with asyncio.timeout(HEALTH_SECONDS):
+                rows = await self.primary.reads.rows(_WRITTEN, {})
+        except Exception:  # the primary's own check reports it
+            return None
+        return int(rows[0][0])
+
+    async def _replayed_now(self, replica: Server) -> tuple[bool, int | None]:
+        """Whether the replica answers, and its replay position (None if it has none)."""
+        sql, _, _, _ = _REPLAYED.asyncpg
+        try:
+            async with asyncio.timeout(HEALTH_SECONDS):
+                connection = await asyncpg.connect(**{**replica.connect_args, "timeout": HEALTH_SECONDS})
+                try:
+                    position = await connection.fetchval(sql)
+                finally:
+                    await connection.close()
+        except Exception as exc:
+            if lost_connection(exc):
+                self.mark_down(replica, exc)
+            else:
+                log.warning("replica_health_failed", replica=replica.name, error=type(exc).__name__)
+            return False, None
+        if position is None:
+            return True, None
+        replica.replayed = max(replica.replayed, int(position))
+        return True, int(position)
 
     async def dispose(self) -> None:
         if self._refreshing is not None:

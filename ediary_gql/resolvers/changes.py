@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ediary_gql.auth import policy
-from ediary_gql.db import replicas
 from ediary_gql.db.base import utcnow
 from ediary_gql.resolvers.streams import Feed, Heard
 from ediary_gql.services import changes as service
@@ -21,18 +20,15 @@ async def changes(
     ctx: Context, *, school_id: int | None, after: str | None, first: int, types: Sequence[service.ChangeType] | None
 ) -> service.ChangePage:
     actor = policy.require_actor(ctx.actor)
-    # read up to the primary's head: a replica behind it would end the page early and
-    # hand out a cursor past events it has not replayed yet
-    with replicas.on_primary():
-        return await service.read_changes(
-            ctx.session_factory,
-            ctx.read_session_factory,
-            actor=actor,
-            school_id=school_id,
-            after=after,
-            first=first,
-            types=types,
-        )
+    return await service.read_changes(
+        ctx.session_factory,
+        ctx.read_session_factory,
+        actor=actor,
+        school_id=school_id,
+        after=after,
+        first=first,
+        types=types,
+    )
 
 
 def changes_feed(

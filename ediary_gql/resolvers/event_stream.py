@@ -15,7 +15,6 @@ from typing import Any
 
 from ediary_gql.auth import policy
 from ediary_gql.context import Context
-from ediary_gql.db import replicas
 from ediary_gql.db.models.lessons import Lesson
 from ediary_gql.db.models.messages import Announcement
 from ediary_gql.errors import DomainError
@@ -39,18 +38,15 @@ async def events(
     ctx: Context, *, after: str | None, first: int, types: Collection[service.EventType] | None
 ) -> service.EventPage:
     actor = policy.require_actor(ctx.actor)
-    # read up to the primary's head: a replica behind it would end the page early and
-    # hand out a cursor past events it has not replayed yet
-    with replicas.on_primary():
-        return await service.read_page(
-            ctx.session_factory,
-            ctx.read_session_factory,
-            actor=actor,
-            after=after,
-            first=first,
-            types=types,
-            keep=_Checks(ctx).keep,
-        )
+    return await service.read_page(
+        ctx.session_factory,
+        ctx.read_session_factory,
+        actor=actor,
+        after=after,
+        first=first,
+        types=types,
+        keep=_Checks(ctx).keep,
+    )
 
 
 def _id(event: dict[str, Any], key: str) -> int | None:

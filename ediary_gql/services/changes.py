@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db import replicas
 from ediary_gql.errors import DomainError, ErrorCode, forbidden
 from ediary_gql.events import channels, cursors
 from ediary_gql.events import log as event_log
@@ -171,22 +172,25 @@ async def read_changes(
     oldest first, at most `first` (1…MAX_FIRST). The cursor given back is where the read
     got to: the last change's when more follow, else the log's end as it was when the page
     was read (so a client polling a quiet school moves on past other schools' events)."""
-    policy.require_confirmed(actor)
-    school = feed_school(actor, school_id)
-    start = event_stream.check_args(after=after, first=first)
-    head = await event_log.head(session_factory)  # places what waits; read up to it, no further
-    if start is not None and not await event_log.covers(read_session_factory, start, end=head):
-        raise cursors.expired()
-    position = start or 0
-    batch = await event_log.read_after(
-        read_session_factory,
-        after=position,
-        limit=first + 1,
-        channels=channels_of(school, types),
-        up_to=head,
-        place_first=False,
-    )
-    found = [change for logged in batch[:first] if (change := change_of(logged)) is not None]
-    if len(batch) > first:
-        return ChangePage(found, cursors.encode(batch[first - 1].position), True)
-    return ChangePage(found, cursors.encode(max(position, head)), False)
+    # read up to the primary's head: a replica behind it would end the page early and
+    # hand out a cursor past events it has not replayed yet (the read replicas' routing)
+    with replicas.on_primary():
+        policy.require_confirmed(actor)
+        school = feed_school(actor, school_id)
+        start = event_stream.check_args(after=after, first=first)
+        head = await event_log.head(session_factory)  # places what waits; read up to it, no further
+        if start is not None and not await event_log.covers(read_session_factory, start, end=head):
+            raise cursors.expired()
+        position = start or 0
+        batch = await event_log.read_after(
+            read_session_factory,
+            after=position,
+            limit=first + 1,
+            channels=channels_of(school, types),
+            up_to=head,
+            place_first=False,
+        )
+        found = [change for logged in batch[:first] if (change := change_of(logged)) is not None]
+        if len(batch) > first:
+            return ChangePage(found, cursors.encode(batch[first - 1].position), True)
+        return ChangePage(found, cursors.encode(max(position, head)), False)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
+from ediary_gql.db import replicas
 from ediary_gql.db.models.applications import Application
 from ediary_gql.db.models.classes import SchoolClass, TeachingAssignment
 from ediary_gql.db.models.enums import StaffRole
@@ -238,41 +239,44 @@ async def read_page(
     log's end as it was when the page was read (`after` itself when nothing came since),
     or, if the scan budget ran out first, the last position read (so a client whose
     events are rare moves on instead of reading the same rows again)."""
-    start = check_args(after=after, first=first)
-    head = await event_log.head(session_factory)  # places what waits; read up to it, no further
-    if start is not None and not await event_log.covers(read_session_factory, start, end=head):
-        raise cursors.expired()
-    position = start or 0
-    kinds = [KIND_OF[t] for t in EventType if types is None or t in types]
-    async with read_session_factory() as session:
-        readable_by_kind = policy.event_channels(actor, await reader_facts(session, actor, kinds))
-    readable = frozenset(name for kind in kinds for name in readable_by_kind.get(kind, ()))
-    shown: list[StreamItem] = []
-    budget = SCAN_FACTOR * first
-    batch_size = first + 1
-    exhausted = not readable or position >= head
-    while not exhausted and len(shown) <= first and budget > 0:
-        limit = min(batch_size, budget)
-        batch = await event_log.read_after(
-            read_session_factory,
-            after=position,
-            limit=limit,
-            channels=sorted(readable),
-            up_to=head,
-            place_first=False,
-        )
-        budget -= len(batch)
-        batch_size *= 2
-        exhausted = len(batch) < limit or (bool(batch) and batch[-1].position >= head)
-        if batch:
-            position = batch[-1].position
-        candidates = [
-            (logged, item) for logged in batch if is_shown_copy(logged, readable) and (item := item_of(logged))
-        ]
-        allowed = await keep([logged for logged, _ in candidates]) if candidates else []
-        shown += [item for (_, item), ok in zip(candidates, allowed, strict=True) if ok]
-    if shown:
-        page = shown[:first]
-        # more after the page: an event found beyond it, or rows not read yet
-        return EventPage(page, page[-1].cursor, len(shown) > first or not exhausted)
-    return EventPage([], cursors.encode(head if exhausted else position), not exhausted)
+    # read up to the primary's head: a replica behind it would end the page early and
+    # hand out a cursor past events it has not replayed yet (the read replicas' routing)
+    with replicas.on_primary():
+        start = check_args(after=after, first=first)
+        head = await event_log.head(session_factory)  # places what waits; read up to it, no further
+        if start is not None and not await event_log.covers(read_session_factory, start, end=head):
+            raise cursors.expired()
+        position = start or 0
+        kinds = [KIND_OF[t] for t in EventType if types is None or t in types]
+        async with read_session_factory() as session:
+            readable_by_kind = policy.event_channels(actor, await reader_facts(session, actor, kinds))
+        readable = frozenset(name for kind in kinds for name in readable_by_kind.get(kind, ()))
+        shown: list[StreamItem] = []
+        budget = SCAN_FACTOR * first
+        batch_size = first + 1
+        exhausted = not readable or position >= head
+        while not exhausted and len(shown) <= first and budget > 0:
+            limit = min(batch_size, budget)
+            batch = await event_log.read_after(
+                read_session_factory,
+                after=position,
+                limit=limit,
+                channels=sorted(readable),
+                up_to=head,
+                place_first=False,
+            )
+            budget -= len(batch)
+            batch_size *= 2
+            exhausted = len(batch) < limit or (bool(batch) and batch[-1].position >= head)
+            if batch:
+                position = batch[-1].position
+            candidates = [
+                (logged, item) for logged in batch if is_shown_copy(logged, readable) and (item := item_of(logged))
+            ]
+            allowed = await keep([logged for logged, _ in candidates]) if candidates else []
+            shown += [item for (_, item), ok in zip(candidates, allowed, strict=True) if ok]
+        if shown:
+            page = shown[:first]
+            # more after the page: an event found beyond it, or rows not read yet
+            return EventPage(page, page[-1].cursor, len(shown) > first or not exhausted)
+        return EventPage([], cursors.encode(head if exhausted else position), not exhausted)

@@ -296,10 +296,11 @@ _AUTHENTICATION = ReadStatement(
             _users.c.is_operator,
             _sessions.c.revoked_at,
             _sessions.c.expires_at,
+            _sessions.c.wrote_lsn,
         )
         .select_from(_users.join(_sessions, _sessions.c.user_id == _users.c.id))
         .where(_users.c.id == _USER, _sessions.c.id == bindparam("session", type_=Integer)),
-        *(branch.add_columns(null(), null(), null()) for branch in _ROLES_OF_USER_BRANCHES),
+        *(branch.add_columns(null(), null(), null(), null()) for branch in _ROLES_OF_USER_BRANCHES),
     )
 )
 
@@ -307,7 +308,10 @@ _AUTHENTICATION = ReadStatement(
 async def authenticate(reads: Reads, *, settings: Settings, token: str) -> Actor:
     """The actor behind an access token; expired, revoked and forged tokens are refused."""
     claims = tokens.decode_access_token(token, secret_key=settings.secret_key)
-    replicas.reading_as(claims.user_id)  # with read replicas: the user's own writes are read on the primary
+    # with read replicas: the caller's own writes are read on the primary. A person's session
+    # keeps its last write position on its row (read below, in every process); an integration's
+    # one session is shared by all its parallel clients, so its position stays in this process
+    replicas.reading_as(claims.user_id, session_id=claims.session_id if claims.integration_id is None else None)
     params = {"user": claims.user_id, "session": claims.session_id}
     # Always on the primary: a replica that lags would still show a session revoked (sign-out,
     # password reset, a revoked integration), a blocked account or an ended role as in force.
@@ -317,6 +321,7 @@ async def authenticate(reads: Reads, *, settings: Settings, token: str) -> Actor
     if facts is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Недействительный токен")
     status, is_operator, revoked_at, expires_at = UserStatus(facts[3]), bool(facts[4]), facts[5], facts[6]
+    replicas.session_wrote_at(int(facts[7] or 0))
     if revoked_at is not None or expires_at <= utcnow():
         raise DomainError(ErrorCode.TOKEN_REVOKED, "Сеанс завершён, войдите снова")
     if status == UserStatus.BLOCKED:

@@ -58,6 +58,10 @@ class AuthSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     user_agent: Mapped[str | None] = mapped_column(String(300))
     ip: Mapped[str | None] = mapped_column(String(45))
+    # With read replicas: the primary's WAL position (bytes) after this session's last write.
+    # Every token check reads it on the primary, so in any API process the session's reads
+    # wait for a replica that has replayed it (db/replicas.py). Not indexed: its updates stay HOT.
+    wrote_lsn: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (Index("ix_auth_sessions_user_id", "user_id", "revoked_at"),)
 
