@@ -1,7 +1,7 @@
 """auth_sessions.wrote_lsn: read-your-writes across API processes
 
 Revision ID: 8b3d6e2f4a10
-Revises: 1333f954ab59
+Revises: 5f1c0a9e7d21
 Create Date: 2026-12-03 19:10:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 revision: str = '8b3d6e2f4a10'
 # to be chained after 5f1c0a9e7d21 once that migration is in
-down_revision: str | None = '1333f954ab59'
+down_revision: str | None = '5f1c0a9e7d21'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
