@@ -240,3 +240,74 @@ def _journal_vars(world: School1) -> dict[str, str]:
 async def _grade_ids_in_diary(gql: GraphQLClient, setup: Setup, bearer: str) -> set[str]:
     data = await gql.data(DIARY, _diary_vars(setup), token=bearer)
     return {g["id"] for day in data["diary"] for lesson in day["lessons"] for g in lesson["grades"]}
+
+
+async def test_a_write_through_one_process_is_read_through_another(setup: Setup, gql: GraphQLClient) -> None:
+    world = setup.world
+    teacher, parent = await token(gql, world.teacher), await token(gql, world.parent)
+    _replayed(setup)
+    async with AsyncExitStack() as stack:
+        # given a second API process on the same primary and replicas (its own router: it
+        # knows nothing of the first one's writers), and replicas replaying five seconds late
+        other_app = await stack.enter_async_context(live_app(setup.live.app.state.services.settings))
+        http = await stack.enter_async_context(httpx.AsyncClient(base_url=other_app.url, timeout=20))
+        through_b = GraphQLClient(http)
+        stack.callback(_no_delay, setup)
+        for replica in setup.replicas:
+            replica.set_option("recovery_min_apply_delay = '5s'")
+        await asyncio.sleep(0.3)
+
+        # when the teacher enters a grade through the first process
+        lesson, child = world.lessons[2], world.children[1]
+        entered = await gql.data(
+            ENTER,
+            {"i": {"childId": gid("Child", child.id), "lessonId": gid("Lesson", lesson.id), "value": "3"}},
+            token=teacher,
+        )
+        assert entered["enterGrade"]["userErrors"] == []
+
+        # and at once reads the class journal through the second
+        logs = Logs(setup.primary, *setup.replicas)
+        journal = (await through_b.data(JOURNAL, _journal_vars(world), token=teacher))["classJournal"]
+
+        # then the journal has the grade: the second process read it on the primary, told
+        # of the teacher's write by the session's row
+        row = next(r for r in journal["rows"] if r["child"]["id"] == gid("Child", child.id))
+        cell = next(c for c in row["cells"] if c["lessonId"] == gid("Lesson", lesson.id))
+        assert {"value": "3", "comment": None} in cell["grades"]
+        assert logs.lessons_read()["primary"] > 0
+
+        # while a reader who wrote nothing reads through the second process on a replica
+        logs = Logs(setup.primary, *setup.replicas)
+        diary = await through_b.data(DIARY, _diary_vars(setup), token=parent)
+        assert len(diary["diary"]) == 5
+        read = logs.lessons_read()
+        assert read["primary"] == 0, read
+        assert read["replica1"] + read["replica2"] == 1, read
+    _replayed(setup)
+
+
+async def test_healthz_reports_each_replica_and_stays_healthy_without_one(setup: Setup) -> None:
+    _replayed(setup)
+    async with httpx.AsyncClient(base_url=setup.live.url, timeout=20) as http:
+        # given both replicas up: each is reported up, with how far it is behind
+        answer = await http.get("/healthz")
+        assert answer.status_code == 200
+        reported = {r["name"]: r for r in answer.json()["replicas"]}
+        assert set(reported) == {"replica1", "replica2"}
+        for replica in reported.values():
+            assert replica["up"] is True
+            assert isinstance(replica["lagBytes"], int)
+            assert replica["lagBytes"] >= 0
+        # when one is stopped
+        first = setup.replicas[0]
+        first.stop("fast")
+        try:
+            answer = await http.get("/healthz")
+            # then the server is still healthy, and says which replica is gone
+            assert answer.status_code == 200
+            reported = {r["name"]: r for r in answer.json()["replicas"]}
+            assert reported["replica1"] == {"name": "replica1", "up": False, "lagBytes": None}
+            assert reported["replica2"]["up"] is True
+        finally:
+            first.start()
