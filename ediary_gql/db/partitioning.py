@@ -26,6 +26,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
 
+from ediary_gql.db.base import Base
+
 # Hash partitions per school-owned table. Fixed: changing it means re-partitioning
 # (a new table and a copy), so it is chosen for the national size: 42,000 schools
 # spread over 8 partitions, each small enough to vacuum and index quickly.
@@ -61,7 +63,6 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's `include_name`: a partition is not compared; its parent is."""
     if type_ != "table" or name is None:
         return True
-    from ediary_gql.db.base import Base
 
     found = _PARTITION_NAME.match(name)
     if found is None:
