@@ -90,9 +90,10 @@ def _current_sql(control: bool) -> str:
                  WHERE h.lesson_id = l.id),
     'grades', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'value', g.value, 'weight', g.weight,
                  'comment', g.comment, 'gradedOn', g.graded_on{control_type}) ORDER BY g.graded_on, g.id), '[]')
-               FROM grades g WHERE g.lesson_id = l.id AND g.child_id = $1 AND g.deleted_at IS NULL),
+               FROM grades g
+               WHERE g.school_id = l.school_id AND g.lesson_id = l.id AND g.child_id = $1 AND g.deleted_at IS NULL),
     'attendance', (SELECT json_build_object('id', a.id, 'status', a.status, 'minutesLate', a.minutes_late)
-                   FROM attendances a WHERE a.lesson_id = l.id AND a.child_id = $1)
+                   FROM attendances a WHERE a.school_id = l.school_id AND a.lesson_id = l.id AND a.child_id = $1)
   )""")
 
 
@@ -162,11 +163,12 @@ FULL_SQL = _diary_sql(f"""json_build_object(
                       'reason', r.reason, 'changedAt', r.changed_at, 'changedBy', {_person("rb")}) ORDER BY r.id), '[]')
                     FROM grade_revisions r JOIN users rb ON rb.id = r.changed_by_id WHERE r.grade_id = g.id)
         ) ORDER BY g.graded_on, g.id), '[]')
-        FROM grades g WHERE g.lesson_id = l.id AND g.child_id = $1 AND g.deleted_at IS NULL),
+        FROM grades g
+               WHERE g.school_id = l.school_id AND g.lesson_id = l.id AND g.child_id = $1 AND g.deleted_at IS NULL),
     'attendance', (SELECT json_build_object('id', a.id, 'status', a.status, 'minutesLate', a.minutes_late,
                      'reason', a.reason, 'markedAt', a.marked_at, 'markedBy', {_person("mb")})
                    FROM attendances a JOIN users mb ON mb.id = a.marked_by_id
-                   WHERE a.lesson_id = l.id AND a.child_id = $1)
+                   WHERE a.school_id = l.school_id AND a.lesson_id = l.id AND a.child_id = $1)
   )""")
 
 # --- the class journal ---------------------------------------------------------------------
@@ -185,7 +187,8 @@ def _journal_sql(attendance: bool) -> str:
     marks = (
         """, a AS (
   SELECT child_id, lesson_id, json_build_object('id', id, 'status', status) AS mark
-  FROM attendances WHERE lesson_id IN (SELECT id FROM l)
+  FROM attendances WHERE school_id = (SELECT school_id FROM school_classes WHERE id = $1)
+   AND lesson_id IN (SELECT id FROM l)
 )"""
         if attendance
         else ""
@@ -203,11 +206,13 @@ WITH l AS (
 ), g AS (
   SELECT child_id, lesson_id, json_agg(json_build_object('id', id, 'value', value, 'weight', weight)
                                        ORDER BY graded_on, id) AS grades
-  FROM grades WHERE lesson_id IN (SELECT id FROM l) AND deleted_at IS NULL GROUP BY child_id, lesson_id
+  FROM grades WHERE school_id = (SELECT school_id FROM school_classes WHERE id = $1)
+   AND lesson_id IN (SELECT id FROM l) AND deleted_at IS NULL GROUP BY child_id, lesson_id
 ){marks}, av AS (
   SELECT child_id, round(avg(numeric_value), 2) AS average,
          round(sum(numeric_value * weight) / sum(weight), 2) AS weighted, count(*) AS n
-  FROM grades WHERE child_id IN (SELECT id FROM c) AND subject_id = $2 AND graded_on BETWEEN $3 AND $4
+  FROM grades WHERE school_id = (SELECT school_id FROM school_classes WHERE id = $1)
+   AND child_id IN (SELECT id FROM c) AND subject_id = $2 AND graded_on BETWEEN $3 AND $4
    AND deleted_at IS NULL AND kind = 'REGULAR' AND numeric_value IS NOT NULL GROUP BY child_id
 )
 SELECT json_build_object(

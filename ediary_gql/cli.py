@@ -1,4 +1,4 @@
-"""Command line: ediary-gql serve | migrate | seed | users create | outbox | applications | events |
+"""Command line: ediary-gql serve | migrate | seed | db | users create | outbox | applications | events |
 reminders | reports | webhooks."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlalchemy import select, text
 
 from ediary_gql.auth.actor import SYSTEM_ACTOR
+from ediary_gql.db.analyze import analyze_partitioned
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import MIGRATION_LOCK_KEY, upgrade
 from ediary_gql.db.models.enums import UserStatus
@@ -121,7 +122,7 @@ def seed(
     class_size: Annotated[int, typer.Option("--class-size", min=1, max=200, help="Children per class")] = 25,
 ) -> None:
     """Fill the database with demo or benchmark data (migrates first)."""
-    from ediary_gql.demo import seed_demo, seed_scale
+    from ediary_gql.demo import seed_scale
 
     if not demo and not scale:
         raise typer.BadParameter("give --demo or --scale N")
@@ -129,7 +130,7 @@ def seed(
     _upgrade(settings)
     _load_directory(settings)
     if demo:
-        created = _with_session(settings, lambda f: seed_demo(f))
+        created = _seed_demo(settings)
         console.print("Demo data created." if created else "Demo data already present.")
         _print_demo_logins()
     if scale:
@@ -151,6 +152,24 @@ def seed(
                     stats[table] = stats.get(table, 0) + n
                 bar.advance(task)
         console.print(f"Scale data: {stats}")
+
+
+def _seed_demo(settings: Settings) -> bool:
+    """The demo school (once); whether it was made now."""
+    from ediary_gql.demo import seed_demo
+
+    return _with_session(settings, lambda f: seed_demo(f))
+
+
+db_app = typer.Typer(help="Database upkeep", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("analyze")
+def db_analyze() -> None:
+    """ANALYZE the partitioned tables, which autovacuum never does (run nightly and after bulk loads)."""
+    done = _with_session(_settings(), analyze_partitioned)
+    console.print(f"Analyzed {len(done)} partitioned table(s): {', '.join(done) or 'none'}.")
 
 
 def _print_demo_logins() -> None:
@@ -184,9 +203,7 @@ def serve(
     _upgrade(settings)
     _load_directory(settings)
     if demo:
-        from ediary_gql.demo import seed_demo
-
-        _with_session(settings, lambda f: seed_demo(f))
+        _seed_demo(settings)
         _print_demo_logins()
     if workers > 1 and settings.broadcast_url.startswith("memory"):
         _say(settings, "BROADCAST_URL is memory://: events will not cross worker processes", style="yellow")

@@ -110,6 +110,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('ALTER TABLE attendances ALTER COLUMN school_id SET NOT NULL')
         _rebuild_pg(partitioned=True)
+        # autovacuum never analyzes a partitioned parent: without this the planner has no
+        # statistics for the copied rows and misjudges every join on attendances
+        op.execute('ANALYZE attendances')
         return
     with op.batch_alter_table('attendances', schema=None) as batch_op:
         batch_op.alter_column('school_id', existing_type=BIG_ID, nullable=False)
