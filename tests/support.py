@@ -9,12 +9,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import redis.asyncio as aioredis
@@ -284,12 +285,16 @@ async def served(app: Any, **options: Any) -> AsyncIterator[str]:
 SERVER_START_SECONDS = 90.0
 
 
-async def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
-    """Until `url`/healthz answers 200 (or the server process `proc` has exited)."""
+async def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None, output: IO[bytes] | None = None) -> None:
+    """Until `url`/healthz answers 200 (or the server process `proc` has exited: then
+    what it wrote, from `output` or its stderr pipe, is the error)."""
     deadline = time.monotonic() + SERVER_START_SECONDS
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
+                if output is not None:
+                    output.seek(0)
+                    raise AssertionError(output.read().decode(errors="replace") or "server exited")
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server exited")
             try:
                 if (await client.get(f"{url}/healthz")).status_code == 200:
@@ -316,18 +321,20 @@ async def server_process(settings: Settings, **env: str) -> AsyncIterator[str]:
         "DISPATCHER_ENABLED": "false",
         **env,
     }
+    # its log goes to a file, not a pipe: nobody reads a pipe while the test runs, and a
+    # server logging a backend's faults would fill it and then block on its next line
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once per fixture
         [sys.executable, "-m", "uvicorn", "ediary_gql.app:create_app", "--factory", "--port", str(port)],
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=output,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        await wait_healthy(url, proc)
+        await wait_healthy(url, proc, output)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
+        output.close()

@@ -11,8 +11,11 @@ resumes "after 8" would never see 7. So rows are appended without a position, an
 places at a time, in any process), takes the committed rows that have none, in id order,
 and numbers them on from the head. A row not yet committed is invisible to it and gets
 a higher position when it is. So a reader that has seen position N never later finds a
-committed event below N: positions are commit-ordered. On SQLite a write holds the
-database lock, which serializes the relay the same way; the code is the same.
+committed event below N: positions are commit-ordered. On SQLite the placing transaction
+takes the database's write lock at its BEGIN (`_placing`), which serializes the relay the
+same way: with SQLite's default deferred BEGIN it would read the head and the waiting rows
+before holding the lock, and two relays (the tail and the webhook relay, or two
+processes) could each number from the same head, setting it back below a position given.
 
 Readers (`read_after`) place first, then read; `prune` drops what is older than the
 retention (a job: `ediary-gql events prune`).
@@ -21,7 +24,8 @@ retention (a job: `ediary-gql events prune`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.db.base import utcnow
+from ediary_gql.db.engine import WRITE_TRANSACTION
 from ediary_gql.db.models.event_log import EventLogHead, EventRecord
 from ediary_gql.events.types import Event
 
@@ -54,9 +59,18 @@ async def append(session: AsyncSession, events: Sequence[Event]) -> None:
     await session.execute(insert(EventRecord), rows)
 
 
+@asynccontextmanager
+async def _placing(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction that may place: SQLite's write lock from its BEGIN (the module's doc);
+    on PostgreSQL the head row's lock (`_locked_head`) does it."""
+    async with session_factory() as session, session.begin():
+        await session.connection(execution_options={WRITE_TRANSACTION: True})
+        yield session
+
+
 async def place(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Give positions to the committed events that have none; returns how many."""
-    async with session_factory() as session, session.begin():
+    async with _placing(session_factory) as session:
         return await place_in(session)
 
 
@@ -125,7 +139,7 @@ async def read_after(
 
 async def head(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """The last position given, after placing what waits: the log's end now."""
-    async with session_factory() as session, session.begin():
+    async with _placing(session_factory) as session:
         await place_in(session)
         return await _locked_head(session)
 

@@ -8,9 +8,11 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.context import AppServices
 from ediary_gql.db.base import utcnow
+from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.event_log import EventRecord
 from ediary_gql.events import channels
 from ediary_gql.events import log as event_log
@@ -137,3 +139,40 @@ async def test_a_server_process_prunes_by_itself(app_services: AppServices) -> N
     # then the old one is gone and the recent one kept
     assert 11 not in kept
     assert 12 in kept
+
+
+async def test_relays_placing_side_by_side_number_every_event_once(app_services: AppServices) -> None:
+    # given two engines (two processes' pools) placing as fast as they can while events
+    # commit one by one: the tail's and the webhook relay's head() in each process
+    settings = app_services.settings
+    other = create_engine(settings.database_url, pool_size=4)
+    factories = [app_services.session_factory, create_session_factory(other)]
+    start = await event_log.head(app_services.session_factory)
+    committed = 60
+    done = asyncio.Event()
+
+    async def write() -> None:
+        for n in range(committed):
+            async with unit_of_work(app_services.session_factory, app_services.bus) as session:
+                queue_event(session, _grade(n))
+            await asyncio.sleep(0)
+        done.set()
+
+    async def relay(factory: async_sessionmaker[AsyncSession]) -> None:
+        while not done.is_set():
+            await event_log.head(factory)
+
+    try:
+        await asyncio.gather(write(), *(relay(f) for f in factories for _ in range(3)))
+        end = await event_log.head(app_services.session_factory)
+    finally:
+        await other.dispose()
+    # then each event has its own position, one after another, and the head is the last
+    async with app_services.session_factory() as session:
+        positions = list(
+            await session.scalars(
+                select(EventRecord.position).where(EventRecord.position > start).order_by(EventRecord.position)
+            )
+        )
+    assert positions == list(range(start + 1, start + committed + 1))
+    assert end == start + committed
