@@ -394,22 +394,25 @@ async def _families(session: AsyncSession, child_ids: set[int]) -> dict[int, lis
 async def summary(session: AsyncSession, *, class_id: int, date: dt.date) -> Summary:
     """The day's counts for a class: marks by status over the day's scheduled lessons,
     and `unmarked` = (children enrolled × lessons) − marks. Three statements."""
-    lesson_ids = list(
-        (
-            await session.scalars(
-                select(Lesson.id).where(
-                    Lesson.class_id == class_id, Lesson.date == date, Lesson.status == LessonStatus.SCHEDULED
-                )
+    lessons = (
+        await session.execute(
+            select(Lesson.id, Lesson.school_id).where(
+                Lesson.class_id == class_id, Lesson.date == date, Lesson.status == LessonStatus.SCHEDULED
             )
-        ).all()
-    )
+        )
+    ).all()
+    lesson_ids = [lesson_id for lesson_id, _ in lessons]
     children = await diary_facts.roster(session, class_id=class_id, date=date)
     counts: Counter[str] = Counter({str(s): 0 for s in AttendanceStatus})
     marked = 0
     if lesson_ids and children:
         rows = await session.execute(
             select(Attendance.status, func.count(Attendance.id))
-            .where(Attendance.lesson_id.in_(lesson_ids), Attendance.child_id.in_(list(children)))
+            .where(
+                Attendance.school_id == lessons[0].school_id,  # a class's lessons are of its school
+                Attendance.lesson_id.in_(lesson_ids),
+                Attendance.child_id.in_(list(children)),
+            )
             .group_by(Attendance.status)
         )
         for status, count in rows.all():

@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,7 +198,10 @@ class _Reads:
     def of(cls, lessons: ColumnElement[bool], *, child: bool) -> _Reads:
         ids = select(_lesson.c.id).where(lessons)
         grades: ColumnElement[bool] = _grade.c.lesson_id.in_(ids)
-        marks: ColumnElement[bool] = _mark.c.lesson_id.in_(ids)
+        # by the partition key too: each lesson's marks from its school's partition
+        marks: ColumnElement[bool] = tuple_(_mark.c.school_id, _mark.c.lesson_id).in_(
+            select(_lesson.c.school_id, _lesson.c.id).where(lessons)
+        )
         homework = None
         if child:
             grades = and_(grades, _grade.c.child_id == _CHILD)

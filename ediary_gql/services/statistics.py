@@ -169,12 +169,17 @@ def _in_scope(*, school: bool) -> ColumnElement[bool]:
     )
 
 
+# a lesson's marks, by the partition key too: PostgreSQL reads the lesson's school's
+# partition of attendances only (db/partitioning.py)
+_MARKS_OF_LESSON = (Attendance.school_id == Lesson.school_id) & (Attendance.lesson_id == Lesson.id)
+
+
 def _grouped(group_by: GroupBy, *, school: bool) -> Select[Any]:
     """Per group: 0, the day (DAY), the key and up to three label parts, the counts by status,
     marked, lessons; then a total row (1 first). Lessons without marks count as lessons (an
     outer join); by child, only the lessons the child has marks at."""
     none: ColumnElement[Any] = null()
-    marks = select().select_from(Lesson).outerjoin(Attendance, Attendance.lesson_id == Lesson.id)
+    marks = select().select_from(Lesson).outerjoin(Attendance, _MARKS_OF_LESSON)
     grouped_by: tuple[ColumnElement[Any], ...]
     if group_by is GroupBy.CLASS:
         marks = marks.join(SchoolClass, SchoolClass.id == Lesson.class_id)
@@ -196,7 +201,7 @@ def _grouped(group_by: GroupBy, *, school: bool) -> Select[Any]:
     total = (
         select()
         .select_from(Lesson)
-        .outerjoin(Attendance, Attendance.lesson_id == Lesson.id)
+        .outerjoin(Attendance, _MARKS_OF_LESSON)
         .add_columns(literal_column("1"), none, none, none, none, none, *_COUNTS)
         .where(where)
     )
@@ -212,7 +217,7 @@ def _missing(*, school: bool) -> Select[Any]:
     return (
         select(Attendance.child_id, Child.last_name, Child.first_name, Child.middle_name, missed, marked)
         .select_from(Attendance)
-        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(Lesson, _MARKS_OF_LESSON)
         .join(Child, Child.id == Attendance.child_id)
         .where(_in_scope(school=school))
         .group_by(Attendance.child_id, Child.last_name, Child.first_name, Child.middle_name)

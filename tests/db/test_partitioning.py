@@ -181,3 +181,30 @@ async def test_marking_attendance_reads_and_writes_one_partition(gql: GraphQLCli
     assert "ON CONFLICT (child_id, lesson_id, school_id)" in upserts[0]
     assert await _home(session, world.school.id) == home
     await session.rollback()
+
+
+STATISTICS = """
+query($c: ID!, $from: Date!, $to: Date!, $by: AttendanceGroupBy!) {
+  attendanceStatistics(classId: $c, from: $from, to: $to, groupBy: $by, threshold: 0.1) {
+    total { present } groups { label } missingOver { childId }
+  }
+}"""
+
+
+@pytest.mark.parametrize("group_by", ["DAY", "CHILD"])
+async def test_attendance_statistics_read_one_partition(
+    gql: GraphQLClient, session: AsyncSession, group_by: str
+) -> None:
+    # given marks of two schools in two partitions
+    world, _, home = await _two_schools(session)
+    teacher = await token(gql, world.teacher)
+    # when the class's teacher asks for the week's attendance figures
+    variables = {"c": gid("SchoolClass", world.school_class.id), "from": MONDAY.isoformat(), "to": "2026-09-13"}
+    with _statements() as seen:
+        data = await gql.data(STATISTICS, {**variables, "by": group_by}, token=teacher)
+    assert data["attendanceStatistics"]["groups"]
+    # then every statement over the marks read the class's school's partition only
+    reads = [(s, p) for s, p in seen if "attendances" in s]
+    assert reads
+    for statement, parameters in reads:
+        assert await _partitions_read(session, statement, parameters, "attendances") == {home}

@@ -72,7 +72,7 @@ _MARKS = (
         _lesson.c.topic,
     )
     .select_from(_mark)
-    .join(_lesson, _lesson.c.id == _mark.c.lesson_id)
+    .join(_lesson, (_lesson.c.school_id == _mark.c.school_id) & (_lesson.c.id == _mark.c.lesson_id))  # one partition
     .join(_subject, _subject.c.id == _lesson.c.subject_id)
     .join(_teacher, _teacher.c.id == _lesson.c.teacher_id)
     .where(
