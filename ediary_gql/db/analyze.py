@@ -4,8 +4,9 @@ Autovacuum analyzes each partition as its rows change, but never a partitioned p
 (it holds no rows of its own), so the planner has no statistics for `attendances` as a
 whole until somebody runs ANALYZE on it: a join from lessons into it is then planned as
 if it were empty, and the class journal took seconds instead of milliseconds. So ANALYZE
-runs on every partitioned parent after a bulk load (the demo and scale seeds), at the end
-of a migration that copies rows into one, and nightly (`ediary-gql db analyze` from cron).
+runs on every partitioned parent at the end of a migration that copies rows into one and
+nightly (`ediary-gql db analyze` from cron), and on every table after a bulk load (the
+demo and scale seeds), before autovacuum gets to the plain ones.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ _PARENTS = text(
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname = current_schema() AND NOT c.relispartition ORDER BY c.relname"
 )
+
+
+async def analyze_all(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """ANALYZE every table, after a bulk load: autovacuum would analyze the plain tables a
+    minute or so later, but the first requests would be planned without statistics (and
+    the partitioned parents not at all). SQLite's ANALYZE feeds its planner too."""
+    async with session_factory() as session, session.begin():
+        await session.execute(text("ANALYZE"))
 
 
 async def analyze_partitioned(session_factory: async_sessionmaker[AsyncSession]) -> list[str]:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.auth.passwords import hash_password
-from ediary_gql.db.analyze import analyze_partitioned
+from ediary_gql.db.analyze import analyze_all
 from ediary_gql.db.models.applications import Application, ApplicationEvent, ApplicationNumberCounter
 from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.children import Child, Enrollment, Guardianship
@@ -283,7 +283,7 @@ async def seed_demo(session_factory: async_sessionmaker[AsyncSession]) -> bool:
         await _check_logins_free(session)
         calendar = await load_calendar(session)
         await _DemoBuilder(session, password_hash, calendar).run()
-    await analyze_partitioned(session_factory)  # a bulk load: the parents' statistics (db/analyze.py)
+    await analyze_all(session_factory)  # a bulk load: statistics before the first request (db/analyze.py)
     return True
 
 

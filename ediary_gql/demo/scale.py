@@ -25,7 +25,7 @@ from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ediary_gql.auth.passwords import hash_password
-from ediary_gql.db.analyze import analyze_partitioned
+from ediary_gql.db.analyze import analyze_all
 from ediary_gql.db.base import Base
 from ediary_gql.db.models.attendance import Attendance
 from ediary_gql.db.models.children import Child, Enrollment, Guardianship
@@ -207,7 +207,7 @@ async def seed_scale(
                 f"[green]✓[/green] school {k + 1}/{schools} «{builder.short_name}»: "
                 f"{sum(made.values()):,} rows in {time.perf_counter() - school_started:.1f} s"
             )
-    await analyze_partitioned(session_factory)  # a bulk load: the parents' statistics (db/analyze.py)
+    await analyze_all(session_factory)  # a bulk load: statistics before the first request (db/analyze.py)
     if progress is not None:
         progress.print(
             f"Scale data: {schools} school(s), {sum(counts.values()):,} rows in {time.perf_counter() - started:.1f} s"
