@@ -45,6 +45,9 @@ MODULUS = 8
 # and a missed run or two still finds its month there (rows never land in the default).
 MONTHS_AHEAD = 3
 
+# How long keep_months waits for the parent's lock before it gives up (see there).
+LOCK_TIMEOUT = "3s"
+
 Kind = Literal["hash", "month"]
 
 _INFO_KEY = "partition_key"
@@ -190,6 +193,10 @@ def keep_months(
         kept.rows_deleted = int(deleted.rowcount or 0)
         return kept
     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_KEEP_LOCK_KEY})")
+    # Making or dropping a partition locks the parent against every write: behind a long
+    # transaction it would hold up the writes queued after it, so it gives up instead
+    # (the months are made ahead: the next run has time to try again).
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     connection.exec_driver_sql(default_ddl(table.name))
     have = month_partitions(connection, table.name)
     for n in range(ahead + 1):

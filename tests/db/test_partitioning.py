@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
@@ -34,6 +35,7 @@ from ediary_gql.db.partitioning import (
     partition_kind,
     partition_names,
 )
+from ediary_gql.services.audit_retention import maintain
 from ediary_gql.settings import Settings, get_settings
 from tests.diary_support import MONDAY, School1, build_school, gid, token
 from tests.factories import make_audit_entry, make_operator
@@ -347,3 +349,22 @@ def test_audit_maintain_makes_the_months_ahead_and_drops_the_expired_ones(
     finally:
         asyncio.run(run(tidy))
         get_settings.cache_clear()
+
+
+async def test_audit_maintenance_gives_up_rather_than_hold_up_the_writes(app_services: Any) -> None:
+    # given a month ahead still to be made, and a transaction writing the trail meanwhile
+    factory = app_services.session_factory
+    ahead = month_name("audit_entries", add_months(month_of(utcnow()), MONTHS_AHEAD))
+    async with factory() as session, session.begin():
+        await session.execute(text(f"DROP TABLE IF EXISTS {ahead}"))
+    async with factory() as writer, writer.begin():
+        await make_audit_entry(writer, action="kept-probe")
+        # when the maintenance runs, it waits the lock timeout only, and fails that run
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(DBAPIError, match="lock timeout"):
+            await asyncio.wait_for(maintain(factory, retention_months=60, ahead=MONTHS_AHEAD), 10)
+        assert asyncio.get_running_loop().time() - started < 10
+        await writer.rollback()
+    # and once the writer is done, the next run makes the month
+    kept = await maintain(factory, retention_months=60, ahead=MONTHS_AHEAD)
+    assert kept.made == [ahead]
