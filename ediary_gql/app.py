@@ -80,6 +80,7 @@ from ediary_gql.routes import personal_data as personal_data_routes
 from ediary_gql.routes import reports as report_routes
 from ediary_gql.schema.mutations import mutations_without_actor
 from ediary_gql.schema.root import build_schema
+from ediary_gql.services.audit_retention import AuditKeeper
 from ediary_gql.services.delivery import Dispatcher
 from ediary_gql.services.personal_data.export import ExportWorker
 from ediary_gql.services.reminders import ReminderScheduler
@@ -524,9 +525,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             interval_seconds=settings.event_prune_interval_seconds,
         )
         pruner.start()
+        # the audit trail's months made ahead and the expired ones dropped (ediary-gql audit maintain)
+        audit_keeper = AuditKeeper(
+            app.state.services.session_factory,
+            retention_months=settings.audit_retention_months,
+            ahead=settings.audit_partitions_ahead,
+            interval_seconds=settings.audit_maintenance_interval_seconds,
+        )
+        audit_keeper.start()
         try:
             yield
         finally:
+            await audit_keeper.stop()
             await pruner.stop()
             if reminders is not None:
                 await reminders.stop()

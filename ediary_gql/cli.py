@@ -1,5 +1,5 @@
 """Command line: ediary-gql serve | migrate | seed | db | users create | outbox | applications | events |
-reminders | reports | webhooks."""
+audit | reminders | reports | webhooks."""
 
 from __future__ import annotations
 
@@ -436,6 +436,31 @@ def events_prune() -> None:
 
     pruned = _with_session(settings, work)
     console.print(f"Pruned {pruned} event(s) older than {settings.event_retention_days:g} days.")
+
+
+audit_app = typer.Typer(help="The audit trail", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("maintain")
+def audit_maintain() -> None:
+    """Make the audit partitions of the months ahead, drop months past AUDIT_RETENTION_MONTHS (run daily)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ediary_gql.db.partitioning import MonthsKept
+    from ediary_gql.services.audit_retention import maintain
+
+    settings = _settings()
+
+    async def work(factory: async_sessionmaker[AsyncSession]) -> MonthsKept:
+        return await maintain(
+            factory, retention_months=settings.audit_retention_months, ahead=settings.audit_partitions_ahead
+        )
+
+    kept = _with_session(settings, work)
+    console.print(f"Made {len(kept.made)} partition(s): {', '.join(kept.made) or 'none'}.")
+    console.print(f"Dropped {len(kept.dropped)} partition(s): {', '.join(kept.dropped) or 'none'}.")
+    console.print(f"Deleted {kept.rows_deleted} entry(ies) older than {settings.audit_retention_months} month(s).")
 
 
 reminders_app = typer.Typer(help="Reminders of approaching deadlines", no_args_is_help=True)

@@ -170,6 +170,22 @@ class Settings(BaseSettings):
         default=3600.0, ge=0, description="How often a server process prunes the event log (0: never; use the job)"
     )
 
+    # --- the audit trail's retention (services/audit_retention.py; monthly partitions on PostgreSQL) ---
+    audit_retention_months: int = Field(
+        default=60,
+        ge=1,
+        le=1200,
+        description="Audit entries are kept for the current month and this many before it; older months are dropped",
+    )
+    audit_partitions_ahead: int = Field(
+        default=3, ge=1, le=24, description="Monthly audit partitions made ahead of the current month"
+    )
+    audit_maintenance_interval_seconds: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="How often a server process keeps the audit partitions (0: never; use ediary-gql audit maintain)",
+    )
+
     # --- reminders of deadlines (services/reminders.py) ---
     reminders_enabled: bool = Field(default=True, description="Run the reminder scheduler in the server process")
     reminders_interval_seconds: float = Field(default=300.0, gt=0, le=86_400, description="Between scheduler runs")

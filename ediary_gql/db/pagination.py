@@ -101,6 +101,18 @@ def check_args(args: PageArgs, page_max: int) -> tuple[int, bool]:
     return (args.first if args.first is not None else min(DEFAULT_PAGE, page_max)), False
 
 
+def _beyond(
+    key: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]], values: Sequence[Any], *, older: bool
+) -> list[ColumnElement[bool]]:
+    """The rows past a cursor: below it (`older`) or above it in key order. The leading
+    column is bounded alone too (implied by the row comparison): PostgreSQL neither
+    prunes partitions nor bounds an index range by a row comparison."""
+    conds = [tuple_(*key) < tuple_(*values) if older else tuple_(*key) > tuple_(*values)]
+    if len(key) > 1 and values[0] is not None:
+        conds.append(key[0] <= values[0] if older else key[0] >= values[0])
+    return conds
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[T],
@@ -122,12 +134,10 @@ async def paginate(
     reverse = descending != backwards  # SQL order of this fetch
     if args.after is not None:
         values = decode_cursor(args.after, len(key), "after")
-        cond = tuple_(*key) < tuple_(*values) if descending else tuple_(*key) > tuple_(*values)
-        stmt = stmt.where(cond)
+        stmt = stmt.where(*_beyond(key, values, older=descending))
     if args.before is not None:
         values = decode_cursor(args.before, len(key), "before")
-        cond = tuple_(*key) > tuple_(*values) if descending else tuple_(*key) < tuple_(*values)
-        stmt = stmt.where(cond)
+        stmt = stmt.where(*_beyond(key, values, older=not descending))
     order = [k.desc() if reverse else k.asc() for k in key]
     # the key alone orders the page: an ORDER BY the query brought would come first and break the keyset
     fetched = list((await session.scalars(stmt.order_by(None).order_by(*order).limit(size + 1))).all())

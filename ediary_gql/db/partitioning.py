@@ -1,16 +1,23 @@
 """Declarative partitioning on PostgreSQL; plain tables on SQLite.
 
-A partitioned table names its key in `partitioned_by(...)` (its `__table_args__` kwargs).
-On PostgreSQL that gives:
+A partitioned table names its key in its `__table_args__` kwargs, one of two kinds:
 
-- `PARTITION BY HASH (key)`, with `MODULUS` fixed partitions `<table>_p<n>` made right
-  after the table (by `create_all` here, by the migration otherwise);
-- the primary key `(key, id)`: PostgreSQL wants the partition key in every unique
-  index. The metadata (and so the ORM and SQLite) keeps `id` alone as the primary
-  key: SQLite only auto-increments a one-column `INTEGER PRIMARY KEY`, and `id` alone
-  stays the ORM identity on both backends, as it is unique by its sequence anyway.
-  Alembic does not compare primary keys; tests/db/test_migrations.py checks these
-  ones itself.
+- `partitioned_by(key)`: `PARTITION BY HASH (key)`, with `MODULUS` fixed partitions
+  `<table>_p<n>`, and the primary key `(key, id)`;
+- `partitioned_by_month(key)`: `PARTITION BY RANGE (key)` over a timestamp, a partition
+  a month `<table>_yYYYYmMM` (`[first of the month, first of the next)`, in UTC) plus
+  `<table>_default` for whatever no month holds, and the primary key `(id, key)`. The
+  months are made ahead and the old ones dropped by `keep_months` (a daily job), so a
+  retention is a `DROP TABLE` of whole months rather than a `DELETE` of rows.
+
+Either is made right after the table by `create_all` (an `after_create` event; a month
+table gets its default, the current month and `MONTHS_AHEAD` more), by the migration
+otherwise. PostgreSQL wants the partition key in every unique index, hence the primary
+keys above. The metadata (and so the ORM and SQLite) keeps `id` alone as the primary
+key: SQLite only auto-increments a one-column `INTEGER PRIMARY KEY`, and `id` alone
+stays the ORM identity on both backends, as it is unique by its sequence anyway.
+Alembic does not compare primary keys; tests/db/test_migrations.py checks these ones
+itself.
 
 The partitions are not in the metadata: `include_name` leaves them out of Alembic's
 comparison (env.py and the migration test), as they are made from the parent's key.
@@ -18,10 +25,12 @@ comparison (env.py and the migration test), as they are made from the parent's k
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from sqlalchemy import PrimaryKeyConstraint, Table, event
+from sqlalchemy import PrimaryKeyConstraint, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -32,19 +41,44 @@ from ediary_gql.db.base import Base
 # (a new table and a copy), so it is chosen for the national size: 42,000 schools
 # spread over 8 partitions, each small enough to vacuum and index quickly.
 MODULUS = 8
+# Months made ahead of the current one: the daily job runs well before a month starts,
+# and a missed run or two still finds its month there (rows never land in the default).
+MONTHS_AHEAD = 3
+
+# How long keep_months waits for the parent's lock before it gives up (see there).
+LOCK_TIMEOUT = "3s"
+
+Kind = Literal["hash", "month"]
 
 _INFO_KEY = "partition_key"
-_PARTITION_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
+_INFO_KIND = "partition_kind"
+_HASH_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
+_MONTH_NAME = re.compile(r"^(?P<parent>\w+)_(y(?P<year>\d{4})m(?P<month>\d{2})|default)$")
+# keep_months on several processes at once: one makes and drops, the others then find it done
+_KEEP_LOCK_KEY = 0xED1A_9A27_2026
 
 
 def partitioned_by(key: str) -> dict[str, Any]:
     """Table kwargs for a table hash-partitioned by `key` on PostgreSQL."""
-    return {"postgresql_partition_by": f"HASH ({key})", "info": {_INFO_KEY: key}}
+    return {"postgresql_partition_by": f"HASH ({key})", "info": {_INFO_KEY: key, _INFO_KIND: "hash"}}
+
+
+def partitioned_by_month(key: str) -> dict[str, Any]:
+    """Table kwargs for a table range-partitioned by the timestamp `key`, a month a partition."""
+    return {"postgresql_partition_by": f"RANGE ({key})", "info": {_INFO_KEY: key, _INFO_KIND: "month"}}
 
 
 def partition_key(table: Table) -> str | None:
     key = table.info.get(_INFO_KEY)
     return key if isinstance(key, str) else None
+
+
+def partition_kind(table: Table) -> Kind | None:
+    kind = table.info.get(_INFO_KIND)
+    return "month" if kind == "month" else "hash" if kind == "hash" else None
+
+
+# --- hash ---------------------------------------------------------------------
 
 
 def partition_names(table_name: str) -> list[str]:
@@ -59,33 +93,180 @@ def partitions_ddl(table_name: str) -> list[str]:
     ]
 
 
+# --- a month a partition ------------------------------------------------------
+
+
+def month_of(moment: dt.datetime | dt.date) -> dt.date:
+    """The first day of the (UTC) month of `moment`."""
+    if isinstance(moment, dt.datetime):
+        moment = moment.astimezone(dt.UTC) if moment.tzinfo else moment
+    return dt.date(moment.year, moment.month, 1)
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_name(table_name: str, month: dt.date) -> str:
+    return f"{table_name}_y{month.year:04d}m{month.month:02d}"
+
+
+def default_name(table_name: str) -> str:
+    return f"{table_name}_default"
+
+
+def _bound(month: dt.date) -> str:
+    return f"'{month.isoformat()} 00:00:00+00'"
+
+
+def month_ddl(table_name: str, month: dt.date) -> str:
+    """CREATE TABLE … PARTITION OF for the month starting `month`."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {month_name(table_name, month)} PARTITION OF {table_name}"
+        f" FOR VALUES FROM ({_bound(month)}) TO ({_bound(add_months(month, 1))})"
+    )
+
+
+def default_ddl(table_name: str) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {default_name(table_name)} PARTITION OF {table_name} DEFAULT"
+
+
+def month_partitions(connection: Connection, table_name: str) -> dict[dt.date, str]:
+    """The month partitions the table has now, by their first day."""
+    rows = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = CAST(:t AS regclass)"
+        ),
+        {"t": table_name},
+    ).scalars()
+    found: dict[dt.date, str] = {}
+    for name in rows:
+        match = _MONTH_NAME.match(name)
+        if match is not None and match["parent"] == table_name and match["year"]:
+            found[dt.date(int(match["year"]), int(match["month"]), 1)] = name
+    return found
+
+
+def _make_month(connection: Connection, table_name: str, month: dt.date, key: str) -> None:
+    """The month's partition; rows of it already in the default move into it on the way
+    (PostgreSQL refuses a partition whose rows the default holds)."""
+    lo, hi = _bound(month), _bound(add_months(month, 1))
+    stray = connection.exec_driver_sql(
+        f"SELECT 1 FROM {default_name(table_name)} WHERE {key} >= {lo} AND {key} < {hi} LIMIT 1"  # noqa: S608 - fixed names
+    ).first()
+    if stray is None:
+        connection.exec_driver_sql(month_ddl(table_name, month))
+        return
+    name = month_name(table_name, month)
+    connection.exec_driver_sql(f"CREATE TABLE {name} (LIKE {table_name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    connection.exec_driver_sql(
+        f"WITH moved AS (DELETE FROM {default_name(table_name)} WHERE {key} >= {lo} AND {key} < {hi}"  # noqa: S608
+        f" RETURNING *) INSERT INTO {name} SELECT * FROM moved"
+    )
+    connection.exec_driver_sql(f"ALTER TABLE {table_name} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
+
+
+@dataclass(slots=True)
+class MonthsKept:
+    made: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    rows_deleted: int = 0
+
+
+def keep_months(
+    connection: Connection, table: Table, *, now: dt.datetime, ahead: int, retention_months: int
+) -> MonthsKept:
+    """Make the current month's partition and `ahead` more; drop the months wholly older
+    than the `retention_months` before the current one (and such rows from the default).
+    On SQLite, where the table is plain, it deletes those rows instead."""
+    key = partition_key(table)
+    if key is None or partition_kind(table) != "month":
+        raise ValueError(f"{table.name} is not partitioned by month")
+    current = month_of(now)
+    oldest_kept = add_months(current, -retention_months)
+    cutoff = dt.datetime.combine(oldest_kept, dt.time(), tzinfo=dt.UTC)
+    kept = MonthsKept()
+    if connection.dialect.name != "postgresql":
+        deleted = connection.execute(table.delete().where(table.c[key] < cutoff))
+        kept.rows_deleted = int(deleted.rowcount or 0)
+        return kept
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_KEEP_LOCK_KEY})")
+    # Making or dropping a partition locks the parent against every write: behind a long
+    # transaction it would hold up the writes queued after it, so it gives up instead
+    # (the months are made ahead: the next run has time to try again).
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    connection.exec_driver_sql(default_ddl(table.name))
+    have = month_partitions(connection, table.name)
+    for n in range(ahead + 1):
+        month = add_months(current, n)
+        if month not in have:
+            _make_month(connection, table.name, month, key)
+            kept.made.append(month_name(table.name, month))
+    for month, name in sorted(have.items()):
+        if month < oldest_kept:
+            connection.exec_driver_sql(f"DROP TABLE {name}")
+            kept.dropped.append(name)
+    deleted = connection.execute(
+        text(f"DELETE FROM {default_name(table.name)} WHERE {key} < :cutoff"),  # noqa: S608 - fixed names
+        {"cutoff": cutoff},
+    )
+    kept.rows_deleted = int(deleted.rowcount or 0)
+    return kept
+
+
+# --- both ---------------------------------------------------------------------
+
+
+def is_partition_of(name: str, parent: Table) -> bool:
+    kind = partition_kind(parent)
+    if kind == "hash":
+        return name in partition_names(parent.name)
+    found = _MONTH_NAME.match(name)
+    return kind == "month" and found is not None and found["parent"] == parent.name
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's `include_name`: a partition is not compared; its parent is."""
     if type_ != "table" or name is None:
         return True
-
-    found = _PARTITION_NAME.match(name)
-    if found is None:
-        return True
-    parent = Base.metadata.tables.get(found["parent"])
-    return parent is None or partition_key(parent) is None or name not in partition_names(parent.name)
+    for pattern in (_HASH_NAME, _MONTH_NAME):
+        found = pattern.match(name)
+        parent = Base.metadata.tables.get(found["parent"]) if found is not None else None
+        if parent is not None and is_partition_of(name, parent):
+            return False
+    return True
 
 
 @compiles(PrimaryKeyConstraint, "postgresql")
 def _primary_key(constraint: PrimaryKeyConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    """With the partition key: hash tables lead with it (a school's rows together), month
+    tables end with it (an id is looked up alone)."""
     table = constraint.table
     key = partition_key(table) if isinstance(table, Table) else None
     if key is None or key in constraint.columns:
         return compiler.visit_primary_key_constraint(constraint, **kw)
-    columns = ", ".join(compiler.preparer.quote(c) for c in (key, *constraint.columns.keys()))
+    ids = list(constraint.columns.keys())
+    ordered = [*ids, key] if isinstance(table, Table) and partition_kind(table) == "month" else [key, *ids]
+    columns = ", ".join(compiler.preparer.quote(c) for c in ordered)
     name = compiler.preparer.format_constraint(constraint) if constraint.name is not None else None
     return (f"CONSTRAINT {name} " if name else "") + f"PRIMARY KEY ({columns})"
 
 
 def _make_partitions(table: Table, connection: Connection, **kw: Any) -> None:
-    if connection.dialect.name == "postgresql" and partition_key(table) is not None:
-        for ddl in partitions_ddl(table.name):
-            connection.exec_driver_sql(ddl)
+    if connection.dialect.name != "postgresql" or partition_key(table) is None:
+        return
+    if partition_kind(table) == "month":
+        current = month_of(dt.datetime.now(dt.UTC))
+        ddl = [
+            default_ddl(table.name),
+            *(month_ddl(table.name, add_months(current, n)) for n in range(MONTHS_AHEAD + 1)),
+        ]
+    else:
+        ddl = partitions_ddl(table.name)
+    for statement in ddl:
+        connection.exec_driver_sql(statement)
 
 
 def register(table: object) -> None:

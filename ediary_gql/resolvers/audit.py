@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ediary_gql.db.pagination import Page, PageArgs
 from ediary_gql.resolvers import pages
-from ediary_gql.services.audit import AuditFilter, audit_log_query
+from ediary_gql.services.audit import LOG_KEY, AuditFilter, audit_log_query
 
 if TYPE_CHECKING:
     from ediary_gql.context import Context
@@ -40,4 +40,11 @@ async def audit_log(
             until=until,
         ),
     )
-    return await pages.page(ctx, stmt, PageArgs(first=first, after=after, last=last, before=before), descending=True)
+    return await pages.page(
+        ctx,
+        stmt,
+        PageArgs(first=first, after=after, last=last, before=before),
+        key=LOG_KEY,
+        key_of=lambda row: [row.created_at, row.id],
+        descending=True,
+    )

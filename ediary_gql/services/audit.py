@@ -56,6 +56,12 @@ def record(
     )
 
 
+# The trail's order, newest first: by time, then id. A page after a cursor is so bounded
+# in time, and on PostgreSQL (partitions a month by created_at) reads only the months it
+# can find rows in; the indexes end in (created_at, id).
+LOG_KEY = (AuditEntry.created_at, AuditEntry.id)
+
+
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
     school_id: int | None = None

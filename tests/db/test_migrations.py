@@ -289,3 +289,43 @@ async def test_marks_and_grades_get_their_school_and_move_into_the_partitions(sc
         assert count == 3
     finally:
         await engine.dispose()
+
+
+async def test_audit_entries_move_into_their_months_and_back(scratch_url: str, settings: Settings) -> None:
+    # given entries of this month and of fourteen months ago, of the revision before the
+    # trail was partitioned by month on PostgreSQL
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    now = dt.datetime.now(dt.UTC)
+    long_ago = now.replace(day=1, hour=12) - dt.timedelta(days=14 * 31)
+    try:
+        async with create_session_factory(engine)() as session:
+            old = await make_audit_entry(session, created_at=long_ago)
+            recent = await make_audit_entry(session)
+            await session.commit()
+            ids = {
+                old.id: f"audit_entries_y{long_ago:%Y}m{long_ago:%m}",
+                recent.id: f"audit_entries_y{now:%Y}m{now:%m}",
+            }
+        await asyncio.to_thread(downgrade, scratch_url, "8b3d6e2f4a10")
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then every entry is kept, on PostgreSQL in its month's partition, and new ids
+        # still come from the same sequence
+        where = "tableoid::regclass::text" if not settings.is_sqlite else "'-'"
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text(f"SELECT id, {where} FROM audit_entries ORDER BY id"))).all()  # noqa: S608
+        assert [r[0] for r in rows] == sorted(ids)
+        if not settings.is_sqlite:
+            assert {r[0]: r[1] for r in rows} == ids
+        async with create_session_factory(engine)() as session:
+            later = await make_audit_entry(session)
+            await session.commit()
+        assert later.id > max(ids)
+        # and it goes down again with the rows
+        await asyncio.to_thread(downgrade, scratch_url, "8b3d6e2f4a10")
+        async with engine.connect() as conn:
+            count = (await conn.execute(text("SELECT count(*) FROM audit_entries"))).scalar_one()
+        assert count == 3
+    finally:
+        await engine.dispose()

@@ -3,20 +3,42 @@ make, and the hot statements the app issues reading one partition only."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
-from ediary_gql.db.base import Base
+from ediary_gql.cli import app
+from ediary_gql.db.base import Base, utcnow
+from ediary_gql.db.engine import create_engine, create_session_factory
+from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import AttendanceStatus
-from ediary_gql.db.partitioning import MODULUS, partition_key, partition_names
+from ediary_gql.db.partitioning import (
+    MODULUS,
+    MONTHS_AHEAD,
+    add_months,
+    default_name,
+    is_partition_of,
+    month_ddl,
+    month_name,
+    month_of,
+    partition_key,
+    partition_kind,
+    partition_names,
+)
+from ediary_gql.services.audit_retention import maintain
+from ediary_gql.settings import Settings, get_settings
 from tests.diary_support import MONDAY, School1, build_school, gid, token
+from tests.factories import make_audit_entry, make_operator
 from tests.support import GraphQLClient
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
@@ -31,6 +53,11 @@ JOURNAL = """
 query($c: ID!, $s: ID!, $p: ID!) {
   classJournal(classId: $c, subjectId: $s, periodId: $p) { rows { cells { attendance { status } } } }
 }"""
+AUDIT = """
+query($f: AuditLogFilter, $first: Int, $after: String) {
+  auditLog(filter: $f, first: $first, after: $after) { edges { cursor node { id } } }
+}"""
+PASSWORD = "correct horse battery"
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
 
 
@@ -60,8 +87,9 @@ def _scanned(plan: dict[str, Any], table: str) -> set[str]:
     """The partitions of `table` the executed plan read (pruned ones are not in the plan,
     or were never executed when pruned at run time)."""
     found: set[str] = set()
-    names = set(partition_names(table))
-    if plan.get("Relation Name") in names and plan.get("Actual Loops", 0) > 0:
+    parent = Base.metadata.tables[table]
+    name = plan.get("Relation Name")
+    if isinstance(name, str) and is_partition_of(name, parent) and plan.get("Actual Loops", 0) > 0:
         found.add(plan["Relation Name"])
     for child in plan.get("Plans", []):
         found |= _scanned(child, table)
@@ -99,7 +127,10 @@ async def _two_schools(session: AsyncSession) -> tuple[School1, School1, str]:
 
 async def test_partitioned_tables_have_their_key_partitions_and_primary_key(session: AsyncSession) -> None:
     # the migrations made each partitioned table of the models as db/partitioning.py says
-    assert [t.name for t in PARTITIONED] == ["attendances"]
+    assert sorted((t.name, partition_kind(t)) for t in PARTITIONED) == [
+        ("attendances", "hash"),
+        ("audit_entries", "month"),
+    ]
     for table in PARTITIONED:
         key = partition_key(table)
         found = (
@@ -117,10 +148,23 @@ async def test_partitioned_tables_have_their_key_partitions_and_primary_key(sess
                 {"t": table.name},
             )
         ).one()
-        assert found[0] == f"HASH ({key})"
-        assert found[1] == sorted(partition_names(table.name))
-        assert len(found[1]) == MODULUS
-        assert found[2] == [key, "id"]
+        if partition_kind(table) == "hash":
+            assert found[0] == f"HASH ({key})"
+            assert found[1] == sorted(partition_names(table.name))
+            assert len(found[1]) == MODULUS
+            assert found[2] == [key, "id"]
+        else:
+            # the default, and the current month with the ones ahead (older ones may be there too)
+            current = month_of(utcnow())
+            wanted = {
+                default_name(table.name),
+                *(month_name(table.name, add_months(current, n)) for n in range(MONTHS_AHEAD + 1)),
+            }
+            assert found[0] == f"RANGE ({key})"
+            assert wanted <= set(found[1])
+            assert all(is_partition_of(name, table) for name in found[1])
+            assert found[2] == ["id", key]
+            assert MONTHS_AHEAD == 3  # as the migration made them
 
 
 async def test_the_diary_reads_one_partition_of_attendance(gql: GraphQLClient, session: AsyncSession) -> None:
@@ -208,3 +252,146 @@ async def test_attendance_statistics_read_one_partition(
     assert reads
     for statement, parameters in reads:
         assert await _partitions_read(session, statement, parameters, "attendances") == {home}
+
+
+def _at(month: dt.date, day: int = 15) -> dt.datetime:
+    return dt.datetime(month.year, month.month, day, 12, tzinfo=dt.UTC)
+
+
+async def test_the_audit_log_reads_only_the_months_its_page_can_be_in(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given entries of this month and one of two months ago, each in its month's partition
+    current = month_of(utcnow())
+    earlier = add_months(current, -2)
+    await (await session.connection()).exec_driver_sql(month_ddl("audit_entries", earlier))
+    await make_operator(session, email="op-partitions@example.ru", password=PASSWORD)
+    await make_audit_entry(session, action="probe", created_at=_at(earlier))
+    for _ in range(2):
+        await make_audit_entry(session, action="probe")
+    await session.commit()
+    operator = await gql.sign_in("op-partitions@example.ru", PASSWORD)
+    # when an operator pages through this month's entries, newest first
+    this_month = {"since": dt.datetime.combine(current, dt.time(), tzinfo=dt.UTC).isoformat(), "action": "probe"}
+    with _statements() as seen:
+        first = (await gql.data(AUDIT, {"f": this_month, "first": 1}, token=operator))["auditLog"]["edges"]
+        after = first[0]["cursor"]
+        second = (await gql.data(AUDIT, {"f": this_month, "first": 1, "after": after}, token=operator))["auditLog"]
+        after = second["edges"][0]["cursor"]
+        third = (await gql.data(AUDIT, {"f": this_month, "first": 1, "after": after}, token=operator))["auditLog"]
+    assert len(first) == len(second["edges"]) == 1
+    assert first[0]["node"]["id"] != second["edges"][0]["node"]["id"]
+    assert third["edges"] == []  # the entry of two months ago is not this month's
+    reads = [(s, p) for s, p in seen if "FROM audit_entries" in s and s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 3
+    # then the first page read no month before this one (the months ahead and the
+    # default may hold rows from `since` on) ...
+    later = {default_name("audit_entries"), *(month_name("audit_entries", add_months(current, n)) for n in range(12))}
+    read = await _partitions_read(session, *reads[0], "audit_entries")
+    assert month_name("audit_entries", current) in read
+    assert read <= later
+    # ... and a page after a cursor of this month read this month's partition alone
+    for statement, parameters in reads[1:]:
+        assert "created_at <=" in statement
+        assert await _partitions_read(session, statement, parameters, "audit_entries") == {
+            month_name("audit_entries", current)
+        }
+    await session.rollback()
+
+
+def test_audit_maintain_makes_the_months_ahead_and_drops_the_expired_ones(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given (on the suite's database) a month past a 6-month retention with an entry, an
+    # older entry in the default, an entry of 5 months ahead in the default (its month
+    # not made yet), and one of this month
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BROADCAST_URL", "memory://")
+    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-of-enough-length")
+    monkeypatch.setenv("AUDIT_RETENTION_MONTHS", "6")
+    monkeypatch.setenv("AUDIT_PARTITIONS_AHEAD", "5")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    current = month_of(utcnow())
+    expired, older, ahead = add_months(current, -7), add_months(current, -9), add_months(current, 5)
+    names = {m: month_name("audit_entries", m) for m in (expired, current, add_months(current, 4), ahead)}
+
+    async def run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    async def arrange(session: AsyncSession) -> list[int]:
+        conn = await session.connection()
+        for month in (add_months(current, 4), ahead):
+            await conn.exec_driver_sql(f"DROP TABLE IF EXISTS {names[month]}")
+        await conn.exec_driver_sql(month_ddl("audit_entries", expired))
+        ids = []
+        for month in (expired, older, ahead, current):
+            entry = AuditEntry(action="kept-probe", entity_type="User", created_at=_at(month))
+            session.add(entry)
+            await session.flush()
+            ids.append(entry.id)
+        return ids
+
+    async def homes(session: AsyncSession) -> dict[int, str]:
+        rows = await session.execute(
+            text("SELECT id, tableoid::regclass::text FROM audit_entries WHERE action = 'kept-probe'")
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def partitions(session: AsyncSession) -> set[str]:
+        found = await session.scalars(
+            text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'audit_entries'::regclass")
+        )
+        return set(found)
+
+    async def tidy(session: AsyncSession) -> None:
+        await session.execute(text("DELETE FROM audit_entries WHERE action = 'kept-probe'"))
+
+    try:
+        in_expired, in_older, in_ahead, in_current = asyncio.run(run(arrange))
+        assert asyncio.run(run(homes))[in_ahead] == default_name("audit_entries")
+        # when the maintenance runs
+        result = runner.invoke(app, ["audit", "maintain"])
+        assert result.exit_code == 0, result.output
+        # then the months up to 5 ahead are there (the entry of then moved into its own),
+        # the month past the retention is gone with its entry, and so is the older stray
+        assert f"Made 2 partition(s): {names[add_months(current, 4)]}, {names[ahead]}." in result.output
+        assert f"Dropped 1 partition(s): {names[expired]}." in result.output
+        assert "Deleted 1 entry(ies)" in result.output
+        have = asyncio.run(run(partitions))
+        assert {names[current], names[add_months(current, 4)], names[ahead]} <= have
+        assert names[expired] not in have
+        assert asyncio.run(run(homes)) == {in_current: names[current], in_ahead: names[ahead]}
+        assert not {in_expired, in_older} & set(asyncio.run(run(homes)))
+        # and a second run finds nothing to do
+        again = runner.invoke(app, ["audit", "maintain"])
+        assert "Made 0 partition(s)" in again.output
+        assert "Dropped 0 partition(s)" in again.output
+    finally:
+        asyncio.run(run(tidy))
+        get_settings.cache_clear()
+
+
+async def test_audit_maintenance_gives_up_rather_than_hold_up_the_writes(app_services: Any) -> None:
+    # given a month ahead still to be made, and a transaction writing the trail meanwhile
+    factory = app_services.session_factory
+    ahead = month_name("audit_entries", add_months(month_of(utcnow()), MONTHS_AHEAD))
+    async with factory() as session, session.begin():
+        await session.execute(text(f"DROP TABLE IF EXISTS {ahead}"))
+    async with factory() as writer, writer.begin():
+        await make_audit_entry(writer, action="kept-probe")
+        # when the maintenance runs, it waits the lock timeout only, and fails that run
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(DBAPIError, match="lock timeout"):
+            await asyncio.wait_for(maintain(factory, retention_months=60, ahead=MONTHS_AHEAD), 10)
+        assert asyncio.get_running_loop().time() - started < 10
+        await writer.rollback()
+    # and once the writer is done, the next run makes the month
+    kept = await maintain(factory, retention_months=60, ahead=MONTHS_AHEAD)
+    assert kept.made == [ahead]
