@@ -14,14 +14,20 @@ On PostgreSQL that gives:
 
 The partitions are not in the metadata: `include_name` leaves them out of Alembic's
 comparison (env.py and the migration test), as they are made from the parent's key.
+
+An index on `(key, id)` is what the primary key already is on PostgreSQL; SQLite, whose
+key is `id` alone, still needs it (the inbox's order, the parent key of a composite
+reference `(key, x_id)`): `sqlite_only(index)` makes it there only, and
+`include_object(dialect)` leaves it out of the comparison elsewhere.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import PrimaryKeyConstraint, Table, event
+from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -34,6 +40,7 @@ from ediary_gql.db.base import Base
 MODULUS = 8
 
 _INFO_KEY = "partition_key"
+_SQLITE_ONLY = "sqlite_only"
 _PARTITION_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
 
 
@@ -61,14 +68,35 @@ def partitions_ddl(table_name: str) -> list[str]:
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's `include_name`: a partition is not compared; its parent is."""
-    if type_ != "table" or name is None:
-        return True
+    return type_ != "table" or name is None or not _is_partition(name)
 
+
+def _is_partition(name: str) -> bool:
     found = _PARTITION_NAME.match(name)
     if found is None:
-        return True
+        return False
     parent = Base.metadata.tables.get(found["parent"])
-    return parent is None or partition_key(parent) is None or name not in partition_names(parent.name)
+    return parent is not None and partition_key(parent) is not None and name in partition_names(parent.name)
+
+
+def sqlite_only(index: Index) -> Index:
+    """An index made on SQLite only: on PostgreSQL the partitioned primary key is it."""
+    index.info[_SQLITE_ONLY] = True
+    return index.ddl_if(dialect="sqlite")
+
+
+def include_object(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's `include_object` for a database of `dialect`: a SQLite-only index of the
+    models is not looked for in another backend's database; and the references PostgreSQL
+    makes itself, from a reference into a partitioned table to each of its partitions
+    (`…_fkey<n>`), are not compared: the reference to the parent is."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if reflected:
+            return not (isinstance(obj, ForeignKeyConstraint) and _is_partition(obj.referred_table.name))
+        return dialect == "sqlite" or not (isinstance(obj, Index) and obj.info.get(_SQLITE_ONLY))
+
+    return include
 
 
 @compiles(PrimaryKeyConstraint, "postgresql")
