@@ -21,16 +21,22 @@ itself.
 
 The partitions are not in the metadata: `include_name` leaves them out of Alembic's
 comparison (env.py and the migration test), as they are made from the parent's key.
+
+An index on `(key, id)` is what the primary key already is on PostgreSQL; SQLite, whose
+key is `id` alone, still needs it (the inbox's order, the parent key of a composite
+reference `(key, x_id)`): `sqlite_only(index)` makes it there only, and
+`include_object(dialect)` leaves it out of the comparison elsewhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import PrimaryKeyConstraint, Table, event, text
+from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -52,6 +58,7 @@ Kind = Literal["hash", "month"]
 
 _INFO_KEY = "partition_key"
 _INFO_KIND = "partition_kind"
+_SQLITE_ONLY = "sqlite_only"
 _HASH_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
 _MONTH_NAME = re.compile(r"^(?P<parent>\w+)_(y(?P<year>\d{4})m(?P<month>\d{2})|default)$")
 # keep_months on several processes at once: one makes and drops, the others then find it done
@@ -229,14 +236,36 @@ def is_partition_of(name: str, parent: Table) -> bool:
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's `include_name`: a partition is not compared; its parent is."""
-    if type_ != "table" or name is None:
-        return True
+    return type_ != "table" or name is None or not _is_partition(name)
+
+
+def _is_partition(name: str) -> bool:
     for pattern in (_HASH_NAME, _MONTH_NAME):
         found = pattern.match(name)
         parent = Base.metadata.tables.get(found["parent"]) if found is not None else None
         if parent is not None and is_partition_of(name, parent):
-            return False
-    return True
+            return True
+    return False
+
+
+def sqlite_only(index: Index) -> Index:
+    """An index made on SQLite only: on PostgreSQL the partitioned primary key is it."""
+    index.info[_SQLITE_ONLY] = True
+    return index.ddl_if(dialect="sqlite")
+
+
+def include_object(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's `include_object` for a database of `dialect`: a SQLite-only index of the
+    models is not looked for in another backend's database; and the references PostgreSQL
+    makes itself, from a reference into a partitioned table to each of its partitions
+    (`…_fkey<n>`), are not compared: the reference to the parent is."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if reflected:
+            return not (isinstance(obj, ForeignKeyConstraint) and _is_partition(obj.referred_table.name))
+        return dialect == "sqlite" or not (isinstance(obj, Index) and obj.info.get(_SQLITE_ONLY))
+
+    return include
 
 
 @compiles(PrimaryKeyConstraint, "postgresql")

@@ -419,7 +419,9 @@ async def _notify_author(session: AsyncSession, ticket: FeedbackTicket, *, title
         [Notice(author, kind=NotificationKind.FEEDBACK, title=title, body=body, payload=payload, channels=channels)],
     )
     if contact:
-        session.add(NotificationDelivery(notification_id=note.id, channel=Channel.EMAIL, address=contact))
+        session.add(
+            NotificationDelivery(user_id=note.user_id, notification_id=note.id, channel=Channel.EMAIL, address=contact)
+        )
         await session.flush()
         queue_event(session, DeliveriesQueued())
 

@@ -122,7 +122,10 @@ async def notify_many(session: AsyncSession, notices: Sequence[Notice]) -> list[
         for channel in dict.fromkeys(chosen):
             address = _address(notice.user, channel)
             if address:
-                deliveries.append({"notification_id": note_id, "channel": channel, "address": address})
+                # the recipient too: the delivery's reference names the notification's partition
+                deliveries.append(
+                    {"user_id": notice.user.id, "notification_id": note_id, "channel": channel, "address": address}
+                )
         queue_event(session, NotificationCreated(user_id=notice.user.id, notification_id=note_id))
     if deliveries:
         await session.execute(insert(NotificationDelivery), deliveries)
@@ -146,6 +149,20 @@ async def school_admins(session: AsyncSession, school_id: int) -> list[User]:
             )
         ).all()
     )
+
+
+async def of_recipients(
+    session: AsyncSession, keys: list[tuple[int, int]]
+) -> list[tuple[tuple[int, int], Notification]]:
+    """Notifications by (user_id, id), for a grouped loader: naming the recipients lets
+    PostgreSQL read their partitions only."""
+    rows = await session.scalars(
+        select(Notification).where(
+            Notification.user_id.in_({user_id for user_id, _ in keys}),
+            Notification.id.in_({note_id for _, note_id in keys}),
+        )
+    )
+    return [((row.user_id, row.id), row) for row in rows]
 
 
 def inbox_query(actor: Actor, *, unread_only: bool) -> Select[Notification]:

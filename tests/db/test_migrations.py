@@ -25,7 +25,7 @@ from ediary_gql.db.models.enums import ReportGrouping, ReportKind
 from ediary_gql.db.models.grades import ControlType
 from ediary_gql.db.models.reports import ReportTemplate
 from ediary_gql.db.models.schools import StaffBinding
-from ediary_gql.db.partitioning import include_name
+from ediary_gql.db.partitioning import include_name, include_object
 from ediary_gql.settings import Settings
 from tests.factories import (
     make_attendance,
@@ -34,6 +34,8 @@ from tests.factories import (
     make_enrollment,
     make_grade,
     make_guardianship,
+    make_notification,
+    make_notification_delivery,
     make_report_template,
     make_school,
     make_school_class,
@@ -64,8 +66,14 @@ async def scratch_url(settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
 
 def _diff(connection: Connection) -> list[object]:
     # Partitions are made from their parent's key (db/partitioning.py), not declared as
-    # tables: they are left out of the comparison, and checked in test_partitions_*.
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
+    # tables: they are left out of the comparison, and checked in test_partitions_*; so is
+    # an index made on SQLite only (the primary key is it on PostgreSQL).
+    opts = {
+        "compare_type": True,
+        "include_name": include_name,
+        "include_object": include_object(connection.dialect.name),
+    }
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
 
 
@@ -327,5 +335,54 @@ async def test_audit_entries_move_into_their_months_and_back(scratch_url: str, s
         async with engine.connect() as conn:
             count = (await conn.execute(text("SELECT count(*) FROM audit_entries"))).scalar_one()
         assert count == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_notifications_move_into_the_partitions_with_their_deliveries(scratch_url: str) -> None:
+    # given two users' notifications and deliveries, of the revision before the inbox was
+    # partitioned (and deliveries carried their recipient)
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            for _ in range(2):
+                note = await make_notification(session)
+                await make_notification_delivery(session, notification_id=note.id)
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, "8b3d6e2f4a10")
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then every row is kept, each delivery with its notification's recipient, and new
+        # ids still come from the same sequence
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT n.id, n.user_id, d.user_id FROM notifications n"
+                        " JOIN notification_deliveries d ON d.notification_id = n.id ORDER BY n.id"
+                    )
+                )
+            ).all()
+        assert len(rows) == 2
+        assert len({r[1] for r in rows}) == 2
+        assert all(r[1] == r[2] for r in rows)
+        async with create_session_factory(engine)() as session:
+            later = await make_notification_delivery(session)
+            await session.commit()
+        assert later.notification_id > max(r[0] for r in rows)
+        # and a deleted notification takes its deliveries along
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM notifications WHERE id = :i"), {"i": rows[0][0]})
+            left = (await conn.execute(text("SELECT count(*) FROM notification_deliveries"))).scalar_one()
+        assert left == 2
+        # and it goes down again with the rows
+        await asyncio.to_thread(downgrade, scratch_url, "8b3d6e2f4a10")
+        async with engine.connect() as conn:
+            counts = [
+                (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608 - fixed names
+                for table in ("notifications", "notification_deliveries")
+            ]
+        assert counts == [2, 2]
     finally:
         await engine.dispose()

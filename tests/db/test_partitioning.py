@@ -6,22 +6,26 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from ediary_gql.cli import app
+from ediary_gql.context import AppServices
 from ediary_gql.db.base import Base, utcnow
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.audit import AuditEntry
-from ediary_gql.db.models.enums import AttendanceStatus
+from ediary_gql.db.models.enums import AttendanceStatus, Channel, NotificationKind, UserStatus
+from ediary_gql.db.models.notifications import Notification, NotificationDelivery
+from ediary_gql.db.models.users import User
 from ediary_gql.db.partitioning import (
     MODULUS,
     MONTHS_AHEAD,
@@ -35,10 +39,14 @@ from ediary_gql.db.partitioning import (
     partition_kind,
     partition_names,
 )
+from ediary_gql.events.publish import unit_of_work
+from ediary_gql.resolvers.loaders import Loaders
+from ediary_gql.services import notifications
 from ediary_gql.services.audit_retention import maintain
+from ediary_gql.services.delivery.dispatcher import claim_due
 from ediary_gql.settings import Settings, get_settings
-from tests.diary_support import MONDAY, School1, build_school, gid, token
-from tests.factories import make_audit_entry, make_operator
+from tests.diary_support import MONDAY, PASSWORD, School1, build_school, gid, token
+from tests.factories import make_audit_entry, make_notification, make_notification_delivery, make_operator, make_user
 from tests.support import GraphQLClient
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
@@ -57,8 +65,15 @@ AUDIT = """
 query($f: AuditLogFilter, $first: Int, $after: String) {
   auditLog(filter: $f, first: $first, after: $after) { edges { cursor node { id } } }
 }"""
-PASSWORD = "correct horse battery"
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
+INBOX = """query($unread: Boolean) {
+  notifications(first: 10, unread: $unread) { totalCount edges { node { id title isRead } } }
+}"""
+MARK_READ = (
+    "mutation($i: MarkNotificationsReadInput) { markNotificationsRead(input: $i) { marked userErrors { code } } }"
+)
+# A statement that reads the inbox table (not notification_deliveries).
+READS_NOTIFICATIONS = re.compile(r"\b(FROM|JOIN|UPDATE)\s+notifications\b")
 
 
 @pytest.fixture
@@ -114,6 +129,37 @@ async def _home(session: AsyncSession, school_id: int) -> str:
     return found
 
 
+async def _inbox_home(session: AsyncSession, user_id: int) -> str:
+    found = await session.scalar(
+        text("SELECT DISTINCT tableoid::regclass::text FROM notifications WHERE user_id = :u"), {"u": user_id}
+    )
+    assert isinstance(found, str)
+    return found
+
+
+async def _two_inboxes(session: AsyncSession) -> tuple[User, User, str]:
+    """Two users with notifications in different partitions; the first one's partition."""
+    first = await make_user(session, password=PASSWORD, status=UserStatus.CONFIRMED)
+    for i in range(3):
+        await make_notification(session, user_id=first.id, title=f"n{i}", body="")
+    home = await _inbox_home(session, first.id)
+    for _ in range(20):
+        other = await make_user(session, password=PASSWORD, status=UserStatus.CONFIRMED)
+        await make_notification(session, user_id=other.id, title="чужое", body="")
+        if await _inbox_home(session, other.id) != home:
+            await session.commit()
+            return first, other, home
+    raise AssertionError("every user hashed to one partition")
+
+
+async def _each_reads_only(session: AsyncSession, seen: list[tuple[str, Any]], home: str) -> int:
+    """Every captured statement reading notifications runs on `home` only; how many there were."""
+    reads = [(s, p) for s, p in seen if READS_NOTIFICATIONS.search(s)]
+    for statement, parameters in reads:
+        assert await _partitions_read(session, statement, parameters, "notifications") == {home}, statement
+    return len(reads)
+
+
 async def _two_schools(session: AsyncSession) -> tuple[School1, School1, str]:
     """Two schools whose marks live in different partitions; the first one's partition."""
     first = await build_school(session, children=2, weeks=1)
@@ -130,6 +176,7 @@ async def test_partitioned_tables_have_their_key_partitions_and_primary_key(sess
     assert sorted((t.name, partition_kind(t)) for t in PARTITIONED) == [
         ("attendances", "hash"),
         ("audit_entries", "month"),
+        ("notifications", "hash"),
     ]
     for table in PARTITIONED:
         key = partition_key(table)
@@ -395,3 +442,95 @@ async def test_audit_maintenance_gives_up_rather_than_hold_up_the_writes(app_ser
     # and once the writer is done, the next run makes the month
     kept = await maintain(factory, retention_months=60, ahead=MONTHS_AHEAD)
     assert kept.made == [ahead]
+
+
+async def test_deliveries_refer_to_their_notification_with_its_partition_key(session: AsyncSession) -> None:
+    # the reference into the partitioned inbox names its key, and a deleted notification
+    # takes its deliveries along
+    found = (
+        await session.execute(
+            text(
+                "SELECT confrelid::regclass::text, confdeltype::text,"
+                " (SELECT array_agg(a.attname::text ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)"
+                "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum),"
+                " (SELECT array_agg(a.attname::text ORDER BY k.n)"
+                " FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, n)"
+                "  JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum)"
+                " FROM pg_constraint c WHERE c.conname = 'fk_notification_deliveries_user_id_notifications'"
+                " AND c.conparentid = 0"
+            )
+        )
+    ).one()
+    assert tuple(found) == ("notifications", "c", ["user_id", "notification_id"], ["user_id", "id"])
+    # and no other index on the inbox than its key and the unread one: (user_id, id) is the key
+    indexes = await session.scalars(
+        text("SELECT indexname FROM pg_indexes WHERE tablename = 'notifications' ORDER BY indexname")
+    )
+    assert list(indexes) == ["ix_notifications_user_unread", "pk_notifications"]
+    delivery = await make_notification_delivery(session)
+    kept = await make_notification_delivery(session)
+    await session.execute(delete(Notification).where(Notification.id == delivery.notification_id))
+    left = await session.scalars(select(NotificationDelivery.id).execution_options(populate_existing=True))
+    assert list(left) == [kept.id]
+    await session.rollback()
+
+
+async def test_the_inbox_reads_and_marks_one_partition(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given two users whose notifications live in different partitions
+    user, _, home = await _two_inboxes(session)
+    assert user.email is not None
+    signed_in = await gql.sign_in(user.email, PASSWORD)
+    # when the first one reads the inbox, the unread ones, marks one read and then the rest
+    with _statements() as seen:
+        inbox = (await gql.data(INBOX, {"unread": False}, token=signed_in))["notifications"]
+        unread = (await gql.data(INBOX, {"unread": True}, token=signed_in))["notifications"]
+        one = inbox["edges"][0]["node"]["id"]
+        marked_one = await gql.data(MARK_READ, {"i": {"ids": [one]}}, token=signed_in)
+        marked_rest = await gql.data(MARK_READ, {"i": None}, token=signed_in)
+    assert (inbox["totalCount"], unread["totalCount"]) == (3, 3)
+    assert marked_one["markNotificationsRead"] == {"marked": 1, "userErrors": []}
+    assert marked_rest["markNotificationsRead"] == {"marked": 2, "userErrors": []}
+    # then every statement that read (or updated) the inbox ran in the user's partition only
+    assert await _each_reads_only(session, seen, home) >= 4
+    await session.rollback()
+
+
+async def test_delivering_reads_the_recipients_partition_only(app_services: AppServices, session: AsyncSession) -> None:
+    # given a notice to a user whose inbox is in another partition than someone else's
+    user, _, home = await _two_inboxes(session)
+    with _statements() as seen:
+        async with unit_of_work(app_services.session_factory, app_services.bus) as writing:
+            await notifications.notify(
+                writing, user=user, kind=NotificationKind.SECURITY, title="Вход", body="", channels=[Channel.PUSH]
+            )
+    # the deliveries are written in the same one statement, with the recipient
+    writes = [s for s, _ in seen if s.startswith("INSERT INTO notification_deliveries")]
+    assert len(writes) == 1
+    assert "user_id" in writes[0]
+    rows = (await session.execute(select(NotificationDelivery.user_id, NotificationDelivery.channel))).all()
+    assert [tuple(r) for r in rows] == [(user.id, Channel.PUSH)]
+    # when the dispatcher claims it
+    with _statements() as seen:
+        claimed = await claim_due(app_services.session_factory, now=utcnow(), limit=10, lease=dt.timedelta(minutes=1))
+    assert [c.subject for c in claimed] == ["Вход"]
+    # then its read of the notification's text ran in the recipient's partition only
+    assert await _each_reads_only(session, seen, home) == 1
+    await session.rollback()
+
+
+async def test_the_live_feed_reads_a_notification_in_its_partition(
+    app_services: AppServices, session: AsyncSession
+) -> None:
+    # given a new notification of a user, and another user's inbox elsewhere
+    user, _, home = await _two_inboxes(session)
+    note = await make_notification(session, user_id=user.id, title="Новое", body="")
+    await session.commit()
+    # when the feed reads it by its recipient and id (as notificationReceived does)
+    loaders = Loaders(app_services.session_factory)
+    with _statements() as seen:
+        rows = await loaders.grouped(notifications.of_recipients).load((user.id, note.id))
+    assert [r.id for r in rows] == [note.id]
+    assert isinstance(rows[0], Notification)
+    # then it read the recipient's partition only
+    assert await _each_reads_only(session, seen, home) == 1
+    await session.rollback()

@@ -33,7 +33,11 @@ async def make_notification(session: AsyncSession, **overrides: Any) -> Notifica
 async def make_notification_delivery(session: AsyncSession, **overrides: Any) -> NotificationDelivery:
     o = take_parents(overrides)
     if "notification_id" not in o:
-        o["notification_id"] = (await make_notification(session)).id
+        note = await make_notification(session, **({"user_id": o["user_id"]} if "user_id" in o else {}))
+        o["notification_id"] = note.id
+        o["user_id"] = note.user_id
+    elif "user_id" not in o:  # the notification's recipient, as the service writes it
+        o["user_id"] = (await session.get_one(Notification, o["notification_id"])).user_id
     fields: dict[str, Any] = {
         "channel": Channel.SMS,
         "address": phone(seq()),

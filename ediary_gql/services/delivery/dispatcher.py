@@ -179,7 +179,7 @@ async def claim_due(
                 update(d)
                 .where(chosen, d.status == DeliveryStatus.PENDING, d.next_attempt_at <= now)
                 .values(attempts=d.attempts + 1, next_attempt_at=now + lease)
-                .returning(d.id, d.notification_id, d.channel, d.address, d.attempts)
+                .returning(d.id, d.user_id, d.notification_id, d.channel, d.address, d.attempts)
                 .execution_options(synchronize_session=False)
             )
         ).all()
@@ -188,8 +188,10 @@ async def claim_due(
         texts = {
             row.id: (row.title, row.body)
             for row in await session.execute(
+                # the recipients name the partitions (PostgreSQL reads theirs only)
                 select(Notification.id, Notification.title, Notification.body).where(
-                    Notification.id.in_({row.notification_id for row in claimed})
+                    Notification.user_id.in_({row.user_id for row in claimed}),
+                    Notification.id.in_({row.notification_id for row in claimed}),
                 )
             )
         }
