@@ -24,8 +24,9 @@ comparison (env.py and the migration test), as they are made from the parent's k
 
 An index on `(key, id)` is what the primary key already is on PostgreSQL; SQLite, whose
 key is `id` alone, still needs it (the inbox's order, the parent key of a composite
-reference `(key, x_id)`): `sqlite_only(index)` makes it there only, and
-`include_object(dialect)` leaves it out of the comparison elsewhere.
+reference `(key, x_id)`): `sqlite_only(index)` makes it there only. The other way round,
+PostgreSQL needs an index on `id` alone for a look-up by id (`by_id`). `include_object(dialect)`
+leaves such an index out of the comparison on the other backend.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ Kind = Literal["hash", "month"]
 
 _INFO_KEY = "partition_key"
 _INFO_KIND = "partition_kind"
-_SQLITE_ONLY = "sqlite_only"
+_ONLY_ON = "only_on"  # an index made on one backend only: its dialect
 _HASH_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
 _MONTH_NAME = re.compile(r"^(?P<parent>\w+)_(y(?P<year>\d{4})m(?P<month>\d{2})|default)$")
 # keep_months on several processes at once: one makes and drops, the others then find it done
@@ -250,20 +251,31 @@ def _is_partition(name: str) -> bool:
 
 def sqlite_only(index: Index) -> Index:
     """An index made on SQLite only: on PostgreSQL the partitioned primary key is it."""
-    index.info[_SQLITE_ONLY] = True
+    index.info[_ONLY_ON] = "sqlite"
     return index.ddl_if(dialect="sqlite")
 
 
+def by_id(table_name: str) -> Index:
+    """The index a hash-partitioned table needs for a look-up by `id` alone (`node(id:)`,
+    a loader by id), made on PostgreSQL only: there the primary key leads with the
+    partition key, which such a look-up does not know, so without it each partition's key
+    index is read whole. On SQLite `id` is the key itself."""
+    index = Index(f"ix_{table_name}_id", "id")
+    index.info[_ONLY_ON] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
 def include_object(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
-    """Alembic's `include_object` for a database of `dialect`: a SQLite-only index of the
-    models is not looked for in another backend's database; and the references PostgreSQL
-    makes itself, from a reference into a partitioned table to each of its partitions
-    (`…_fkey<n>`), are not compared: the reference to the parent is."""
+    """Alembic's `include_object` for a database of `dialect`: an index of the models made
+    on one backend only (`sqlite_only`, `by_id`) is not looked for in the other's
+    database; and the references PostgreSQL makes itself, from a reference into a
+    partitioned table to each of its partitions (`…_fkey<n>`), are not compared: the
+    reference to the parent is."""
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if reflected:
             return not (isinstance(obj, ForeignKeyConstraint) and _is_partition(obj.referred_table.name))
-        return dialect == "sqlite" or not (isinstance(obj, Index) and obj.info.get(_SQLITE_ONLY))
+        return not isinstance(obj, Index) or obj.info.get(_ONLY_ON, dialect) == dialect
 
     return include
 

@@ -43,6 +43,7 @@ class Attendance(Base):
         # With the partition key, as PostgreSQL wants it; the upsert's ON CONFLICT target.
         UniqueConstraint("child_id", "lesson_id", "school_id"),
         Index("ix_attendances_lesson_id", "lesson_id"),
+        partitioning.by_id("attendances"),
         CheckConstraint(
             "minutes_late IS NULL OR minutes_late BETWEEN 1 AND 300",
             name="minutes_late",

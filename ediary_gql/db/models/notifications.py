@@ -35,6 +35,7 @@ class Notification(CreatedAtMixin, Base):
         partitioning.sqlite_only(Index("ix_notifications_user_id", "user_id", "id", unique=True)),
         # The inbox, unread only.
         Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+        partitioning.by_id("notifications"),
         partitioning.partitioned_by("user_id"),
     )
 
