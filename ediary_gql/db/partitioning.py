@@ -14,6 +14,13 @@ On PostgreSQL that gives:
 
 The partitions are not in the metadata: `include_name` leaves them out of Alembic's
 comparison (env.py and the migration test), as they are made from the parent's key.
+
+A reference into a partitioned table names the key too: `(key, <x>_id) → <table> (key,
+id)`, PostgreSQL's primary key there. It is the same reference on SQLite, where the
+primary key is `id` alone: SQLite wants a unique index on the referenced columns, so
+`referable_key` gives the table one on SQLite only (on PostgreSQL it would repeat the
+primary key). `include_object` leaves such one-backend objects out of the comparison on
+the other backend.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import PrimaryKeyConstraint, Table, event
+from sqlalchemy import Index, PrimaryKeyConstraint, Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -40,6 +47,12 @@ _PARTITION_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
 def partitioned_by(key: str) -> dict[str, Any]:
     """Table kwargs for a table hash-partitioned by `key` on PostgreSQL."""
     return {"postgresql_partition_by": f"HASH ({key})", "info": {_INFO_KEY: key}}
+
+
+def referable_key(table_name: str, key: str) -> Index:
+    """The unique index `(key, id)` references into the table point at, on SQLite only:
+    on PostgreSQL the primary key is already `(key, id)`."""
+    return Index(f"uq_{table_name}_{key}_id", key, "id", unique=True).ddl_if(dialect="sqlite")
 
 
 def partition_key(table: Table) -> str | None:
@@ -69,6 +82,26 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         return True
     parent = Base.metadata.tables.get(found["parent"])
     return parent is None or partition_key(parent) is None or name not in partition_names(parent.name)
+
+
+def _is_partition(name: str) -> bool:
+    return not include_name(name, "table", {})
+
+
+def include_object(dialect_name: str) -> Any:
+    """Alembic's `include_object` on `dialect_name`: a model object made on another
+    backend only (`ddl_if(dialect=…)`, as `referable_key`) is not compared there; nor
+    are the references PostgreSQL itself makes to each partition under a reference to a
+    partitioned table (`<table>_<columns>_fkey<n>`), which are part of that one."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if reflected:
+            referred = getattr(obj, "referred_table", None) if type_ == "foreign_key_constraint" else None
+            return referred is None or not _is_partition(referred.name)
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only_on is None or only_on == dialect_name
+
+    return include
 
 
 @compiles(PrimaryKeyConstraint, "postgresql")

@@ -25,13 +25,18 @@ PARTITIONED = [t for t in Base.metadata.sorted_tables if partition_key(t) is not
 
 DIARY = """
 query($c: ID!, $from: Date!, $to: Date!) {
-  diary(childId: $c, from: $from, to: $to) { date lessons { lesson { id } attendance { status } } }
+  diary(childId: $c, from: $from, to: $to) { date lessons { lesson { id } attendance { status } grades { value } } }
 }"""
 JOURNAL = """
 query($c: ID!, $s: ID!, $p: ID!) {
-  classJournal(classId: $c, subjectId: $s, periodId: $p) { rows { cells { attendance { status } } } }
+  classJournal(classId: $c, subjectId: $s, periodId: $p) {
+    rows { cells { attendance { status } grades { value } } average { average } }
+  }
 }"""
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
+GRADE = "mutation($i: EnterGradeInput!) { enterGrade(input: $i) { grade { id } userErrors { code } } }"
+CORRECT = "mutation($i: CorrectGradeInput!) { correctGrade(input: $i) { grade { value } userErrors { code } } }"
+DELETE = "mutation($i: DeleteGradeInput!) { deleteGrade(input: $i) { grade { isDeleted } userErrors { code } } }"
 
 
 @pytest.fixture
@@ -78,11 +83,25 @@ async def _partitions_read(session: AsyncSession, statement: str, parameters: An
     return _scanned(plan, table)
 
 
-async def _home(session: AsyncSession, school_id: int) -> str:
+async def _home(session: AsyncSession, school_id: int, table: str = "attendances") -> str:
+    """The partition of `table` holding the school's rows."""
     found = await session.scalar(
-        text("SELECT DISTINCT tableoid::regclass::text FROM attendances WHERE school_id = :s"), {"s": school_id}
+        text(f"SELECT DISTINCT tableoid::regclass::text FROM {table} WHERE school_id = :s"),  # noqa: S608 - fixed names
+        {"s": school_id},
     )
     assert isinstance(found, str)
+    return found
+
+
+def _reads(seen: list[tuple[str, Any]], table: str) -> list[tuple[str, Any]]:
+    """The statements that read `table` (a SELECT naming it, or a subquery of one)."""
+    return [(s, p) for s, p in seen if f"FROM {table} " in s and s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+async def _grades_home(session: AsyncSession, world: School1, home: str) -> str:
+    """The first school's partition of grades: numbered as its attendance's (the same key and modulus)."""
+    found = await _home(session, world.school.id, "grades")
+    assert found == home.replace("attendances_", "grades_")
     return found
 
 
@@ -99,7 +118,7 @@ async def _two_schools(session: AsyncSession) -> tuple[School1, School1, str]:
 
 async def test_partitioned_tables_have_their_key_partitions_and_primary_key(session: AsyncSession) -> None:
     # the migrations made each partitioned table of the models as db/partitioning.py says
-    assert [t.name for t in PARTITIONED] == ["attendances"]
+    assert sorted(t.name for t in PARTITIONED) == ["attendances", "grades"]
     for table in PARTITIONED:
         key = partition_key(table)
         found = (
@@ -180,4 +199,79 @@ async def test_marking_attendance_reads_and_writes_one_partition(gql: GraphQLCli
     assert "school_id" in upserts[0]
     assert "ON CONFLICT (child_id, lesson_id, school_id)" in upserts[0]
     assert await _home(session, world.school.id) == home
+    await session.rollback()
+
+
+async def test_the_diary_and_the_journal_read_one_partition_of_grades(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given grades of two schools in two partitions
+    world, _, home = await _two_schools(session)
+    grades_home = await _grades_home(session, world, home)
+    parent, teacher = await token(gql, world.parent), await token(gql, world.teacher)
+    journal = {
+        "c": gid("SchoolClass", world.school_class.id),
+        "s": gid("Subject", world.subject.id),
+        "p": gid("Period", world.period.id),
+    }
+    # when a parent reads the child's week and the teacher the class journal
+    with _statements() as seen:
+        diary = await gql.data(
+            DIARY,
+            {"c": gid("Child", world.children[0].id), "from": MONDAY.isoformat(), "to": "2026-09-13"},
+            token=parent,
+        )
+        grid = await gql.data(JOURNAL, journal, token=teacher)
+    assert any(d["lessons"][0]["grades"] for d in diary["diary"])
+    assert grid["classJournal"]["rows"][0]["average"]["average"] is not None
+    # then every statement that read grades (the diary's and the journal's cells, the
+    # journal's averages) read the school's partition only
+    reads = _reads(seen, "grades")
+    assert len(reads) >= 2
+    for statement, parameters in reads:
+        assert await _partitions_read(session, statement, parameters, "grades") == {grades_home}
+
+
+async def test_grade_writes_read_and_write_one_partition(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a school with grades, and another school with grades elsewhere
+    world, _, home = await _two_schools(session)
+    grades_home = await _grades_home(session, world, home)
+    teacher = await token(gql, world.teacher)
+    child = gid("Child", world.children[0].id)
+    at_lesson = {"childId": child, "lessonId": gid("Lesson", world.lessons[0].id), "value": "4"}
+    final = {"childId": child, "kind": "PERIOD_FINAL", "subjectId": gid("Subject", world.subject.id), "value": "5"}
+    final["periodId"] = gid("Period", world.period.id)
+    # when its teacher enters a grade at a lesson and a final grade, corrects one and deletes one
+    with _statements() as seen:
+        entered = [(await gql.data(GRADE, {"i": grade}, token=teacher))["enterGrade"] for grade in (at_lesson, final)]
+        assert [e["userErrors"] for e in entered] == [[], []]
+        first, second = (e["grade"]["id"] for e in entered)
+        corrected = await gql.data(
+            CORRECT, {"i": {"gradeId": first, "value": "5", "reason": "Пересдача"}}, token=teacher
+        )
+        deleted = await gql.data(DELETE, {"i": {"gradeId": second, "reason": "Ошибка"}}, token=teacher)
+    assert corrected["correctGrade"] == {"grade": {"value": "5"}, "userErrors": []}
+    assert deleted["deleteGrade"] == {"grade": {"isDeleted": True}, "userErrors": []}
+    # then the grades they read (the final's duplicate check, the locked reads of
+    # correctGrade and deleteGrade) and the rows they updated were the school's partition's only
+    reads = _reads(seen, "grades")
+    updates = [(s, p) for s, p in seen if s.startswith("UPDATE grades ")]
+    assert (len(reads), len(updates)) == (3, 2)
+    for statement, parameters in reads + updates:
+        assert await _partitions_read(session, statement, parameters, "grades") == {grades_home}
+    # and the inserts name the school, so each row is routed to its partition: the two
+    # grades and their four steps of history (two entered, a correction, a deletion),
+    # which refer to (school, grade)
+    inserts = [s for s, _ in seen if s.startswith(("INSERT INTO grades ", "INSERT INTO grade_revisions "))]
+    assert len(inserts) == 6
+    assert all("school_id" in s for s in inserts)
+    assert await _home(session, world.school.id, "grades") == grades_home
+    history = await session.execute(
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE r.school_id = g.school_id) FROM grade_revisions r"
+            " JOIN grades g ON g.id = r.grade_id WHERE g.school_id = :s"
+        ),
+        {"s": world.school.id},
+    )
+    assert history.one() == (4, 4)
     await session.rollback()

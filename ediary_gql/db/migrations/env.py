@@ -11,7 +11,7 @@ from ediary_gql.db import models  # noqa: F401 - registers every table on the me
 from ediary_gql.db.base import Base
 from ediary_gql.db.engine import create_engine
 from ediary_gql.db.migrate import MIGRATION_LOCK_KEY
-from ediary_gql.db.partitioning import include_name
+from ediary_gql.db.partitioning import include_name, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -35,6 +35,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=sqlite,
         compare_type=True,
         include_name=include_name,  # partitions are not tables of the models
+        include_object=include_object(connection.dialect.name),  # nor one backend's keys on the other
     )
     with context.begin_transaction():
         context.run_migrations()
