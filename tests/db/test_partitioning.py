@@ -9,13 +9,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ediary_gql.context import AppServices
 from ediary_gql.db.base import Base
 from ediary_gql.db.models.enums import AttendanceStatus
+from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.partitioning import MODULUS, partition_key, partition_names
+from ediary_gql.resolvers.loaders import Loaders
 from tests.diary_support import MONDAY, School1, build_school, gid, token
 from tests.support import GraphQLClient
 
@@ -274,4 +277,27 @@ async def test_grade_writes_read_and_write_one_partition(gql: GraphQLClient, ses
         {"s": world.school.id},
     )
     assert history.one() == (4, 4)
+    await session.rollback()
+
+
+async def test_the_grade_feed_reads_a_grade_by_its_school_in_one_partition(
+    app_services: AppServices, session: AsyncSession
+) -> None:
+    # given grades of two schools in two partitions
+    world, other, home = await _two_schools(session)
+    grades_home = await _grades_home(session, world, home)
+    mine = await session.scalar(select(Grade.id).where(Grade.school_id == world.school.id).limit(1))
+    assert mine is not None
+    # when the feed reads the grade an event names, by its (school, id)
+    loaders = Loaders(app_services.session_factory)
+    with _statements() as seen:
+        found = await loaders.by_partition(Grade).load((world.school.id, mine))
+        elsewhere = await Loaders(app_services.session_factory).by_partition(Grade).load((other.school.id, mine))
+    # then it is found in its school's partition only, and not under another school
+    assert found is not None
+    assert found.id == mine
+    assert elsewhere is None
+    reads = _reads(seen, "grades")
+    assert len(reads) == 2
+    assert await _partitions_read(session, *reads[0], "grades") == {grades_home}
     await session.rollback()
