@@ -135,8 +135,10 @@ async def _copy_record(session: AsyncSession, class_id: int, *, source: int, to:
     )
     await session.execute(
         insert(revisions).from_select(
-            ["grade_id", "action", "new_value", "changed_by_id", "changed_at"],
-            select(grades.c.id, literal(GradeAction.CREATED.value), grades.c.value, grades.c.teacher_id)
+            ["school_id", "grade_id", "action", "new_value", "changed_by_id", "changed_at"],
+            select(
+                grades.c.school_id, grades.c.id, literal(GradeAction.CREATED.value), grades.c.value, grades.c.teacher_id
+            )
             .add_columns(grades.c.created_at)
             .where(grades.c.child_id == to, grades.c.id > first_new),
         )
@@ -208,7 +210,7 @@ async def _mark_done(session: AsyncSession, child_id: int, parent_id: int, week:
 async def _correct_grades(session: AsyncSession, child_id: int, week: tuple[dt.date, dt.date]) -> int:
     grades = (
         await session.execute(
-            select(Grade.id, Grade.value, Grade.teacher_id, Grade.created_at)
+            select(Grade.id, Grade.school_id, Grade.value, Grade.teacher_id, Grade.created_at)
             .where(Grade.child_id == child_id, Grade.graded_on.between(*week), Grade.deleted_at.is_(None))
             .order_by(Grade.id)
         )
@@ -229,6 +231,7 @@ async def _correct_grades(session: AsyncSession, child_id: int, week: tuple[dt.d
         )
         rows.append(
             {
+                "school_id": grade.school_id,
                 "grade_id": grade.id,
                 "action": GradeAction.CORRECTED,
                 "old_value": grade.value,

@@ -384,6 +384,19 @@ def can_write_diary(
     return assigned and actor.has_role(school_id, StaffRole.TEACHER)
 
 
+def diary_write_schools(actor: Actor, scope: IntegrationScope) -> frozenset[int] | None:
+    """The schools `can_write_diary` can admit the actor at (with `scope` for an
+    integration); None: any (a trusted in-process caller). A record found outside them
+    is refused anyway, so a write may look for it there first."""
+    if actor.is_system:
+        return None
+    schools = actor.schools_with(StaffRole.SCHOOL_ADMIN, StaffRole.TEACHER)
+    school = actor.integration_school_id
+    if school is not None and integration_may(actor, school, scope):
+        schools |= {school}
+    return schools
+
+
 def can_view_lesson(actor: Actor | None, *, school_id: int, class_child_ids: frozenset[int]) -> bool:
     """A lesson or its homework: the school's teachers and admins, and the children of
     the class (`class_child_ids`: enrolled on the lesson's date) and their guardians."""

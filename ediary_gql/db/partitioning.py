@@ -255,6 +255,12 @@ def sqlite_only(index: Index) -> Index:
     return index.ddl_if(dialect="sqlite")
 
 
+def referable_key(table_name: str, key: str) -> Index:
+    """The unique index `(key, id)` that references into the table, `(key, <x>_id)`,
+    point at, on SQLite only: on PostgreSQL the primary key is already `(key, id)`."""
+    return sqlite_only(Index(f"uq_{table_name}_{key}_id", key, "id", unique=True))
+
+
 def by_id(table_name: str) -> Index:
     """The index a hash-partitioned table needs for a look-up by `id` alone (`node(id:)`,
     a loader by id), made on PostgreSQL only: there the primary key leads with the

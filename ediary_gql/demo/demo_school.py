@@ -741,24 +741,25 @@ class _DemoBuilder:
         revisions: list[Row] = []
         for n, (row, gid) in enumerate(zip(rows, ids, strict=True)):
             row["id"] = gid
+            key = (int(row["school_id"]), gid)
             first_value = corrected.get(n, row["value"])
             teacher = row["teacher_id"]
             if n in corrected:
                 revisions.append(
                     _revision(
-                        gid, GradeAction.CREATED, (None, first_value), (None, None), None, teacher, row["created_at"]
+                        key, GradeAction.CREATED, (None, first_value), (None, None), None, teacher, row["created_at"]
                     )
                 )
                 revisions.append(
                     _revision(
-                        gid, GradeAction.CORRECTED, (first_value, row["value"]), (None, row["comment"]), "Пересдача",
+                        key, GradeAction.CORRECTED, (first_value, row["value"]), (None, row["comment"]), "Пересдача",
                         teacher, row["updated_at"],
                     )
                 )  # fmt: skip
             else:
                 revisions.append(
                     _revision(
-                        gid,
+                        key,
                         GradeAction.CREATED,
                         (None, first_value),
                         (None, row["comment"]),
@@ -1203,7 +1204,7 @@ class _DemoBuilder:
 
 
 def _revision(
-    grade_id: int,
+    grade: tuple[int, int],
     action: GradeAction,
     values: tuple[str | None, str | None],
     comments: tuple[str | None, str | None],
@@ -1211,7 +1212,9 @@ def _revision(
     by: int,
     at: dt.datetime,
 ) -> Row:
+    school_id, grade_id = grade  # the grade's key: its school and id
     return {
+        "school_id": school_id,
         "grade_id": grade_id,
         "action": action,
         "old_value": values[0],

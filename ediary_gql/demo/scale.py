@@ -627,8 +627,9 @@ class _ScaleSchool:
         """Every grade's history starts with its CREATED step: made by the database in one statement."""
         grades = table_of(Grade)
         revisions = insert(table_of(GradeRevision)).from_select(
-            ["grade_id", "action", "new_value", "changed_by_id", "changed_at"],
+            ["school_id", "grade_id", "action", "new_value", "changed_by_id", "changed_at"],
             select(
+                grades.c.school_id,
                 grades.c.id,
                 literal(GradeAction.CREATED.value),
                 grades.c.value,

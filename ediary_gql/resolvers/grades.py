@@ -112,10 +112,14 @@ async def _may_follow(ctx: Context, *, child_id: int) -> bool:
 
 
 async def _changed(ctx: Context, heard: Heard, *, child_id: int) -> GradeChange | None:
-    grade_id, action = heard.event.get("grade_id"), heard.event.get("action")
+    grade_id, school_id, action = heard.event.get("grade_id"), heard.event.get("school_id"), heard.event.get("action")
     if not isinstance(grade_id, int) or not isinstance(action, str) or action not in GradeAction.__members__:
         return None
-    row = await ctx.loaders.by_id(Grade).load(grade_id)
+    # by its school too, when the event names it: one partition of grades read
+    if isinstance(school_id, int):
+        row = await ctx.loaders.by_partition(Grade).load((school_id, grade_id))
+    else:
+        row = await ctx.loaders.by_id(Grade).load(grade_id)
     if row is None or row.child_id != child_id:
         return None
     if not await diary_visibility.may_view_child_record(

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from ediary_gql.db.base import Base
+from ediary_gql.db.partitioning import partition_key
 
 M = TypeVar("M", bound=Base)
 K = TypeVar("K", bound=Hashable)
@@ -62,6 +63,24 @@ class Loaders:
             return [found.get(i) for i in ids]
 
         return self._registered(("by_id", model), batch, self._rows)
+
+    def by_partition(self, model: type[M]) -> DataLoader[tuple[int, int], M | None]:
+        """Rows of a partitioned `model` (db/partitioning.py) by (partition key, id), so that
+        PostgreSQL reads only their partitions; None for pairs that do not exist."""
+        key = partition_key(cast(Table, model.__table__))
+        if key is None:
+            raise TypeError(f"{model.__name__} is not partitioned")
+
+        async def batch(keys: list[tuple[int, int]]) -> list[M | None]:
+            column, ids = getattr(model, key), getattr(model, "id")  # noqa: B009 - any model's id
+            async with self.session_factory() as session:
+                rows = await session.scalars(
+                    select(model).where(column.in_(sorted({k for k, _ in keys})), ids.in_(sorted({i for _, i in keys})))
+                )
+                found = {(getattr(row, key), row.id): row for row in rows}  # type: ignore[attr-defined]
+            return [found.get(k) for k in keys]
+
+        return self._registered(("by_partition", model), batch, self._rows)
 
     def grouped(
         self, query: Callable[[AsyncSession, list[K]], Awaitable[Sequence[tuple[K, V]]]]

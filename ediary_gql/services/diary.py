@@ -389,7 +389,8 @@ def journal_access(actor: Actor, params: dict[str, Any], facts: Sequence[Any] | 
     if period_year_id != year_id:
         errors.add("periodId", ErrorCode.NOT_FOUND, "Период не найден в учебном году класса")
     errors.raise_if_any()
-    return params | {"start": starts_on, "end": ends_on}
+    # the class's school: the subject's too (checked above), so its grades' partition key
+    return params | {"start": starts_on, "end": ends_on, "school": school_id}
 
 
 async def class_journal(

@@ -59,11 +59,13 @@ WITH l AS (
     SELECT child_id FROM enrollments
     WHERE class_id = :class AND starts_on <= :end AND (ends_on IS NULL OR ends_on >= :start))
 ), av AS (
-  -- as services.averages: weights summed ×100 as integers, means rounded half up to 2 places
+  -- as services.averages: weights summed ×100 as integers, means rounded half up to 2 places;
+  -- the subject's grades are its school's: by the partition key, one partition read
   SELECT child_id, count(*) AS n, sum(numeric_value) AS total,
          sum(numeric_value * round(weight * 100)::integer) AS weighted, sum(round(weight * 100)::integer) AS weights
   FROM grades
-  WHERE child_id IN (SELECT id FROM c) AND subject_id = :subject AND graded_on BETWEEN :start AND :end
+  WHERE school_id = :school AND child_id IN (SELECT id FROM c) AND subject_id = :subject
+    AND graded_on BETWEEN :start AND :end
     AND deleted_at IS NULL AND kind = 'REGULAR' AND numeric_value IS NOT NULL
   GROUP BY child_id
 )

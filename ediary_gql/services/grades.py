@@ -7,11 +7,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Table, and_, bindparam, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.calendar import Period
@@ -146,7 +149,7 @@ async def enter_grade(session: AsyncSession, *, actor: Actor, data: GradeData) -
         weight = await _weight(session, errors, data.control_type_id, school_class.school_id, "controlTypeId")
     comment = clean_comment(errors, data.comment)
     if data.kind != GradeKind.REGULAR and not errors:
-        await _refuse_second_final(session, data, subject_id, period_id, school_class.id)
+        await _refuse_second_final(session, data, subject_id, period_id, school_class.id, school_class.school_id)
     errors.raise_if_any()
 
     grade = Grade(
@@ -283,6 +286,7 @@ async def delete_grade(session: AsyncSession, *, actor: Actor, grade_id: int, re
     grade.deleted_at = utcnow()
     session.add(
         GradeRevision(
+            school_id=grade.school_id,
             grade_id=grade.id,
             action=GradeAction.DELETED,
             old_value=grade.value,
@@ -307,7 +311,12 @@ async def revisions(session: AsyncSession, grade_ids: list[int]) -> list[tuple[i
 
 
 async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple[Grade, SchoolClass]:
-    grade = await session.get(Grade, grade_id, with_for_update=True)  # corrections serialize
+    # Looked for in the schools the actor may write at (on PostgreSQL their partitions
+    # only); anywhere else only when it is not there, to be refused as before.
+    schools = policy.diary_write_schools(actor, IntegrationScope.GRADES_WRITE)
+    grade = await _locked(session, grade_id, schools) if schools else None
+    if grade is None:
+        grade = await _locked(session, grade_id, None)
     if grade is None:
         raise not_found("gradeId", "Оценка не найдена")
     school_class = await session.get(SchoolClass, grade.class_id)
@@ -322,6 +331,15 @@ async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple
     if grade.deleted_at is not None:
         raise DomainError(ErrorCode.INVALID_STATE, GRADE_DELETED, field="gradeId")
     return grade, school_class
+
+
+async def _locked(session: AsyncSession, grade_id: int, schools: frozenset[int] | None) -> Grade | None:
+    """The grade, locked (corrections serialize), if it is of one of `schools` (None: any)."""
+    query = select(Grade).where(Grade.id == grade_id)
+    if schools is not None:
+        query = query.where(Grade.school_id.in_(sorted(schools)))
+    found: Grade | None = await session.scalar(query.with_for_update().execution_options(populate_existing=True))
+    return found
 
 
 # The rules of a grade's fields, shared with the bulk writes of services/sync (each takes
@@ -419,6 +437,7 @@ def record_corrected(
 def created_revision(grade: Grade, *, changed_by_id: int) -> dict[str, object]:
     """The first step of a grade's history (its columns)."""
     return {
+        "school_id": grade.school_id,
         "grade_id": grade.id,
         "action": GradeAction.CREATED,
         "new_value": grade.value,
@@ -430,6 +449,7 @@ def created_revision(grade: Grade, *, changed_by_id: int) -> dict[str, object]:
 def corrected_revision(grade: Grade, revised: Revised, *, reason: str, changed_by_id: int) -> dict[str, object]:
     """The step of a correction, taken before the grade is revised (its columns)."""
     return {
+        "school_id": grade.school_id,
         "grade_id": grade.id,
         "action": GradeAction.CORRECTED,
         "old_value": grade.value,
@@ -441,9 +461,43 @@ def corrected_revision(grade: Grade, revised: Revised, *, reason: str, changed_b
     }
 
 
-def revise(grade: Grade, revised: Revised) -> None:
-    grade.value, grade.numeric_value, grade.comment = revised.value, revised.numeric_value, revised.comment
-    grade.control_type_id, grade.weight = revised.control_type_id, revised.weight
+_REVISED = ("value", "numeric_value", "comment", "control_type_id", "weight")
+
+
+def revise(grade: Grade, revised: Revised, *, written_later: bool = False) -> None:
+    """The grade's fields as corrected. `written_later`: the caller writes the grade itself
+    (`write_revised`), so they are set as the row's values, not as changes to flush."""
+    for name in _REVISED:
+        if written_later:
+            set_committed_value(grade, name, getattr(revised, name))
+        else:
+            setattr(grade, name, getattr(revised, name))
+
+
+async def write_revised(session: AsyncSession, grades: Sequence[Grade]) -> None:
+    """Several grades corrected at once (services/sync, `revise(…, written_later=True)`):
+    one UPDATE for them all, each by its (school, id), its partition. Flushed by the ORM
+    they would be one UPDATE each, as it matches the key (the mapper's `version_id_col`)
+    one row at a time."""
+    if not grades:
+        return
+    table, now = cast(Table, Grade.__table__), utcnow()
+    await session.execute(
+        update(table)
+        .where(table.c.school_id == bindparam("key_school"), table.c.id == bindparam("key_id"))
+        .values({name: bindparam(f"new_{name}") for name in (*_REVISED, "updated_at")}),
+        [
+            {
+                "key_school": grade.school_id,
+                "key_id": grade.id,
+                "new_updated_at": now,
+                **{f"new_{name}": getattr(grade, name) for name in _REVISED},
+            }
+            for grade in grades
+        ],
+    )
+    for grade in grades:
+        set_committed_value(grade, "updated_at", now)
 
 
 async def periods_on(
@@ -490,8 +544,10 @@ async def _ever_enrolled(session: AsyncSession, child_id: int, class_id: int) ->
 
 
 async def _refuse_second_final(
-    session: AsyncSession, data: GradeData, subject_id: int, period_id: int | None, class_id: int
+    session: AsyncSession, data: GradeData, subject_id: int, period_id: int | None, class_id: int, school_id: int
 ) -> None:
+    """DUPLICATE if the child has the final already; within the school (the subject's,
+    so its finals' too: one partition)."""
     scope = (
         and_(Grade.kind == GradeKind.PERIOD_FINAL, Grade.period_id == period_id)
         if data.kind == GradeKind.PERIOD_FINAL
@@ -499,7 +555,11 @@ async def _refuse_second_final(
     )
     existing = await session.scalar(
         select(Grade.id).where(
-            Grade.child_id == data.child_id, Grade.subject_id == subject_id, Grade.deleted_at.is_(None), or_(scope)
+            Grade.school_id == school_id,
+            Grade.child_id == data.child_id,
+            Grade.subject_id == subject_id,
+            Grade.deleted_at.is_(None),
+            or_(scope),
         )
     )
     if existing is not None:

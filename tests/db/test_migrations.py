@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -21,7 +22,7 @@ from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.migrate import downgrade, upgrade
 from ediary_gql.db.models.children import Child
 from ediary_gql.db.models.classes import SchoolClass
-from ediary_gql.db.models.enums import ReportGrouping, ReportKind
+from ediary_gql.db.models.enums import GradeKind, ReportGrouping, ReportKind
 from ediary_gql.db.models.grades import ControlType
 from ediary_gql.db.models.reports import ReportTemplate
 from ediary_gql.db.models.schools import StaffBinding
@@ -33,6 +34,7 @@ from tests.factories import (
     make_control_type,
     make_enrollment,
     make_grade,
+    make_grade_revision,
     make_guardianship,
     make_notification,
     make_notification_delivery,
@@ -67,7 +69,7 @@ async def scratch_url(settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
 def _diff(connection: Connection) -> list[object]:
     # Partitions are made from their parent's key (db/partitioning.py), not declared as
     # tables: they are left out of the comparison, and checked in test_partitions_*; so is
-    # an index made on SQLite only (the primary key is it on PostgreSQL).
+    # an index made on one backend only (partitioning.sqlite_only, by_id) on the other.
     opts = {
         "compare_type": True,
         "include_name": include_name,
@@ -384,5 +386,70 @@ async def test_notifications_move_into_the_partitions_with_their_deliveries(scra
                 for table in ("notifications", "notification_deliveries")
             ]
         assert counts == [2, 2]
+    finally:
+        await engine.dispose()
+
+
+async def test_grades_move_into_the_partitions_and_their_history_gets_its_school(scratch_url: str) -> None:
+    # given grades of two schools with their history, of the revision before grades were
+    # partitioned (and before the history carried the grade's school)
+    before = "8b3d6e2f4a10"
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            for _ in range(2):
+                grade = await make_grade(session)
+                await make_grade_revision(session, grade_id=grade.id)
+            final = await make_grade(session, lesson_id=None, kind=GradeKind.PERIOD_FINAL)
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, before)
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then every grade and step is kept, each step with its grade's school
+        async with engine.connect() as conn:
+            grades = (await conn.execute(text("SELECT id, school_id FROM grades ORDER BY id"))).all()
+            steps = (
+                await conn.execute(
+                    text(
+                        "SELECT r.school_id, g.school_id FROM grade_revisions r"
+                        " JOIN grades g ON g.id = r.grade_id ORDER BY r.id"
+                    )
+                )
+            ).all()
+        assert len(grades) == 3
+        assert len({g[1] for g in grades}) == 3
+        assert len(steps) == 2
+        assert all(s[0] == s[1] for s in steps)
+        # and new ids come from the same sequence, a second live final is still refused,
+        # and deleting a grade takes its history with it
+        async with create_session_factory(engine)() as session:
+            later = await make_grade(session)
+            await session.commit()
+            assert later.id > max(g[0] for g in grades)
+            with pytest.raises(sa.exc.IntegrityError):
+                async with session.begin_nested():
+                    await make_grade(
+                        session,
+                        lesson_id=None,
+                        kind=GradeKind.PERIOD_FINAL,
+                        child_id=final.child_id,
+                        class_id=final.class_id,
+                        subject_id=final.subject_id,
+                        period_id=final.period_id,
+                    )
+            await session.rollback()
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM grades WHERE id = :i"), {"i": grades[0][0]})
+            left = (await conn.execute(text("SELECT count(*) FROM grade_revisions"))).scalar_one()
+        assert left == 1
+        # and it goes down again with the rows
+        await asyncio.to_thread(downgrade, scratch_url, before)
+        async with engine.connect() as conn:
+            counts = [
+                (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608 - fixed names
+                for table in ("grades", "grade_revisions")
+            ]
+        assert counts == [3, 1]
     finally:
         await engine.dispose()

@@ -24,6 +24,7 @@ from ediary_gql.db.base import Base, utcnow
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.audit import AuditEntry
 from ediary_gql.db.models.enums import AttendanceStatus, Channel, NotificationKind, UserStatus
+from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
 from ediary_gql.db.models.users import User
 from ediary_gql.db.partitioning import (
@@ -55,17 +56,22 @@ PARTITIONED = [t for t in Base.metadata.sorted_tables if partition_key(t) is not
 
 DIARY = """
 query($c: ID!, $from: Date!, $to: Date!) {
-  diary(childId: $c, from: $from, to: $to) { date lessons { lesson { id } attendance { status } } }
+  diary(childId: $c, from: $from, to: $to) { date lessons { lesson { id } attendance { status } grades { value } } }
 }"""
 JOURNAL = """
 query($c: ID!, $s: ID!, $p: ID!) {
-  classJournal(classId: $c, subjectId: $s, periodId: $p) { rows { cells { attendance { status } } } }
+  classJournal(classId: $c, subjectId: $s, periodId: $p) {
+    rows { cells { attendance { status } grades { value } } average { average } }
+  }
 }"""
 AUDIT = """
 query($f: AuditLogFilter, $first: Int, $after: String) {
   auditLog(filter: $f, first: $first, after: $after) { edges { cursor node { id } } }
 }"""
 MARK = "mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { userErrors { code } } }"
+GRADE = "mutation($i: EnterGradeInput!) { enterGrade(input: $i) { grade { id } userErrors { code } } }"
+CORRECT = "mutation($i: CorrectGradeInput!) { correctGrade(input: $i) { grade { value } userErrors { code } } }"
+DELETE = "mutation($i: DeleteGradeInput!) { deleteGrade(input: $i) { grade { isDeleted } userErrors { code } } }"
 INBOX = """query($unread: Boolean) {
   notifications(first: 10, unread: $unread) { totalCount edges { node { id title isRead } } }
 }"""
@@ -121,11 +127,25 @@ async def _partitions_read(session: AsyncSession, statement: str, parameters: An
     return _scanned(plan, table)
 
 
-async def _home(session: AsyncSession, school_id: int) -> str:
+async def _home(session: AsyncSession, school_id: int, table: str = "attendances") -> str:
+    """The partition of `table` holding the school's rows."""
     found = await session.scalar(
-        text("SELECT DISTINCT tableoid::regclass::text FROM attendances WHERE school_id = :s"), {"s": school_id}
+        text(f"SELECT DISTINCT tableoid::regclass::text FROM {table} WHERE school_id = :s"),  # noqa: S608 - fixed names
+        {"s": school_id},
     )
     assert isinstance(found, str)
+    return found
+
+
+def _reads(seen: list[tuple[str, Any]], table: str) -> list[tuple[str, Any]]:
+    """The statements that read `table` (a SELECT naming it, or a subquery of one)."""
+    return [(s, p) for s, p in seen if f"FROM {table} " in s and s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+async def _grades_home(session: AsyncSession, world: School1, home: str) -> str:
+    """The first school's partition of grades: numbered as its attendance's (the same key and modulus)."""
+    found = await _home(session, world.school.id, "grades")
+    assert found == home.replace("attendances_", "grades_")
     return found
 
 
@@ -176,6 +196,7 @@ async def test_partitioned_tables_have_their_key_partitions_and_primary_key(sess
     assert sorted((t.name, partition_kind(t)) for t in PARTITIONED) == [
         ("attendances", "hash"),
         ("audit_entries", "month"),
+        ("grades", "hash"),
         ("notifications", "hash"),
     ]
     for table in PARTITIONED:
@@ -537,7 +558,7 @@ async def test_the_live_feed_reads_a_notification_in_its_partition(
     await session.rollback()
 
 
-@pytest.mark.parametrize("table", ["attendances", "notifications"])
+@pytest.mark.parametrize("table", ["attendances", "grades", "notifications"])
 async def test_a_look_up_by_id_alone_uses_an_index_of_id(session: AsyncSession, table: str) -> None:
     # a node or a loader by id does not know the partition key that leads the primary key
     # (the partitions are near empty here: a scan of each would win, so scans are off)
@@ -552,4 +573,102 @@ async def test_a_look_up_by_id_alone_uses_an_index_of_id(session: AsyncSession, 
     used = indexes(plan[0]["Plan"])
     assert used
     assert all(re.fullmatch(rf"{table}_p\d+_id_idx", name) for name in used), used
+    await session.rollback()
+
+
+async def test_the_diary_and_the_journal_read_one_partition_of_grades(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given grades of two schools in two partitions
+    world, _, home = await _two_schools(session)
+    grades_home = await _grades_home(session, world, home)
+    parent, teacher = await token(gql, world.parent), await token(gql, world.teacher)
+    journal = {
+        "c": gid("SchoolClass", world.school_class.id),
+        "s": gid("Subject", world.subject.id),
+        "p": gid("Period", world.period.id),
+    }
+    # when a parent reads the child's week and the teacher the class journal
+    with _statements() as seen:
+        diary = await gql.data(
+            DIARY,
+            {"c": gid("Child", world.children[0].id), "from": MONDAY.isoformat(), "to": "2026-09-13"},
+            token=parent,
+        )
+        grid = await gql.data(JOURNAL, journal, token=teacher)
+    assert any(d["lessons"][0]["grades"] for d in diary["diary"])
+    assert grid["classJournal"]["rows"][0]["average"]["average"] is not None
+    # then every statement that read grades (the diary's and the journal's cells, the
+    # journal's averages) read the school's partition only
+    reads = _reads(seen, "grades")
+    assert len(reads) >= 2
+    for statement, parameters in reads:
+        assert await _partitions_read(session, statement, parameters, "grades") == {grades_home}
+
+
+async def test_grade_writes_read_and_write_one_partition(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a school with grades, and another school with grades elsewhere
+    world, _, home = await _two_schools(session)
+    grades_home = await _grades_home(session, world, home)
+    teacher = await token(gql, world.teacher)
+    child = gid("Child", world.children[0].id)
+    at_lesson = {"childId": child, "lessonId": gid("Lesson", world.lessons[0].id), "value": "4"}
+    final = {"childId": child, "kind": "PERIOD_FINAL", "subjectId": gid("Subject", world.subject.id), "value": "5"}
+    final["periodId"] = gid("Period", world.period.id)
+    # when its teacher enters a grade at a lesson and a final grade, corrects one and deletes one
+    with _statements() as seen:
+        entered = [(await gql.data(GRADE, {"i": grade}, token=teacher))["enterGrade"] for grade in (at_lesson, final)]
+        assert [e["userErrors"] for e in entered] == [[], []]
+        first, second = (e["grade"]["id"] for e in entered)
+        corrected = await gql.data(
+            CORRECT, {"i": {"gradeId": first, "value": "5", "reason": "Пересдача"}}, token=teacher
+        )
+        deleted = await gql.data(DELETE, {"i": {"gradeId": second, "reason": "Ошибка"}}, token=teacher)
+    assert corrected["correctGrade"] == {"grade": {"value": "5"}, "userErrors": []}
+    assert deleted["deleteGrade"] == {"grade": {"isDeleted": True}, "userErrors": []}
+    # then the grades they read (the final's duplicate check, the locked reads of
+    # correctGrade and deleteGrade) and the rows they updated were the school's partition's only
+    reads = _reads(seen, "grades")
+    updates = [(s, p) for s, p in seen if s.startswith("UPDATE grades ")]
+    assert (len(reads), len(updates)) == (3, 2)
+    for statement, parameters in reads + updates:
+        assert await _partitions_read(session, statement, parameters, "grades") == {grades_home}
+    # and the inserts name the school, so each row is routed to its partition: the two
+    # grades and their four steps of history (two entered, a correction, a deletion),
+    # which refer to (school, grade)
+    inserts = [s for s, _ in seen if s.startswith(("INSERT INTO grades ", "INSERT INTO grade_revisions "))]
+    assert len(inserts) == 6
+    assert all("school_id" in s for s in inserts)
+    assert await _home(session, world.school.id, "grades") == grades_home
+    history = await session.execute(
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE r.school_id = g.school_id) FROM grade_revisions r"
+            " JOIN grades g ON g.id = r.grade_id WHERE g.school_id = :s"
+        ),
+        {"s": world.school.id},
+    )
+    assert history.one() == (4, 4)
+    await session.rollback()
+
+
+async def test_the_grade_feed_reads_a_grade_by_its_school_in_one_partition(
+    app_services: AppServices, session: AsyncSession
+) -> None:
+    # given grades of two schools in two partitions
+    world, other, home = await _two_schools(session)
+    grades_home = await _grades_home(session, world, home)
+    mine = await session.scalar(select(Grade.id).where(Grade.school_id == world.school.id).limit(1))
+    assert mine is not None
+    # when the feed reads the grade an event names, by its (school, id)
+    loaders = Loaders(app_services.session_factory)
+    with _statements() as seen:
+        found = await loaders.by_partition(Grade).load((world.school.id, mine))
+        elsewhere = await Loaders(app_services.session_factory).by_partition(Grade).load((other.school.id, mine))
+    # then it is found in its school's partition only, and not under another school
+    assert found is not None
+    assert found.id == mine
+    assert elsewhere is None
+    reads = _reads(seen, "grades")
+    assert len(reads) == 2
+    assert await _partitions_read(session, *reads[0], "grades") == {grades_home}
     await session.rollback()

@@ -114,6 +114,7 @@ async def make_grade_revision(session: AsyncSession, **overrides: Any) -> GradeR
     grade = await session.get(Grade, o["grade_id"])
     assert grade is not None
     fields: dict[str, Any] = {
+        "school_id": grade.school_id,
         "action": GradeAction.CREATED,
         "old_value": None,
         "new_value": grade.value,

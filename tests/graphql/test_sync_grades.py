@@ -128,6 +128,8 @@ async def test_a_known_sourced_id_is_corrected_with_its_history(
     )
     assert [tuple(r) for r in revisions] == [("3", "4", "Пересдача"), ("4", "5", "Исправлено синхронизацией")]
     assert await session.scalar(select(func.count(Grade.id))) == 2
+    # and the rows themselves hold the new values
+    assert list(await session.scalars(select(Grade.value).order_by(Grade.id))) == ["4", "5"]
 
 
 async def test_every_refused_item_is_named_by_its_index_and_nothing_is_written(

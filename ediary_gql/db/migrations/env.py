@@ -35,7 +35,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=sqlite,
         compare_type=True,
         include_name=include_name,  # partitions are not tables of the models
-        include_object=include_object(connection.dialect.name),  # nor SQLite-only indexes elsewhere
+        include_object=include_object(connection.dialect.name),  # nor one backend's indexes on the other
     )
     with context.begin_transaction():
         context.run_migrations()

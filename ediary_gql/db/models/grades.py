@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     SmallInteger,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ediary_gql.db import partitioning
 from ediary_gql.db.base import (
     Base,
     BigId,
@@ -67,13 +69,15 @@ class ControlType(TimestampsMixin, Base):
 
 
 class Grade(TimestampsMixin, Base):
-    """A mark. `school_id` (the class's school, copied when it is given) lets every row
-    reach its school without a join and is the key to partition it by (docs/scaling.md
-    "Partitioning"; not partitioned yet)."""
+    """A mark. Hash-partitioned by school on PostgreSQL (db/partitioning.py, docs/scaling.md
+    "Partitioning"): `school_id`, the class's school copied when it is given, is on every
+    hot read and write of it (the diary and the journal by lesson and child, the writes by
+    lesson or by id within the writer's schools), so each reads one partition."""
 
     __tablename__ = "grades"
 
     id: Mapped[IntPk]
+    # The partition key: the class's school.
     school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
     lesson_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="SET NULL"))
@@ -101,15 +105,18 @@ class Grade(TimestampsMixin, Base):
         # a child's averages over a period in every subject (Child.averages)
         Index("ix_grades_child_graded_on", "child_id", "graded_on"),
         Index("ix_grades_lesson_id", "lesson_id"),
+        partitioning.by_id("grades"),
         Index("ix_grades_class_subject_period", "class_id", "subject_id", "period_id"),
         # a school's grades over dates (statistics, reports); the school's reference
         Index("ix_grades_school_id_graded_on", "school_id", "graded_on"),
-        # One live final grade per child, subject and period (or year, via the class).
+        # One live final grade per child, subject and period (or year, via the class); with
+        # the partition key, as PostgreSQL wants it (a child's finals are its school's).
         Index(
             "uq_grades_period_final",
             "child_id",
             "subject_id",
             "period_id",
+            "school_id",
             unique=True,
             postgresql_where=text("kind = 'PERIOD_FINAL' AND deleted_at IS NULL"),
             sqlite_where=text("kind = 'PERIOD_FINAL' AND deleted_at IS NULL"),
@@ -119,6 +126,7 @@ class Grade(TimestampsMixin, Base):
             "child_id",
             "subject_id",
             "class_id",
+            "school_id",
             unique=True,
             postgresql_where=text("kind = 'YEAR_FINAL' AND deleted_at IS NULL"),
             sqlite_where=text("kind = 'YEAR_FINAL' AND deleted_at IS NULL"),
@@ -133,7 +141,15 @@ class Grade(TimestampsMixin, Base):
         ),
         CheckConstraint("weight > 0", name="weight_positive"),
         CheckConstraint("kind <> 'PERIOD_FINAL' OR period_id IS NOT NULL", name="final_period"),
+        partitioning.referable_key("grades", "school_id"),
+        partitioning.partitioned_by("school_id"),
     )
+    # The ORM's UPDATE (a correction, a deletion) then says `WHERE id = … AND school_id = …`:
+    # one partition. The key is never changed, so it is matched, not counted up.
+    __mapper_args__ = {"version_id_col": school_id, "version_id_generator": False}
+
+
+partitioning.register(Grade.__table__)
 
 
 class GradeRevision(Base):
@@ -142,7 +158,11 @@ class GradeRevision(Base):
     __tablename__ = "grade_revisions"
 
     id: Mapped[IntPk]
-    grade_id: Mapped[int] = mapped_column(BigId, ForeignKey("grades.id", ondelete="CASCADE"))
+    # The grade's school, copied with the grade's id: grades are partitioned by it, so the
+    # reference to a grade is (school_id, grade_id), on both backends (on SQLite to the
+    # unique index `referable_key` gives grades there).
+    school_id: Mapped[int] = mapped_column(BigId)
+    grade_id: Mapped[int] = mapped_column(BigId)
     action: Mapped[GradeAction] = mapped_column(str_enum(GradeAction))
     old_value: Mapped[str | None] = mapped_column(String(8))
     new_value: Mapped[str | None] = mapped_column(String(8))
@@ -153,6 +173,8 @@ class GradeRevision(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     __table_args__ = (
+        ForeignKeyConstraint(["school_id", "grade_id"], ["grades.school_id", "grades.id"], ondelete="CASCADE"),
+        # a grade's history, in order; the reference's index (the grade's id is selective)
         Index("ix_grade_revisions_grade_id", "grade_id", "id"),
         CheckConstraint(f"old_value IS NULL OR old_value IN ({_VALUES_SQL})", name="old_value"),
         CheckConstraint(f"new_value IS NULL OR new_value IN ({_VALUES_SQL})", name="new_value"),

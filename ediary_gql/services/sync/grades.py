@@ -74,7 +74,7 @@ async def sync_grades(
     children = await by_external_id(session, Child, school_id, referenced(items, "child_sourced_id"))
     lessons = await by_external_id(session, Lesson, school_id, referenced(items, "lesson_sourced_id"))
     links = await roster_links(session, school_id, KIND, referenced(items, "sourced_id"))
-    grades = await _locked(session, [link.target_id for link in links.values()])
+    grades = await _locked(session, school_id, [link.target_id for link in links.values()])
     controls = await _control_types(session, school_id, {i.control_type for i in items if i.control_type})
     zone = await school_zone(session, school_id)
     enrolled = await diary_facts.enrolled_many(
@@ -167,6 +167,7 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
     ]
     result: dict[int, Synced] = {}
     revisions: list[dict[str, object]] = []
+    written: list[Grade] = []  # the corrected grades, written at once
     links: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
     async with refusing_conflicts(session):
@@ -196,7 +197,8 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
                 revisions.append(
                     rules.corrected_revision(p.grade, p.revised, reason=p.reason, changed_by_id=actor.user_id)
                 )
-                rules.revise(p.grade, p.revised)
+                rules.revise(p.grade, p.revised, written_later=True)
+                written.append(p.grade)
                 rules.announce(
                     session, actor, p.grade, GradeAction.CORRECTED, old_value=str(before["value"]), school_id=school_id
                 )
@@ -211,6 +213,7 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
             result[p.index] = Synced(
                 p.index, p.item.sourced_id, Action.UPDATED if changed else Action.UNCHANGED, p.grade.id
             )
+        await rules.write_revised(session, written)
         await insert_rows(session, GradeRevision, revisions)
         await insert_rows(session, RosterLink, links)
         items = [result[i] for i in sorted(result)]
@@ -221,11 +224,12 @@ async def _write(session: AsyncSession, actor: Actor, school_id: int, planned: l
 _KEY = ("child_id", "lesson_id", "value", "comment", "control_type_id")
 
 
-async def _locked(session: AsyncSession, ids: list[int]) -> dict[int, Grade]:
-    """The synced grades, locked: a correction at the same time by hand waits (as correctGrade's lock)."""
+async def _locked(session: AsyncSession, school_id: int, ids: list[int]) -> dict[int, Grade]:
+    """The synced grades, locked: a correction at the same time by hand waits (as correctGrade's
+    lock). The school's links name its own grades: one partition on PostgreSQL."""
     if not ids:
         return {}
-    rows = await session.scalars(select(Grade).where(Grade.id.in_(ids)).with_for_update())
+    rows = await session.scalars(select(Grade).where(Grade.school_id == school_id, Grade.id.in_(ids)).with_for_update())
     return {row.id: row for row in rows}
 
 
