@@ -518,7 +518,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.reminders_enabled:
             reminders = ReminderScheduler(app.state.services.session_factory, bus, settings)
             reminders.start()
-        # the event log kept to its retention (ediary-gql events prune does the same from cron)
+        # the event log kept to its retention, its days ahead made (ediary-gql events prune does the same)
         pruner = Pruner(
             app.state.services.session_factory,
             retention_days=settings.event_retention_days,

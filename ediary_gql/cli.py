@@ -424,7 +424,7 @@ app.add_typer(events_app, name="events")
 
 @events_app.command("prune")
 def events_prune() -> None:
-    """Drop events older than EVENT_RETENTION_DAYS from the log (run daily)."""
+    """Drop events older than EVENT_RETENTION_DAYS from the log (whole days on PostgreSQL; run daily)."""
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from ediary_gql.events.retention import prune_expired

@@ -4,16 +4,18 @@ A partitioned table names its key in its `__table_args__` kwargs, one of two kin
 
 - `partitioned_by(key)`: `PARTITION BY HASH (key)`, with `MODULUS` fixed partitions
   `<table>_p<n>`, and the primary key `(key, id)`;
-- `partitioned_by_month(key)`: `PARTITION BY RANGE (key)` over a timestamp, a partition
-  a month `<table>_yYYYYmMM` (`[first of the month, first of the next)`, in UTC) plus
-  `<table>_default` for whatever no month holds, and the primary key `(id, key)`. The
-  months are made ahead and the old ones dropped by `keep_months` (a daily job), so a
-  retention is a `DROP TABLE` of whole months rather than a `DELETE` of rows.
+- `partitioned_by_month(key)` / `partitioned_by_day(key)`: `PARTITION BY RANGE (key)`
+  over a timestamp, a partition a period (a `Period`: a month `<table>_yYYYYmMM`, a day
+  `<table>_yYYYYmMMdDD`, each `[its first instant, the next period's)` in UTC) plus
+  `<table>_default` for whatever no period holds, and the primary key `(id, key)`. The
+  periods are made ahead by `make_ahead` and the old ones dropped (`keep_months` for a
+  month table; the event log's prune for its days), so a retention is a `DROP TABLE` of
+  whole periods rather than a `DELETE` of rows.
 
-Either is made right after the table by `create_all` (an `after_create` event; a month
-table gets its default, the current month and `MONTHS_AHEAD` more), by the migration
-otherwise. PostgreSQL wants the partition key in every unique index, hence the primary
-keys above. The metadata (and so the ORM and SQLite) keeps `id` alone as the primary
+Either is made right after the table by `create_all` (an `after_create` event; a range
+table gets its default, the current period and `MONTHS_AHEAD` or `DAYS_AHEAD` more), by
+the migration otherwise. PostgreSQL wants the partition key in every unique index,
+hence the primary keys above. The metadata (and so the ORM and SQLite) keeps `id` alone as the primary
 key: SQLite only auto-increments a one-column `INTEGER PRIMARY KEY`, and `id` alone
 stays the ORM identity on both backends, as it is unique by its sequence anyway.
 Alembic does not compare primary keys; tests/db/test_migrations.py checks these ones
@@ -51,19 +53,22 @@ MODULUS = 8
 # Months made ahead of the current one: the daily job runs well before a month starts,
 # and a missed run or two still finds its month there (rows never land in the default).
 MONTHS_AHEAD = 3
+# Days made ahead of the current one, for the same reason (the event log's prune makes them).
+DAYS_AHEAD = 3
 
-# How long keep_months waits for the parent's lock before it gives up (see there).
+# How long make_ahead, and the event log's drop of old days, wait for the parent's lock
+# before they give up (see there).
 LOCK_TIMEOUT = "3s"
 
-Kind = Literal["hash", "month"]
+Period = Literal["month", "day"]
+Kind = Literal["hash", "month", "day"]
 
 _INFO_KEY = "partition_key"
 _INFO_KIND = "partition_kind"
 _ONLY_ON = "only_on"  # an index made on one backend only: its dialect
 _HASH_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
-_MONTH_NAME = re.compile(r"^(?P<parent>\w+)_(y(?P<year>\d{4})m(?P<month>\d{2})|default)$")
-# keep_months on several processes at once: one makes and drops, the others then find it done
-_KEEP_LOCK_KEY = 0xED1A_9A27_2026
+_RANGE_NAME = re.compile(r"^(?P<parent>\w+)_(y(?P<year>\d{4})m(?P<month>\d{2})(d(?P<day>\d{2}))?|default)$")
+_AHEAD: dict[Period, int] = {"month": MONTHS_AHEAD, "day": DAYS_AHEAD}
 
 
 def partitioned_by(key: str) -> dict[str, Any]:
@@ -71,9 +76,17 @@ def partitioned_by(key: str) -> dict[str, Any]:
     return {"postgresql_partition_by": f"HASH ({key})", "info": {_INFO_KEY: key, _INFO_KIND: "hash"}}
 
 
+def partitioned_by_range(key: str, period: Period) -> dict[str, Any]:
+    """Table kwargs for a table range-partitioned by the timestamp `key`, a period a partition."""
+    return {"postgresql_partition_by": f"RANGE ({key})", "info": {_INFO_KEY: key, _INFO_KIND: period}}
+
+
 def partitioned_by_month(key: str) -> dict[str, Any]:
-    """Table kwargs for a table range-partitioned by the timestamp `key`, a month a partition."""
-    return {"postgresql_partition_by": f"RANGE ({key})", "info": {_INFO_KEY: key, _INFO_KIND: "month"}}
+    return partitioned_by_range(key, "month")
+
+
+def partitioned_by_day(key: str) -> dict[str, Any]:
+    return partitioned_by_range(key, "day")
 
 
 def partition_key(table: Table) -> str | None:
@@ -83,7 +96,7 @@ def partition_key(table: Table) -> str | None:
 
 def partition_kind(table: Table) -> Kind | None:
     kind = table.info.get(_INFO_KIND)
-    return "month" if kind == "month" else "hash" if kind == "hash" else None
+    return "hash" if kind == "hash" else "month" if kind == "month" else "day" if kind == "day" else None
 
 
 # --- hash ---------------------------------------------------------------------
@@ -101,14 +114,13 @@ def partitions_ddl(table_name: str) -> list[str]:
     ]
 
 
-# --- a month a partition ------------------------------------------------------
+# --- a range partition a month or a day ---------------------------------------
 
 
-def month_of(moment: dt.datetime | dt.date) -> dt.date:
-    """The first day of the (UTC) month of `moment`."""
+def _day(moment: dt.datetime | dt.date) -> dt.date:
     if isinstance(moment, dt.datetime):
         moment = moment.astimezone(dt.UTC) if moment.tzinfo else moment
-    return dt.date(moment.year, moment.month, 1)
+    return dt.date(moment.year, moment.month, moment.day)
 
 
 def add_months(month: dt.date, n: int) -> dt.date:
@@ -116,64 +128,134 @@ def add_months(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def period_of(period: Period, moment: dt.datetime | dt.date) -> dt.date:
+    """The first day of the (UTC) month or the (UTC) day of `moment`."""
+    day = _day(moment)
+    return day if period == "day" else day.replace(day=1)
+
+
+def add_periods(period: Period, start: dt.date, n: int) -> dt.date:
+    return start + dt.timedelta(days=n) if period == "day" else add_months(start, n)
+
+
+def range_name(table_name: str, period: Period, start: dt.date) -> str:
+    day = f"d{start.day:02d}" if period == "day" else ""
+    return f"{table_name}_y{start.year:04d}m{start.month:02d}{day}"
+
+
+def range_ddl(table_name: str, period: Period, start: dt.date) -> str:
+    """CREATE TABLE … PARTITION OF for the month or day starting `start`."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {range_name(table_name, period, start)} PARTITION OF {table_name}"
+        f" FOR VALUES FROM ({_bound(start)}) TO ({_bound(add_periods(period, start, 1))})"
+    )
+
+
+def month_of(moment: dt.datetime | dt.date) -> dt.date:
+    """The first day of the (UTC) month of `moment`."""
+    return period_of("month", moment)
+
+
 def month_name(table_name: str, month: dt.date) -> str:
-    return f"{table_name}_y{month.year:04d}m{month.month:02d}"
+    return range_name(table_name, "month", month)
+
+
+def month_ddl(table_name: str, month: dt.date) -> str:
+    return range_ddl(table_name, "month", month)
 
 
 def default_name(table_name: str) -> str:
     return f"{table_name}_default"
 
 
-def _bound(month: dt.date) -> str:
-    return f"'{month.isoformat()} 00:00:00+00'"
+def _bound(start: dt.date) -> str:
+    return f"'{start.isoformat()} 00:00:00+00'"
 
 
-def month_ddl(table_name: str, month: dt.date) -> str:
-    """CREATE TABLE … PARTITION OF for the month starting `month`."""
-    return (
-        f"CREATE TABLE IF NOT EXISTS {month_name(table_name, month)} PARTITION OF {table_name}"
-        f" FOR VALUES FROM ({_bound(month)}) TO ({_bound(add_months(month, 1))})"
-    )
+def midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def default_ddl(table_name: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {default_name(table_name)} PARTITION OF {table_name} DEFAULT"
 
 
-def month_partitions(connection: Connection, table_name: str) -> dict[dt.date, str]:
-    """The month partitions the table has now, by their first day."""
+def _range_period(table: Table) -> tuple[str, Period]:
+    key, kind = partition_key(table), partition_kind(table)
+    if key is None or kind not in ("month", "day"):
+        raise ValueError(f"{table.name} is not partitioned by range")
+    return key, "day" if kind == "day" else "month"
+
+
+def range_partitions(connection: Connection, table: Table) -> dict[dt.date, str]:
+    """The month or day partitions the table has now, by their first day."""
+    _range_period(table)  # a range table, or ValueError
     rows = connection.execute(
         text(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
             " WHERE i.inhparent = CAST(:t AS regclass)"
         ),
-        {"t": table_name},
+        {"t": table.name},
     ).scalars()
     found: dict[dt.date, str] = {}
     for name in rows:
-        match = _MONTH_NAME.match(name)
-        if match is not None and match["parent"] == table_name and match["year"]:
-            found[dt.date(int(match["year"]), int(match["month"]), 1)] = name
+        match = _RANGE_NAME.match(name)
+        if match is not None and match["year"] and is_partition_of(name, table):
+            found[dt.date(int(match["year"]), int(match["month"]), int(match["day"] or 1))] = name
     return found
 
 
-def _make_month(connection: Connection, table_name: str, month: dt.date, key: str) -> None:
-    """The month's partition; rows of it already in the default move into it on the way
-    (PostgreSQL refuses a partition whose rows the default holds)."""
-    lo, hi = _bound(month), _bound(add_months(month, 1))
+def _make_range(connection: Connection, table: Table, start: dt.date) -> None:
+    """The partition starting `start`; rows of it already in the default move into it on
+    the way (PostgreSQL refuses a partition whose rows the default holds)."""
+    key, period = _range_period(table)
+    lo, hi = _bound(start), _bound(add_periods(period, start, 1))
+    default = default_name(table.name)
     stray = connection.exec_driver_sql(
-        f"SELECT 1 FROM {default_name(table_name)} WHERE {key} >= {lo} AND {key} < {hi} LIMIT 1"  # noqa: S608 - fixed names
+        f"SELECT 1 FROM {default} WHERE {key} >= {lo} AND {key} < {hi} LIMIT 1"  # noqa: S608 - fixed names
     ).first()
     if stray is None:
-        connection.exec_driver_sql(month_ddl(table_name, month))
+        connection.exec_driver_sql(range_ddl(table.name, period, start))
         return
-    name = month_name(table_name, month)
-    connection.exec_driver_sql(f"CREATE TABLE {name} (LIKE {table_name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    name = range_name(table.name, period, start)
+    connection.exec_driver_sql(f"CREATE TABLE {name} (LIKE {table.name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     connection.exec_driver_sql(
-        f"WITH moved AS (DELETE FROM {default_name(table_name)} WHERE {key} >= {lo} AND {key} < {hi}"  # noqa: S608
+        f"WITH moved AS (DELETE FROM {default} WHERE {key} >= {lo} AND {key} < {hi}"  # noqa: S608
         f" RETURNING *) INSERT INTO {name} SELECT * FROM moved"
     )
-    connection.exec_driver_sql(f"ALTER TABLE {table_name} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
+    connection.exec_driver_sql(f"ALTER TABLE {table.name} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
+
+
+def make_ahead(connection: Connection, table: Table, *, now: dt.datetime, ahead: int) -> list[str]:
+    """Make the default, the current period's partition and `ahead` more (PostgreSQL);
+    the names of those made. Leaves `lock_timeout` set for the rest of the transaction."""
+    _, period = _range_period(table)
+    # several processes at once: one makes (and drops), the others then find it done
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"partitions:{table.name}"})
+    # Making or dropping a partition locks the parent against every write: behind a long
+    # transaction it would hold up the writes queued after it, so it gives up instead
+    # (the periods are made ahead: the next run has time to try again).
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    connection.exec_driver_sql(default_ddl(table.name))
+    have = range_partitions(connection, table)
+    made: list[str] = []
+    current = period_of(period, now)
+    for n in range(ahead + 1):
+        start = add_periods(period, current, n)
+        if start not in have:
+            _make_range(connection, table, start)
+            made.append(range_name(table.name, period, start))
+    return made
+
+
+def expired_partitions(connection: Connection, table: Table, *, before: dt.datetime) -> list[str]:
+    """The month or day partitions wholly older than `before`, oldest first."""
+    _, period = _range_period(table)
+    return [
+        name
+        for start, name in sorted(range_partitions(connection, table).items())
+        if midnight(add_periods(period, start, 1)) <= before
+    ]
 
 
 @dataclass(slots=True)
@@ -189,33 +271,19 @@ def keep_months(
     """Make the current month's partition and `ahead` more; drop the months wholly older
     than the `retention_months` before the current one (and such rows from the default).
     On SQLite, where the table is plain, it deletes those rows instead."""
-    key = partition_key(table)
-    if key is None or partition_kind(table) != "month":
+    key, period = _range_period(table)
+    if period != "month":
         raise ValueError(f"{table.name} is not partitioned by month")
-    current = month_of(now)
-    oldest_kept = add_months(current, -retention_months)
-    cutoff = dt.datetime.combine(oldest_kept, dt.time(), tzinfo=dt.UTC)
+    cutoff = midnight(add_months(month_of(now), -retention_months))
     kept = MonthsKept()
     if connection.dialect.name != "postgresql":
         deleted = connection.execute(table.delete().where(table.c[key] < cutoff))
         kept.rows_deleted = int(deleted.rowcount or 0)
         return kept
-    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_KEEP_LOCK_KEY})")
-    # Making or dropping a partition locks the parent against every write: behind a long
-    # transaction it would hold up the writes queued after it, so it gives up instead
-    # (the months are made ahead: the next run has time to try again).
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    connection.exec_driver_sql(default_ddl(table.name))
-    have = month_partitions(connection, table.name)
-    for n in range(ahead + 1):
-        month = add_months(current, n)
-        if month not in have:
-            _make_month(connection, table.name, month, key)
-            kept.made.append(month_name(table.name, month))
-    for month, name in sorted(have.items()):
-        if month < oldest_kept:
-            connection.exec_driver_sql(f"DROP TABLE {name}")
-            kept.dropped.append(name)
+    kept.made = make_ahead(connection, table, now=now, ahead=ahead)
+    for name in expired_partitions(connection, table, before=cutoff):
+        connection.exec_driver_sql(f"DROP TABLE {name}")
+        kept.dropped.append(name)
     deleted = connection.execute(
         text(f"DELETE FROM {default_name(table.name)} WHERE {key} < :cutoff"),  # noqa: S608 - fixed names
         {"cutoff": cutoff},
@@ -231,8 +299,10 @@ def is_partition_of(name: str, parent: Table) -> bool:
     kind = partition_kind(parent)
     if kind == "hash":
         return name in partition_names(parent.name)
-    found = _MONTH_NAME.match(name)
-    return kind == "month" and found is not None and found["parent"] == parent.name
+    found = _RANGE_NAME.match(name)
+    if kind not in ("month", "day") or found is None or found["parent"] != parent.name:
+        return False
+    return found["year"] is None or (found["day"] is not None) == (kind == "day")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -241,7 +311,7 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
 
 
 def _is_partition(name: str) -> bool:
-    for pattern in (_HASH_NAME, _MONTH_NAME):
+    for pattern in (_HASH_NAME, _RANGE_NAME):
         found = pattern.match(name)
         parent = Base.metadata.tables.get(found["parent"]) if found is not None else None
         if parent is not None and is_partition_of(name, parent):
@@ -288,14 +358,14 @@ def include_object(dialect: str) -> Callable[[Any, str | None, str, bool, Any], 
 
 @compiles(PrimaryKeyConstraint, "postgresql")
 def _primary_key(constraint: PrimaryKeyConstraint, compiler: DDLCompiler, **kw: Any) -> str:
-    """With the partition key: hash tables lead with it (a school's rows together), month
+    """With the partition key: hash tables lead with it (a school's rows together), range
     tables end with it (an id is looked up alone)."""
     table = constraint.table
     key = partition_key(table) if isinstance(table, Table) else None
     if key is None or key in constraint.columns:
         return compiler.visit_primary_key_constraint(constraint, **kw)
     ids = list(constraint.columns.keys())
-    ordered = [*ids, key] if isinstance(table, Table) and partition_kind(table) == "month" else [key, *ids]
+    ordered = [*ids, key] if isinstance(table, Table) and partition_kind(table) in ("month", "day") else [key, *ids]
     columns = ", ".join(compiler.preparer.quote(c) for c in ordered)
     name = compiler.preparer.format_constraint(constraint) if constraint.name is not None else None
     return (f"CONSTRAINT {name} " if name else "") + f"PRIMARY KEY ({columns})"
@@ -304,11 +374,12 @@ def _primary_key(constraint: PrimaryKeyConstraint, compiler: DDLCompiler, **kw: 
 def _make_partitions(table: Table, connection: Connection, **kw: Any) -> None:
     if connection.dialect.name != "postgresql" or partition_key(table) is None:
         return
-    if partition_kind(table) == "month":
-        current = month_of(dt.datetime.now(dt.UTC))
+    kind = partition_kind(table)
+    if kind == "month" or kind == "day":
+        current = period_of(kind, dt.datetime.now(dt.UTC))
         ddl = [
             default_ddl(table.name),
-            *(month_ddl(table.name, add_months(current, n)) for n in range(MONTHS_AHEAD + 1)),
+            *(range_ddl(table.name, kind, add_periods(kind, current, n)) for n in range(_AHEAD[kind] + 1)),
         ]
     else:
         ddl = partitions_ddl(table.name)

@@ -19,6 +19,11 @@ processes) could each number from the same head, setting it back below a positio
 
 Readers (`read_after`) place first, then read; `prune` drops what is older than the
 retention (a job: `ediary-gql events prune`).
+
+On PostgreSQL the log is partitioned by day of `created_at` (db/partitioning.py): `prune`
+drops whole days there. Reads by position carry no `created_at` bound: `created_at` is
+the append time, not the commit time, so a bound could skip an event placed late; they
+probe each day's position index instead (about eight days are kept).
 """
 
 from __future__ import annotations
@@ -29,17 +34,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+import structlog
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ediary_gql.db.base import utcnow
+from ediary_gql.db import partitioning
+from ediary_gql.db.base import Base, utcnow
 from ediary_gql.db.engine import WRITE_TRANSACTION
 from ediary_gql.db.models.event_log import EventLogHead, EventRecord
 from ediary_gql.events.types import Event
 
 HEAD_ID = 1
 PLACE_BATCH = 5000
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout run out
+
+log = structlog.get_logger(__name__)
+_TABLE: Table = Base.metadata.tables[EventRecord.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +176,71 @@ async def oldest_position(session_factory: async_sessionmaker[AsyncSession]) -> 
 async def prune(session_factory: async_sessionmaker[AsyncSession], *, older_than: dt.datetime) -> int:
     """Drop the placed events created before `older_than`, as a prefix of positions (up
     to the last such event), so what is kept never has a hole a cursor could fall into;
-    returns how many."""
+    returns how many.
+
+    On PostgreSQL `older_than` is taken back to its (UTC) midnight, so that whole days go:
+    the days wholly before it are dropped (`DROP TABLE`), and only the prefix's few rows
+    in later days (events placed after a later one, or in the default) are deleted. If
+    the log's lock is not got within LOCK_TIMEOUT, those days' rows are deleted instead."""
     await place(session_factory)
     async with session_factory() as session, session.begin():
-        last_old = select(func.max(EventRecord.position)).where(EventRecord.created_at < older_than).scalar_subquery()
+        conn = await session.connection()
+        partitioned = conn.dialect.name == "postgresql"
+        if partitioned:
+            older_than = partitioning.midnight(partitioning.period_of("day", older_than))
+        last_old = await session.scalar(
+            select(func.max(EventRecord.position)).where(EventRecord.created_at < older_than)
+        )
+        if last_old is None:
+            return 0
+        dropped = 0
+        if partitioned:
+            dropped = await conn.run_sync(lambda sync: _drop_old_days(sync, older_than=older_than, last_old=last_old))
+        # One transaction with the drops: no reader sees the days gone and the rest of the prefix kept.
         result = await session.execute(
             delete(EventRecord).where(EventRecord.position <= last_old).execution_options(synchronize_session=False)
         )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return dropped + int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _drop_old_days(connection: Connection, *, older_than: dt.datetime, last_old: int) -> int:
+    """Drop the day partitions wholly older than `older_than` whose rows are all in the
+    prefix (at most `last_old`; they are by construction, bar one committed but not placed
+    yet, which keeps its day); how many rows they held. 0 if the lock is not got in time."""
+    old = partitioning.expired_partitions(connection, _TABLE, before=older_than)
+    if not old:
+        return 0
+    held = {name: int(connection.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar_one()) for name in old}  # noqa: S608 - our names
+    savepoint = connection.begin_nested()
+    try:
+        # A DROP locks the log against readers and writers alike: behind a long transaction
+        # it would hold up everything queued after it, so it waits briefly, then gives up.
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{partitioning.LOCK_TIMEOUT}'")
+        connection.exec_driver_sql(f"LOCK TABLE {_TABLE.name} IN ACCESS EXCLUSIVE MODE")
+        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        savepoint.rollback()
+        log.warning("event_log_days_not_dropped", reason="lock timeout", days=old)
+        return 0
+    dropped = 0
+    # another prune may have dropped some while this one waited for the lock
+    still = set(partitioning.expired_partitions(connection, _TABLE, before=older_than))
+    for name in (n for n in old if n in still):
+        outside = connection.execute(
+            text(f"SELECT 1 FROM {name} WHERE position IS NULL OR position > :last LIMIT 1"),  # noqa: S608 - our names
+            {"last": last_old},
+        ).first()
+        if outside is None:
+            connection.exec_driver_sql(f"DROP TABLE {name}")
+            dropped += held[name]
+    savepoint.commit()
+    return dropped
+
+
+def make_days_ahead(connection: Connection, *, now: dt.datetime) -> list[str]:
+    """The log's day partitions for today and DAYS_AHEAD more (PostgreSQL); those made."""
+    if connection.dialect.name != "postgresql":
+        return []
+    return partitioning.make_ahead(connection, _TABLE, now=now, ahead=partitioning.DAYS_AHEAD)

@@ -33,6 +33,7 @@ from tests.factories import (
     make_audit_entry,
     make_control_type,
     make_enrollment,
+    make_event_record,
     make_grade,
     make_grade_revision,
     make_guardianship,
@@ -451,5 +452,45 @@ async def test_grades_move_into_the_partitions_and_their_history_gets_its_school
                 for table in ("grades", "grade_revisions")
             ]
         assert counts == [3, 1]
+    finally:
+        await engine.dispose()
+
+
+async def test_events_move_into_their_days_and_back(scratch_url: str, settings: Settings) -> None:
+    # given placed events of today and of ten days ago, of the revision before the log was
+    # partitioned by day on PostgreSQL
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    now = dt.datetime.now(dt.UTC)
+    long_ago = now - dt.timedelta(days=10)
+    try:
+        async with create_session_factory(engine)() as session:
+            old = await make_event_record(session, created_at=long_ago, position=1)
+            recent = await make_event_record(session, position=2)
+            await session.commit()
+            homes = {
+                old.id: f"event_log_y{long_ago:%Y}m{long_ago:%m}d{long_ago:%d}",
+                recent.id: f"event_log_y{now:%Y}m{now:%m}d{now:%d}",
+            }
+        await asyncio.to_thread(downgrade, scratch_url, "b5f8d1e6a274")
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then every event is kept with its position, on PostgreSQL in its day's partition,
+        # and new ids still come from the same sequence
+        where = "tableoid::regclass::text" if not settings.is_sqlite else "'-'"
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text(f"SELECT id, position, {where} FROM event_log ORDER BY id"))).all()  # noqa: S608
+        assert [(r[0], r[1]) for r in rows] == [(old.id, 1), (recent.id, 2)]
+        if not settings.is_sqlite:
+            assert {r[0]: r[2] for r in rows} == homes
+        async with create_session_factory(engine)() as session:
+            later = await make_event_record(session)
+            await session.commit()
+        assert later.id > recent.id
+        # and it goes down again with the rows
+        await asyncio.to_thread(downgrade, scratch_url, "b5f8d1e6a274")
+        async with engine.connect() as conn:
+            count = (await conn.execute(text("SELECT count(*) FROM event_log"))).scalar_one()
+        assert count == 3
     finally:
         await engine.dispose()

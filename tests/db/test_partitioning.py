@@ -28,9 +28,12 @@ from ediary_gql.db.models.grades import Grade
 from ediary_gql.db.models.notifications import Notification, NotificationDelivery
 from ediary_gql.db.models.users import User
 from ediary_gql.db.partitioning import (
+    DAYS_AHEAD,
     MODULUS,
     MONTHS_AHEAD,
+    Period,
     add_months,
+    add_periods,
     default_name,
     is_partition_of,
     month_ddl,
@@ -39,15 +42,27 @@ from ediary_gql.db.partitioning import (
     partition_key,
     partition_kind,
     partition_names,
+    period_of,
+    range_ddl,
+    range_name,
 )
+from ediary_gql.events import log as event_log
 from ediary_gql.events.publish import unit_of_work
+from ediary_gql.events.retention import prune_expired
 from ediary_gql.resolvers.loaders import Loaders
 from ediary_gql.services import notifications
 from ediary_gql.services.audit_retention import maintain
 from ediary_gql.services.delivery.dispatcher import claim_due
 from ediary_gql.settings import Settings, get_settings
 from tests.diary_support import MONDAY, PASSWORD, School1, build_school, gid, token
-from tests.factories import make_audit_entry, make_notification, make_notification_delivery, make_operator, make_user
+from tests.factories import (
+    make_audit_entry,
+    make_event_record,
+    make_notification,
+    make_notification_delivery,
+    make_operator,
+    make_user,
+)
 from tests.support import GraphQLClient
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
@@ -196,6 +211,7 @@ async def test_partitioned_tables_have_their_key_partitions_and_primary_key(sess
     assert sorted((t.name, partition_kind(t)) for t in PARTITIONED) == [
         ("attendances", "hash"),
         ("audit_entries", "month"),
+        ("event_log", "day"),
         ("grades", "hash"),
         ("notifications", "hash"),
     ]
@@ -222,17 +238,19 @@ async def test_partitioned_tables_have_their_key_partitions_and_primary_key(sess
             assert len(found[1]) == MODULUS
             assert found[2] == [key, "id"]
         else:
-            # the default, and the current month with the ones ahead (older ones may be there too)
-            current = month_of(utcnow())
+            # the default, and the current period with the ones ahead (older ones may be there too)
+            period: Period = "day" if partition_kind(table) == "day" else "month"
+            current = period_of(period, utcnow())
+            ahead = DAYS_AHEAD if period == "day" else MONTHS_AHEAD
             wanted = {
                 default_name(table.name),
-                *(month_name(table.name, add_months(current, n)) for n in range(MONTHS_AHEAD + 1)),
+                *(range_name(table.name, period, add_periods(period, current, n)) for n in range(ahead + 1)),
             }
             assert found[0] == f"RANGE ({key})"
             assert wanted <= set(found[1])
             assert all(is_partition_of(name, table) for name in found[1])
             assert found[2] == ["id", key]
-            assert MONTHS_AHEAD == 3  # as the migration made them
+            assert ahead == 3  # as the migrations made them
 
 
 async def test_the_diary_reads_one_partition_of_attendance(gql: GraphQLClient, session: AsyncSession) -> None:
@@ -672,3 +690,93 @@ async def test_the_grade_feed_reads_a_grade_by_its_school_in_one_partition(
     assert len(reads) == 2
     assert await _partitions_read(session, *reads[0], "grades") == {grades_home}
     await session.rollback()
+
+
+async def _event_homes(factory: Any, kinds: list[str]) -> dict[str, tuple[int, str]]:
+    """(position, partition) of the probe events still in the log, by kind."""
+    async with factory() as session:
+        rows = await session.execute(
+            text("SELECT kind, position, tableoid::regclass::text FROM event_log WHERE kind = ANY(:k)"), {"k": kinds}
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+
+async def _event_partitions(factory: Any) -> set[str]:
+    async with factory() as session:
+        found = await session.scalars(
+            text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'event_log'::regclass")
+        )
+        return set(found)
+
+
+async def _old_day_of_events(factory: Any) -> tuple[str, dict[str, int]]:
+    """A day partition of ten days ago holding an event, then a recent event, then one of a
+    long transaction begun that day (appended then, committed and placed only now), then
+    another recent one: the partition's name and the four positions by kind."""
+    now = utcnow()
+    old_day = period_of("day", now - dt.timedelta(days=10))
+    async with factory() as session, session.begin():
+        await session.execute(text(range_ddl("event_log", "day", old_day)))
+    then = dt.datetime.combine(old_day, dt.time(12), tzinfo=dt.UTC)
+    kinds = ["probe.old", "probe.recent", "probe.late", "probe.last"]
+    for kind, created_at in zip(kinds, (then, now, then, now), strict=True):
+        async with factory() as session, session.begin():
+            await make_event_record(session, kind=kind, created_at=created_at)
+        await event_log.place(factory)
+    homes = await _event_homes(factory, kinds)
+    old_name = range_name("event_log", "day", old_day)
+    assert {kind: home[1] for kind, home in homes.items()} == {
+        "probe.old": old_name,
+        "probe.recent": range_name("event_log", "day", period_of("day", now)),
+        "probe.late": old_name,
+        "probe.last": range_name("event_log", "day", period_of("day", now)),
+    }
+    positions = {kind: home[0] for kind, home in homes.items()}
+    assert positions["probe.old"] < positions["probe.recent"] < positions["probe.late"] < positions["probe.last"]
+    return old_name, positions
+
+
+async def test_event_prune_drops_whole_old_days_and_keeps_a_prefix(app_services: Any) -> None:
+    # given a day of events past the 7-day retention, one of them placed after a recent
+    # event, and a day ahead not made yet
+    factory = app_services.session_factory
+    ahead = range_name("event_log", "day", add_periods("day", period_of("day", utcnow()), DAYS_AHEAD))
+    async with factory() as session, session.begin():
+        await session.execute(text(f"DROP TABLE IF EXISTS {ahead}"))
+    old_name, positions = await _old_day_of_events(factory)
+    # when the log is pruned
+    pruned = await prune_expired(factory, retention_days=7)
+    # then the old day is dropped whole, the recent event placed before the late one goes
+    # with it (a prefix), the last one is kept, and the day ahead is made
+    assert pruned >= 3
+    have = await _event_partitions(factory)
+    assert old_name not in have
+    assert ahead in have
+    assert set(await _event_homes(factory, list(positions))) == {"probe.last"}
+    # and a cursor into the pruned prefix is refused, while one at its end resumes with
+    # every later event
+    end = await event_log.head(factory)
+    assert not await event_log.covers(factory, positions["probe.recent"], end=end)
+    assert await event_log.covers(factory, positions["probe.late"], end=end)
+    later = await event_log.read_after(factory, after=positions["probe.late"], limit=100_000)
+    assert [e.position for e in later] == list(range(positions["probe.late"] + 1, end + 1))
+    assert positions["probe.last"] in [e.position for e in later]
+
+
+async def test_event_prune_deletes_the_rows_rather_than_wait_for_the_log(app_services: Any) -> None:
+    # given a day of old events, and a transaction writing the log meanwhile
+    factory = app_services.session_factory
+    old_name, positions = await _old_day_of_events(factory)
+    async with factory() as writer, writer.begin():
+        await make_event_record(writer, kind="probe.writer")
+        # when the log is pruned, it waits for the log's lock the lock timeout only
+        started = asyncio.get_running_loop().time()
+        pruned = await asyncio.wait_for(event_log.prune(factory, older_than=utcnow() - dt.timedelta(days=7)), 10)
+        assert asyncio.get_running_loop().time() - started < 10
+        await writer.rollback()
+    # then it deleted the prefix's rows instead: the day is there, empty
+    assert pruned >= 3
+    assert old_name in await _event_partitions(factory)
+    assert set(await _event_homes(factory, list(positions))) == {"probe.last"}
+    async with factory() as session, session.begin():
+        await session.execute(text(f"DROP TABLE {old_name}"))

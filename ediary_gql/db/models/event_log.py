@@ -3,15 +3,21 @@
 `id` is the order of appending, which is not commit order (two transactions take ids
 7 and 8 and commit 8 first); `position` is given after commit by the relay
 (events/log.py), in the order it finds committed rows, so positions are commit-ordered.
+
+Range-partitioned by `created_at` on PostgreSQL, a partition a day (db/partitioning.py,
+docs/scaling.md "Partitioning"): the retention drops whole old days. PostgreSQL wants
+the partition key in every unique index, so `position` is unique with `created_at`;
+positions stay unique alone, as the relay gives them under the head's lock.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ediary_gql.db import partitioning
 from ediary_gql.db.base import Base, CreatedAtMixin, IntPk
 
 _UNPLACED = text("position IS NULL")
@@ -22,7 +28,7 @@ class EventRecord(CreatedAtMixin, Base):
 
     id: Mapped[IntPk]
     # Null until the relay has placed the committed row; then unique and increasing.
-    position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    position: Mapped[int | None] = mapped_column(BigInteger)
     channel: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -36,7 +42,13 @@ class EventRecord(CreatedAtMixin, Base):
             postgresql_where=text("position IS NULL"),
         ),
         Index("ix_event_log_channel_position", "channel", "position"),
+        # the readers' order (`position > after`), each day's partition probed by its own index
+        UniqueConstraint("position", "created_at"),
+        partitioning.partitioned_by_day("created_at"),
     )
+
+
+partitioning.register(EventRecord.__table__)
 
 
 class EventLogHead(Base):
