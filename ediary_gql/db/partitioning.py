@@ -65,7 +65,6 @@ Kind = Literal["hash", "month", "day"]
 
 _INFO_KEY = "partition_key"
 _INFO_KIND = "partition_kind"
-_ONLY_ON = "only_on"  # an index made on one backend only: its dialect
 _HASH_NAME = re.compile(r"^(?P<parent>\w+)_p\d+$")
 _RANGE_NAME = re.compile(r"^(?P<parent>\w+)_(y(?P<year>\d{4})m(?P<month>\d{2})(d(?P<day>\d{2}))?|default)$")
 _AHEAD: dict[Period, int] = {"month": MONTHS_AHEAD, "day": DAYS_AHEAD}
@@ -321,7 +320,6 @@ def _is_partition(name: str) -> bool:
 
 def sqlite_only(index: Index) -> Index:
     """An index made on SQLite only: on PostgreSQL the partitioned primary key is it."""
-    index.info[_ONLY_ON] = "sqlite"
     return index.ddl_if(dialect="sqlite")
 
 
@@ -336,22 +334,21 @@ def by_id(table_name: str) -> Index:
     a loader by id), made on PostgreSQL only: there the primary key leads with the
     partition key, which such a look-up does not know, so without it each partition's key
     index is read whole. On SQLite `id` is the key itself."""
-    index = Index(f"ix_{table_name}_id", "id")
-    index.info[_ONLY_ON] = "postgresql"
-    return index.ddl_if(dialect="postgresql")
+    return Index(f"ix_{table_name}_id", "id").ddl_if(dialect="postgresql")
 
 
 def include_object(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
-    """Alembic's `include_object` for a database of `dialect`: an index of the models made
-    on one backend only (`sqlite_only`, `by_id`) is not looked for in the other's
-    database; and the references PostgreSQL makes itself, from a reference into a
-    partitioned table to each of its partitions (`…_fkey<n>`), are not compared: the
-    reference to the parent is."""
+    """Alembic's `include_object` for a database of `dialect`: an object of the models made
+    on one backend only (`ddl_if(dialect=…)`: `sqlite_only`, `by_id`, a reference that
+    differs by backend) is not looked for in the other's database; and the references
+    PostgreSQL makes itself, from a reference into a partitioned table to each of its
+    partitions (`…_fkey<n>`), are not compared: the reference to the parent is."""
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if reflected:
             return not (isinstance(obj, ForeignKeyConstraint) and _is_partition(obj.referred_table.name))
-        return not isinstance(obj, Index) or obj.info.get(_ONLY_ON, dialect) == dialect
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only_on is None or only_on == dialect
 
     return include
 

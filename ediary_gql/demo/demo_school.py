@@ -791,6 +791,7 @@ class _DemoBuilder:
                 due = following.day if following is not None else les.day + dt.timedelta(days=7)
                 rows.append(
                     {
+                        "school_id": self.school_id,
                         "lesson_id": les.id,
                         "class_id": self.ids.classes[cls],
                         "subject_id": self.frame.subject_ids[subject],

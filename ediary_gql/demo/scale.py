@@ -657,6 +657,7 @@ class _ScaleSchool:
                 due = group[n + 1].day if n + 1 < len(group) else les.day + dt.timedelta(days=7)
                 rows.append(
                     {
+                        "school_id": self.school_id,
                         "lesson_id": les.id,
                         "class_id": self.class_ids[cls],
                         "subject_id": self.frame.subject_ids[subject],

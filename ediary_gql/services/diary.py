@@ -177,8 +177,10 @@ def diary_params(
 
 
 def _lessons_of_class() -> ColumnElement[bool]:
-    """A class's lessons in a subject within [start, end]."""
+    """A class's lessons in a subject within [start, end]; of the class's school (the
+    journal's facts): the partition key of lessons."""
     return and_(
+        _lesson.c.school_id == bindparam("school", type_=Integer),
         _lesson.c.class_id == bindparam("class", type_=Integer),
         _lesson.c.subject_id == bindparam("subject", type_=Integer),
         _lesson.c.date.between(_START, _END),

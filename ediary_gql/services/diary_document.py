@@ -31,13 +31,18 @@ from ediary_gql.services.diary import (
 
 # The diary's rows: the child's lessons in the range that the actor may see, as the
 # CTE `lessons`, and their days `d`; `{object}` is a day's JSON (schema/sql/diary.py).
+# Lessons are partitioned by school: they are read class by class of the child's in the
+# range, each with its school (one, or two across a transfer), so PostgreSQL reads only
+# that school's partition (pruned at run time: the lateral subquery is rescanned with the
+# class's school as a parameter; OFFSET 0 keeps it a subquery, not flattened into a join
+# that would read every partition).
 DIARY_ROWS = """
 WITH lessons AS (
-  SELECT l.* FROM lessons l
-  WHERE l.class_id IN (SELECT e.class_id FROM enrollments e WHERE e.child_id = :child
-                       AND e.starts_on <= :end AND (e.ends_on IS NULL OR e.ends_on >= :start))
-    AND l.date BETWEEN :start AND :end
-    AND (CAST(:subject AS integer) IS NULL OR l.subject_id = :subject)
+  SELECT l.* FROM (SELECT DISTINCT k.school_id, e.class_id FROM enrollments e JOIN school_classes k ON k.id = e.class_id
+                   WHERE e.child_id = :child AND e.starts_on <= :end AND (e.ends_on IS NULL OR e.ends_on >= :start)) ce
+  CROSS JOIN LATERAL (SELECT * FROM lessons x WHERE x.school_id = ce.school_id AND x.class_id = ce.class_id
+                      AND x.date BETWEEN :start AND :end OFFSET 0) l
+  WHERE (CAST(:subject AS integer) IS NULL OR l.subject_id = :subject)
     AND EXISTS (SELECT 1 FROM enrollments e WHERE e.class_id = l.class_id AND e.child_id = :child
                 AND e.starts_on <= l.date AND (e.ends_on IS NULL OR e.ends_on >= l.date))
     -- as services.diary._own_part: staff read only their own schools' lessons
@@ -53,7 +58,9 @@ FROM (SELECT DISTINCT date FROM lessons) d
 # the period's days; `{object}` is the journal's JSON (schema/sql/diary.py).
 JOURNAL_ROWS = """
 WITH l AS (
-  SELECT * FROM lessons WHERE class_id = :class AND subject_id = :subject AND date BETWEEN :start AND :end
+  -- the class's lessons are its school's (from the journal's facts): one partition read
+  SELECT * FROM lessons
+  WHERE school_id = :school AND class_id = :class AND subject_id = :subject AND date BETWEEN :start AND :end
 ), c AS (
   SELECT * FROM children WHERE id IN (
     SELECT child_id FROM enrollments

@@ -223,25 +223,29 @@ async def _at_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, dat
         .exists()
     )
     control = ControlType.id == data.control_type_id if data.control_type_id is not None else false()
-    row = (
-        await session.execute(
-            select(
-                Lesson,
-                SchoolClass,
-                Subject,
-                School.timezone,
-                period,
-                diary_facts.assigned_to(actor.user_id, Lesson.class_id, Lesson.subject_id),
-                enrolled,
-                ControlType,
-            )
-            .join(SchoolClass, SchoolClass.id == Lesson.class_id)
-            .join(School, School.id == SchoolClass.school_id)
-            .join(Subject, Subject.id == Lesson.subject_id)
-            .outerjoin(ControlType, control)
-            .where(Lesson.id == lesson_id)
+    stmt = (
+        select(
+            Lesson,
+            SchoolClass,
+            Subject,
+            School.timezone,
+            period,
+            diary_facts.assigned_to(actor.user_id, Lesson.class_id, Lesson.subject_id),
+            enrolled,
+            ControlType,
         )
-    ).first()
+        .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+        .join(School, School.id == SchoolClass.school_id)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .outerjoin(ControlType, control)
+        .where(Lesson.id == lesson_id)
+    )
+    # Looked for in the schools the actor may grade at (on PostgreSQL their partitions of
+    # lessons only); anywhere else only when it is not there, to be refused as before.
+    schools = policy.diary_write_schools(actor, IntegrationScope.GRADES_WRITE)
+    row = (await session.execute(stmt.where(Lesson.school_id.in_(sorted(schools))))).first() if schools else None
+    if row is None:
+        row = (await session.execute(stmt)).first()
     if row is None:
         raise not_found("lessonId", "Урок не найден")
     lesson, school_class, subject, timezone, period_id, assigned, is_enrolled, control_type = row

@@ -101,6 +101,7 @@ async def assign_homework(
     errors.raise_if_any()
 
     homework = Homework(
+        school_id=lesson.school_id,
         lesson_id=lesson.id,
         class_id=lesson.class_id,
         subject_id=lesson.subject_id,

@@ -161,7 +161,10 @@ _COUNTS: tuple[ColumnElement[Any], ...] = (
 
 
 def _in_scope(*, school: bool) -> ColumnElement[bool]:
-    where = Lesson.school_id == bindparam("school", type_=Integer) if school else Lesson.class_id == _CLASS
+    # a class's lessons are of its school: named too, for the partitions (db/partitioning.py)
+    where = Lesson.school_id == bindparam("school", type_=Integer)
+    if not school:
+        where = where & (Lesson.class_id == _CLASS)
     return (
         where
         & Lesson.date.between(bindparam("start", type_=Date), bindparam("end", type_=Date))
@@ -265,6 +268,7 @@ async def attendance_statistics(
             actor, school_id=facts[0], teaches_class=bool(facts[2])
         ):
             raise forbidden(ATTENDANCE_REFUSED)
+        school_id = facts[0]
     else:
         assert school_id is not None  # noqa: S101 - one of the two, checked above
         if not policy.can_view_attendance_statistics(actor, school_id=school_id, teaches_class=None):
@@ -285,14 +289,14 @@ async def attendance_statistics(
 async def attendance_counts(
     session: AsyncSession,
     *,
-    school_id: int | None,
+    school_id: int,
     class_id: int | None,
     start: dt.date,
     end: dt.date,
     group_by: GroupBy,
 ) -> tuple[Counts, list[AttendanceGroup]]:
-    """The total and the groups of `attendance_statistics` (a class's when `class_id` is
-    given, else the school's), in one grouped statement. It asks no policy: the caller
+    """The total and the groups of `attendance_statistics` (a class's of the school when
+    `class_id` is given, else the school's), in one grouped statement. It asks no policy: the caller
     has (attendance_statistics, the reports' builder)."""
     school = class_id is None
     params = {"school": school_id, "class": class_id, "start": start, "end": end}

@@ -241,7 +241,8 @@ CHECKS: dict[str, tuple[Check, tuple[str, ...]]] = {
     "class level 12": (_level_12, ("ck_school_classes_level",)),
     "duplicate lesson": (
         _duplicate_lesson,
-        ("uq_lessons_class_id_date_start_time", "lessons.class_id, lessons.date, lessons.start_time"),
+        # on PostgreSQL the partition's index refuses it, named after the parent's columns
+        ("class_id_date_start_time_school_id", "lessons.class_id, lessons.date, lessons.start_time"),
     ),
     "grade 7": (_grade_seven, ("ck_grades_value", "ck_grades_numeric_value")),
     "lesson ends first": (_lesson_ends_before_it_starts, ("ck_lessons_times",)),

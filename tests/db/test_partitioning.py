@@ -195,6 +195,29 @@ async def _each_reads_only(session: AsyncSession, seen: list[tuple[str, Any]], h
     return len(reads)
 
 
+def _reads_of_lessons(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The statements that read `lessons` (the table, not the diary's CTE of that name)."""
+    return [
+        (s, p)
+        for s, p in seen
+        if re.search(r"\bFROM lessons\b", s) and s.lstrip().upper().startswith(("SELECT", "WITH"))
+    ]
+
+
+async def _lessons_home(session: AsyncSession, world: School1, home: str) -> str:
+    """The first school's partition of lessons: numbered as its attendance's (the same key and modulus)."""
+    found = await _home(session, world.school.id, "lessons")
+    assert found == home.replace("attendances_", "lessons_")
+    return found
+
+
+async def _grades_home(session: AsyncSession, world: School1, home: str) -> str:
+    """The first school's partition of grades: numbered as its attendance's (the same key and modulus)."""
+    found = await _home(session, world.school.id, "grades")
+    assert found == home.replace("attendances_", "grades_")
+    return found
+
+
 async def _two_schools(session: AsyncSession) -> tuple[School1, School1, str]:
     """Two schools whose marks live in different partitions; the first one's partition."""
     first = await build_school(session, children=2, weeks=1)
@@ -213,6 +236,7 @@ async def test_partitioned_tables_have_their_key_partitions_and_primary_key(sess
         ("audit_entries", "month"),
         ("event_log", "day"),
         ("grades", "hash"),
+        ("lessons", "hash"),
         ("notifications", "hash"),
     ]
     for table in PARTITIONED:
@@ -576,7 +600,7 @@ async def test_the_live_feed_reads_a_notification_in_its_partition(
     await session.rollback()
 
 
-@pytest.mark.parametrize("table", ["attendances", "grades", "notifications"])
+@pytest.mark.parametrize("table", ["attendances", "grades", "lessons", "notifications"])
 async def test_a_look_up_by_id_alone_uses_an_index_of_id(session: AsyncSession, table: str) -> None:
     # a node or a loader by id does not know the partition key that leads the primary key
     # (the partitions are near empty here: a scan of each would win, so scans are off)
@@ -780,3 +804,54 @@ async def test_event_prune_deletes_the_rows_rather_than_wait_for_the_log(app_ser
     assert set(await _event_homes(factory, list(positions))) == {"probe.last"}
     async with factory() as session, session.begin():
         await session.execute(text(f"DROP TABLE {old_name}"))
+
+
+async def test_the_diary_and_the_journal_read_one_partition_of_lessons(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given lessons of two schools in two partitions
+    world, _, home = await _two_schools(session)
+    lessons_home = await _lessons_home(session, world, home)
+    parent, teacher = await token(gql, world.parent), await token(gql, world.teacher)
+    journal = {
+        "c": gid("SchoolClass", world.school_class.id),
+        "s": gid("Subject", world.subject.id),
+        "p": gid("Period", world.period.id),
+    }
+    # when a parent reads the child's week and the teacher the class journal
+    with _statements() as seen:
+        diary = await gql.data(
+            DIARY,
+            {"c": gid("Child", world.children[0].id), "from": MONDAY.isoformat(), "to": "2026-09-13"},
+            token=parent,
+        )
+        grid = await gql.data(JOURNAL, journal, token=teacher)
+    assert any(d["lessons"] for d in diary["diary"])
+    assert grid["classJournal"]["rows"][0]["cells"]
+    # then the statements that read lessons (the diary's, by the child's classes' schools;
+    # the journal's, by the class's school) read the school's partition only
+    reads = _reads_of_lessons(seen)
+    assert len(reads) == 2
+    for statement, parameters in reads:
+        assert await _partitions_read(session, statement, parameters, "lessons") == {lessons_home}
+
+
+async def test_marking_and_grading_read_the_lesson_in_one_partition(gql: GraphQLClient, session: AsyncSession) -> None:
+    # given a lesson of a school, and another school with lessons elsewhere
+    world, _, home = await _two_schools(session)
+    lessons_home = await _lessons_home(session, world, home)
+    teacher = await token(gql, world.teacher)
+    lesson, child = gid("Lesson", world.lessons[0].id), gid("Child", world.children[0].id)
+    marks = [{"childId": child, "status": AttendanceStatus.ABSENT.value}]
+    # when its teacher marks attendance and enters a grade at it
+    with _statements() as seen:
+        marked = await gql.data(MARK, {"i": {"lessonId": lesson, "marks": marks}}, token=teacher)
+        graded = await gql.data(GRADE, {"i": {"childId": child, "lessonId": lesson, "value": "4"}}, token=teacher)
+    assert marked["markAttendance"]["userErrors"] == []
+    assert graded["enterGrade"]["userErrors"] == []
+    # then each read the lesson by its id within the teacher's school: its partition only
+    reads = _reads_of_lessons(seen)
+    assert len(reads) == 2
+    for statement, parameters in reads:
+        assert await _partitions_read(session, statement, parameters, "lessons") == {lessons_home}
+    await session.rollback()

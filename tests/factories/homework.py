@@ -24,6 +24,7 @@ async def make_homework(session: AsyncSession, **overrides: Any) -> Homework:
     lesson = await session.get(Lesson, o["lesson_id"])
     assert lesson is not None
     fields: dict[str, Any] = {
+        "school_id": lesson.school_id,
         "class_id": lesson.class_id,
         "subject_id": lesson.subject_id,
         "created_by_id": lesson.teacher_id,

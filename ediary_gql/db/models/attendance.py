@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     SmallInteger,
     String,
@@ -32,7 +33,8 @@ class Attendance(Base):
     # The partition key: the lesson's school, copied when the mark is made.
     school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
-    lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="CASCADE"))
+    # Refers to (school_id, lesson_id): lessons are partitioned by school too.
+    lesson_id: Mapped[int] = mapped_column(BigId)
     status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus))
     minutes_late: Mapped[int | None] = mapped_column(SmallInteger)
     reason: Mapped[str | None] = mapped_column(String(500))
@@ -42,6 +44,8 @@ class Attendance(Base):
     __table_args__ = (
         # With the partition key, as PostgreSQL wants it; the upsert's ON CONFLICT target.
         UniqueConstraint("child_id", "lesson_id", "school_id"),
+        ForeignKeyConstraint(["school_id", "lesson_id"], ["lessons.school_id", "lessons.id"], ondelete="CASCADE"),
+        # the journal's marks by lesson; the reference's index (the lesson's id is selective)
         Index("ix_attendances_lesson_id", "lesson_id"),
         partitioning.by_id("attendances"),
         CheckConstraint(

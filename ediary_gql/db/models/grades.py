@@ -80,7 +80,9 @@ class Grade(TimestampsMixin, Base):
     # The partition key: the class's school.
     school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="RESTRICT"))
-    lesson_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="SET NULL"))
+    # Refers to (school_id, lesson_id) on PostgreSQL (lessons are partitioned by school);
+    # a deleted lesson leaves its grades with no lesson (`__table_args__`).
+    lesson_id: Mapped[int | None] = mapped_column(BigId)
     subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id", ondelete="RESTRICT"), index=True)
     class_id: Mapped[int] = mapped_column(BigId, ForeignKey("school_classes.id", ondelete="RESTRICT"))
     period_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("periods.id", ondelete="RESTRICT"), index=True)
@@ -104,8 +106,18 @@ class Grade(TimestampsMixin, Base):
         Index("ix_grades_child_subject_date", "child_id", "subject_id", "graded_on"),
         # a child's averages over a period in every subject (Child.averages)
         Index("ix_grades_child_graded_on", "child_id", "graded_on"),
+        # the diary's and the journal's grades by lesson; the reference's index
         Index("ix_grades_lesson_id", "lesson_id"),
         partitioning.by_id("grades"),
+        # A deleted lesson sets lesson_id alone to NULL: the grade keeps its school (the
+        # partition key, NOT NULL). PostgreSQL (15) says so with a column list; SQLite
+        # cannot, so there the reference is the lesson's id alone (its primary key).
+        ForeignKeyConstraint(
+            ["school_id", "lesson_id"],
+            ["lessons.school_id", "lessons.id"],
+            ondelete="SET NULL (lesson_id)",
+        ).ddl_if(dialect="postgresql"),
+        ForeignKeyConstraint(["lesson_id"], ["lessons.id"], ondelete="SET NULL").ddl_if(dialect="sqlite"),
         Index("ix_grades_class_subject_period", "class_id", "subject_id", "period_id"),
         # a school's grades over dates (statistics, reports); the school's reference
         Index("ix_grades_school_id_graded_on", "school_id", "graded_on"),

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     SmallInteger,
     Text,
@@ -30,7 +31,12 @@ class Homework(TimestampsMixin, Base):
     __tablename__ = "homeworks"
 
     id: Mapped[IntPk]
-    lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    # The lesson's school, copied with the lesson's id: lessons are partitioned by it, so
+    # the reference to a lesson is (school_id, lesson_id), on both backends (on SQLite to
+    # the unique index `referable_key` gives lessons there).
+    school_id: Mapped[int] = mapped_column(BigId)
+    # the reference's index (the lesson's id is selective)
+    lesson_id: Mapped[int] = mapped_column(BigId, index=True)
     # Copied from the lesson, for the diary's "due on" queries.
     class_id: Mapped[int] = mapped_column(BigId, ForeignKey("school_classes.id", ondelete="RESTRICT"))
     subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id", ondelete="RESTRICT"), index=True)
@@ -41,6 +47,7 @@ class Homework(TimestampsMixin, Base):
     created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
 
     __table_args__ = (
+        ForeignKeyConstraint(["school_id", "lesson_id"], ["lessons.school_id", "lessons.id"], ondelete="CASCADE"),
         Index("ix_homeworks_class_due", "class_id", "due_on"),
         CheckConstraint("published_on <= due_on", name="dates"),
         CheckConstraint(

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ediary_gql.db import partitioning
 from ediary_gql.db.base import (
     Base,
     BigId,
@@ -64,9 +65,15 @@ class TimetableSlot(Base):
 
 
 class Lesson(TimestampsMixin, Base):
+    """A lesson. Hash-partitioned by school on PostgreSQL (db/partitioning.py, docs/scaling.md
+    "Partitioning"): the timetable, the journal and the diary are a class's or a teacher's
+    lessons, all of one school, so they name `school_id` and read one partition. Grades,
+    attendance and homework refer to a lesson by (school_id, lesson_id)."""
+
     __tablename__ = "lessons"
 
     id: Mapped[IntPk]
+    # The partition key: the class's school.
     school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     class_id: Mapped[int] = mapped_column(BigId, ForeignKey("school_classes.id", ondelete="RESTRICT"))
     subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id", ondelete="RESTRICT"))
@@ -87,8 +94,9 @@ class Lesson(TimestampsMixin, Base):
     __table_args__ = (
         # Exact duplicates are refused; this also serves lookups by (class_id, date).
         # Overlaps (a teacher, class or room booked twice at once) are checked by the
-        # service with the indexes below.
-        UniqueConstraint("class_id", "date", "start_time"),
+        # service with the indexes below. With the partition key, as PostgreSQL wants it
+        # (a class is one school's, so it refuses what it refused before).
+        UniqueConstraint("class_id", "date", "start_time", "school_id"),
         UniqueConstraint("school_id", "external_id"),
         Index("ix_lessons_teacher_date", "teacher_id", "date", "start_time"),
         Index("ix_lessons_substitute_date", "substitute_teacher_id", "date"),
@@ -99,4 +107,16 @@ class Lesson(TimestampsMixin, Base):
             "lesson_number IS NULL OR lesson_number BETWEEN 0 AND 20",
             name="lesson_number",
         ),
+        # A lesson looked for by its id alone (a mutation's lessonId, a loader): the
+        # primary key (school_id, id) cannot serve that on PostgreSQL, so each partition
+        # has an index on id; on SQLite the primary key is id.
+        partitioning.by_id("lessons"),
+        partitioning.referable_key("lessons", "school_id"),
+        partitioning.partitioned_by("school_id"),
     )
+    # No `version_id_col` on school_id (as grades have): the ORM would then flush each
+    # changed lesson as an UPDATE of its own, and syncLessons changes hundreds at once.
+    # An UPDATE by id alone probes each partition's ix_lessons_id.
+
+
+partitioning.register(Lesson.__table__)
