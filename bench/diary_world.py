@@ -161,12 +161,12 @@ async def _attach_files(session: AsyncSession, class_id: int, week: tuple[dt.dat
     with_files = select(HomeworkAttachment.homework_id)
     homework = (
         await session.execute(
-            select(Homework.id, Homework.created_by_id)
+            select(Homework.id, Homework.created_by_id, Homework.school_id)
             .where(Homework.lesson_id.in_(lessons), Homework.id.not_in(with_files))
             .order_by(Homework.id)
         )
     ).all()
-    files = [(hw, owner, n) for hw, owner in homework for n in range(1 + hw % 2)]
+    files = [(hw, owner, school, n) for hw, owner, school in homework for n in range(1 + hw % 2)]
     if not files:
         return 0
     ids = await insert_ids(
@@ -181,13 +181,16 @@ async def _attach_files(session: AsyncSession, class_id: int, week: tuple[dt.dat
                 "sha256": hashlib.sha256(f"{_MARK}:{hw}:{n}".encode()).hexdigest(),
                 "storage_key": f"{_MARK.lower()}/homework-{hw}-{n + 1}.pdf",
             }
-            for hw, owner, n in files
+            for hw, owner, _, n in files
         ],
     )
     await insert_rows(
         session,
         HomeworkAttachment,
-        [{"homework_id": hw, "attachment_id": a} for (hw, _, _), a in zip(files, ids, strict=True)],
+        [
+            {"school_id": school, "homework_id": hw, "attachment_id": a}
+            for (hw, _, school, _), a in zip(files, ids, strict=True)
+        ],
     )
     return len(ids)
 
@@ -197,13 +200,20 @@ async def _mark_done(session: AsyncSession, child_id: int, parent_id: int, week:
         Lesson.class_id.in_(select(Enrollment.class_id).where(Enrollment.child_id == child_id)),
         Lesson.date.between(*week),
     )
-    homework = list((await session.scalars(select(Homework.id).where(Homework.lesson_id.in_(class_lessons)))).all())
+    homework = dict(
+        (
+            await session.execute(select(Homework.id, Homework.school_id).where(Homework.lesson_id.in_(class_lessons)))
+        ).tuples()
+    )
     done = set(
         await session.scalars(select(HomeworkCompletion.homework_id).where(HomeworkCompletion.child_id == child_id))
     )
     if not parent_id or done & set(homework):
         return 0
-    rows = [{"homework_id": hw, "child_id": child_id, "marked_by_id": parent_id} for hw in sorted(homework)[::2]]
+    rows = [
+        {"school_id": homework[hw], "homework_id": hw, "child_id": child_id, "marked_by_id": parent_id}
+        for hw in sorted(homework)[::2]
+    ]
     return await insert_rows(session, HomeworkCompletion, rows)
 
 

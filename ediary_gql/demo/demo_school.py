@@ -823,6 +823,7 @@ class _DemoBuilder:
                 done_at = at_moscow(evening, dt.time(18, 0)) + dt.timedelta(minutes=self.rng.randint(0, 240))
                 rows.append(
                     {
+                        "school_id": hw["school_id"],
                         "homework_id": hw["id"],
                         "child_id": kid.child_id,
                         "done_at": done_at,

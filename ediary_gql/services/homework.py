@@ -113,7 +113,9 @@ async def assign_homework(
     )
     session.add(homework)
     await session.flush()
-    session.add_all(HomeworkAttachment(homework_id=homework.id, attachment_id=a) for a in wanted)
+    session.add_all(
+        HomeworkAttachment(school_id=homework.school_id, homework_id=homework.id, attachment_id=a) for a in wanted
+    )
     await session.flush()
     audit.record(
         session,
@@ -155,7 +157,11 @@ async def mark_homework_done(
         )
     )
     if done and existing is None:
-        session.add(HomeworkCompletion(homework_id=homework.id, child_id=child_id, marked_by_id=actor.user_id))
+        session.add(
+            HomeworkCompletion(
+                school_id=homework.school_id, homework_id=homework.id, child_id=child_id, marked_by_id=actor.user_id
+            )
+        )
     elif not done and existing is not None:
         await session.delete(existing)
     else:

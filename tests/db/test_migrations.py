@@ -37,6 +37,9 @@ from tests.factories import (
     make_grade,
     make_grade_revision,
     make_guardianship,
+    make_homework,
+    make_homework_attachment,
+    make_homework_completion,
     make_notification,
     make_notification_delivery,
     make_report_template,
@@ -492,5 +495,55 @@ async def test_events_move_into_their_days_and_back(scratch_url: str, settings: 
         async with engine.connect() as conn:
             count = (await conn.execute(text("SELECT count(*) FROM event_log"))).scalar_one()
         assert count == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_homework_completions_and_attachments_get_their_homeworks_school(scratch_url: str) -> None:
+    # given a completion and a file of homework of two schools, of the revision before these
+    # rows carried their school
+    before = "d8b2f5a1c396"
+    await asyncio.to_thread(upgrade, scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            for _ in range(2):
+                homework = await make_homework(session)
+                await make_homework_completion(session, homework_id=homework.id)
+                await make_homework_attachment(session, homework_id=homework.id)
+            await session.commit()
+        await asyncio.to_thread(downgrade, scratch_url, before)
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in sa.inspect(c).get_columns("homework_completions")}
+            )
+        assert "school_id" not in columns
+        # when the migration runs
+        await asyncio.to_thread(upgrade, scratch_url)
+        # then every row is kept with its homework's school
+        async with engine.connect() as conn:
+            rows = {
+                table: (
+                    await conn.execute(
+                        text(
+                            f"SELECT t.school_id, h.school_id FROM {table} t"  # noqa: S608 - fixed names
+                            " JOIN homeworks h ON h.id = t.homework_id ORDER BY t.id"
+                        )
+                    )
+                ).all()
+                for table in ("homework_completions", "homework_attachments")
+            }
+        for found in rows.values():
+            assert len(found) == 2
+            assert all(r[0] == r[1] for r in found)
+            assert len({r[0] for r in found}) == 2
+        # and it goes down again with the rows
+        await asyncio.to_thread(downgrade, scratch_url, before)
+        async with engine.connect() as conn:
+            counts = [
+                (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608 - fixed names
+                for table in ("homework_completions", "homework_attachments")
+            ]
+        assert counts == [2, 2]
     finally:
         await engine.dispose()

@@ -41,11 +41,13 @@ async def make_homework_attachment(session: AsyncSession, **overrides: Any) -> H
     o = take_parents(overrides)
     if "homework_id" not in o:
         o["homework_id"] = (await make_homework(session)).id
+    homework = await session.get(Homework, o["homework_id"])
+    assert homework is not None
     if "attachment_id" not in o:
-        homework = await session.get(Homework, o["homework_id"])
-        assert homework is not None
         o["attachment_id"] = (await make_attachment(session, owner_id=homework.created_by_id)).id
-    return await persist(session, HomeworkAttachment(**o))
+    fields: dict[str, Any] = {"school_id": homework.school_id}
+    fields.update(o)
+    return await persist(session, HomeworkAttachment(**fields))
 
 
 async def make_homework_completion(session: AsyncSession, **overrides: Any) -> HomeworkCompletion:
@@ -53,12 +55,12 @@ async def make_homework_completion(session: AsyncSession, **overrides: Any) -> H
     o = take_parents(overrides)
     if "homework_id" not in o:
         o["homework_id"] = (await make_homework(session)).id
+    homework = await session.get(Homework, o["homework_id"])
+    assert homework is not None
     if "child_id" not in o:
-        homework = await session.get(Homework, o["homework_id"])
-        assert homework is not None
         o["child_id"] = (await make_enrolled_child(session, class_id=homework.class_id)).id
     if "marked_by_id" not in o:
         o["marked_by_id"] = (await make_user(session)).id
-    fields: dict[str, Any] = {"done_at": now()}
+    fields: dict[str, Any] = {"school_id": homework.school_id, "done_at": now()}
     fields.update(o)
     return await persist(session, HomeworkCompletion(**fields))

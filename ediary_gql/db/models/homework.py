@@ -61,10 +61,17 @@ class HomeworkAttachment(CreatedAtMixin, Base):
     __tablename__ = "homework_attachments"
 
     id: Mapped[IntPk]
+    # The homework's school, copied when the file is attached: the row reaches its school
+    # without a join, ready for sharding by school (docs/scaling.md "Partitioning").
+    school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     homework_id: Mapped[int] = mapped_column(BigId, ForeignKey("homeworks.id", ondelete="CASCADE"))
     attachment_id: Mapped[int] = mapped_column(BigId, ForeignKey("attachments.id", ondelete="RESTRICT"), index=True)
 
-    __table_args__ = (UniqueConstraint("homework_id", "attachment_id"),)
+    __table_args__ = (
+        UniqueConstraint("homework_id", "attachment_id"),
+        # the school's reference, and a school's files by homework
+        Index("ix_homework_attachments_school_homework", "school_id", "homework_id"),
+    )
 
 
 class HomeworkCompletion(Base):
@@ -73,9 +80,15 @@ class HomeworkCompletion(Base):
     __tablename__ = "homework_completions"
 
     id: Mapped[IntPk]
+    # The homework's school, copied when it is marked done (as on the attachments above).
+    school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id", ondelete="RESTRICT"))
     homework_id: Mapped[int] = mapped_column(BigId, ForeignKey("homeworks.id", ondelete="CASCADE"))
     child_id: Mapped[int] = mapped_column(BigId, ForeignKey("children.id", ondelete="CASCADE"), index=True)
     done_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     marked_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
 
-    __table_args__ = (UniqueConstraint("homework_id", "child_id"),)
+    __table_args__ = (
+        UniqueConstraint("homework_id", "child_id"),
+        # the school's reference, and a school's completions by homework
+        Index("ix_homework_completions_school_homework", "school_id", "homework_id"),
+    )
