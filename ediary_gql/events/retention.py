@@ -5,14 +5,13 @@ On PostgreSQL they also make the log's day partitions ahead (db/partitioning.py)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 
 import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ediary_gql.concurrency.periodic import Periodic
 from ediary_gql.db.base import utcnow
 from ediary_gql.events import log as event_log
 
@@ -39,33 +38,17 @@ async def prune_expired(session_factory: async_sessionmaker[AsyncSession], *, re
     return pruned
 
 
-class Pruner:
+class Pruner(Periodic):
+    """`prune_expired` every `interval_seconds` in this process (the first after one interval)."""
+
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, retention_days: float, interval_seconds: float
     ) -> None:
-        self._session_factory = session_factory
-        self._retention_days = retention_days
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None and self._interval > 0:
-            self._task = asyncio.create_task(self._run(), name="event-log-pruner")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                pruned = await prune_expired(self._session_factory, retention_days=self._retention_days)
-            except Exception:  # the database is away: the next round tries again
-                log.warning("event_prune_failed", exc_info=True)
-                continue
+        async def prune() -> None:
+            pruned = await prune_expired(session_factory, retention_days=retention_days)
             if pruned:
                 log.info("event_log_pruned", events=pruned)
+
+        super().__init__(
+            prune, name="event-log-pruner", interval_seconds=interval_seconds, failed_event="event_prune_failed"
+        )

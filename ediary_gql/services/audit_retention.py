@@ -10,12 +10,10 @@ where the table is plain, it deletes the same rows.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ediary_gql.concurrency.periodic import Periodic
 from ediary_gql.db import partitioning
 from ediary_gql.db.base import Base, utcnow
 from ediary_gql.db.models.audit import AuditEntry
@@ -37,7 +35,10 @@ async def maintain(
         )
 
 
-class AuditKeeper:
+class AuditKeeper(Periodic):
+    """`maintain` once at start (a server that was down over a month's turn catches up),
+    then every `interval_seconds`, in this process."""
+
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
@@ -46,31 +47,15 @@ class AuditKeeper:
         ahead: int,
         interval_seconds: float,
     ) -> None:
-        self._session_factory = session_factory
-        self._retention_months = retention_months
-        self._ahead = ahead
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        async def keep() -> None:
+            kept = await maintain(session_factory, retention_months=retention_months, ahead=ahead)
+            if kept.made or kept.dropped or kept.rows_deleted:
+                log.info("audit_partitions_kept", made=kept.made, dropped=kept.dropped, rows=kept.rows_deleted)
 
-    def start(self) -> None:
-        if self._task is None and self._interval > 0:
-            self._task = asyncio.create_task(self._run(), name="audit-partition-keeper")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        # once at start (a server that was down over a month's turn catches up), then each interval
-        while True:
-            try:
-                kept = await maintain(self._session_factory, retention_months=self._retention_months, ahead=self._ahead)
-            except Exception:  # the database is away: the next round tries again
-                log.warning("audit_maintenance_failed", exc_info=True)
-            else:
-                if kept.made or kept.dropped or kept.rows_deleted:
-                    log.info("audit_partitions_kept", made=kept.made, dropped=kept.dropped, rows=kept.rows_deleted)
-            await asyncio.sleep(self._interval)
+        super().__init__(
+            keep,
+            name="audit-partition-keeper",
+            interval_seconds=interval_seconds,
+            failed_event="audit_maintenance_failed",
+            at_start=True,
+        )
