@@ -201,9 +201,9 @@ async def _mark_done(session: AsyncSession, child_id: int, parent_id: int, week:
         Lesson.date.between(*week),
     )
     homework = dict(
-        (
-            await session.execute(select(Homework.id, Homework.school_id).where(Homework.lesson_id.in_(class_lessons)))
-        ).tuples()
+        (await session.execute(select(Homework.id, Homework.school_id).where(Homework.lesson_id.in_(class_lessons))))
+        .tuples()
+        .all()
     )
     done = set(
         await session.scalars(select(HomeworkCompletion.homework_id).where(HomeworkCompletion.child_id == child_id))
