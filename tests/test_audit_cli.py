@@ -19,7 +19,7 @@ from ediary_gql.cli import app
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.engine import create_engine, create_session_factory
 from ediary_gql.db.models.audit import AuditEntry
-from ediary_gql.db.partitioning import add_months, month_of
+from ediary_gql.db.partitioning import add_months, period_of
 from tests.cli_support import cli_database
 
 runner = CliRunner()
@@ -43,7 +43,7 @@ def test_audit_maintain_deletes_what_is_older_than_the_retention(db_url: str) ->
         finally:
             await engine.dispose()
 
-    current = month_of(utcnow())
+    current = period_of("month", utcnow())
     # kept: this month and the two before it, whole; gone: the month before those
     ages = {"gone": -3, "kept": -2, "now": 0}
 

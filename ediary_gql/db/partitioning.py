@@ -150,19 +150,6 @@ def range_ddl(table_name: str, period: Period, start: dt.date) -> str:
     )
 
 
-def month_of(moment: dt.datetime | dt.date) -> dt.date:
-    """The first day of the (UTC) month of `moment`."""
-    return period_of("month", moment)
-
-
-def month_name(table_name: str, month: dt.date) -> str:
-    return range_name(table_name, "month", month)
-
-
-def month_ddl(table_name: str, month: dt.date) -> str:
-    return range_ddl(table_name, "month", month)
-
-
 def default_name(table_name: str) -> str:
     return f"{table_name}_default"
 
@@ -273,7 +260,7 @@ def keep_months(
     key, period = _range_period(table)
     if period != "month":
         raise ValueError(f"{table.name} is not partitioned by month")
-    cutoff = midnight(add_months(month_of(now), -retention_months))
+    cutoff = midnight(add_months(period_of("month", now), -retention_months))
     kept = MonthsKept()
     if connection.dialect.name != "postgresql":
         deleted = connection.execute(table.delete().where(table.c[key] < cutoff))

@@ -102,8 +102,7 @@ def notification_received(ctx: Context) -> Feed[Notification]:
         if not isinstance(notification_id, int):
             return None
         # by its recipient too (this feed's user): PostgreSQL reads that partition only
-        rows = await scoped.loaders.grouped(notification_service.of_recipients).load((user_id, notification_id))
-        row = rows[0] if rows else None
+        row = await scoped.loaders.by_partition(Notification).load((user_id, notification_id))
         if row is None or not policy.can_view_notification(scoped.actor, row.user_id):
             return None
         return row if policy.shows_in_inbox(row.kind) else None

@@ -12,7 +12,6 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db import bulk
 from ediary_gql.db.base import utcnow
@@ -157,12 +156,9 @@ async def _lesson_to_mark(
         .where(Lesson.id == lesson_id)
         .with_for_update(of=Lesson)
     )
-    # Looked for in the schools the actor may mark at (on PostgreSQL their partitions of
-    # lessons only); anywhere else only when it is not there, to be refused as before.
-    schools = policy.diary_write_schools(actor, IntegrationScope.ATTENDANCE_WRITE)
-    found = (await session.execute(stmt.where(Lesson.school_id.in_(sorted(schools))))).all() if schools else []
-    if not found:
-        found = (await session.execute(stmt)).all()
+    found = await diary_facts.rows_in_writable_schools(
+        session, stmt, Lesson.school_id, actor=actor, scope=IntegrationScope.ATTENDANCE_WRITE
+    )
     if not found:
         raise not_found("lessonId", "Урок не найден")
     lesson, school_class, timezone, subject_name, assigned = found[0][:5]

@@ -5,10 +5,11 @@ statement for many keys, shared by the services and the per-request loaders."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVarTuple
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -272,3 +273,26 @@ async def current_classes_of_children(
         if starts <= today and (ends is None or ends >= today):
             found.append((child, (class_id, school_id)))
     return found
+
+
+Ts = TypeVarTuple("Ts")
+
+
+async def rows_in_writable_schools(
+    session: AsyncSession,
+    stmt: Select[*Ts],
+    school: InstrumentedAttribute[int],
+    *,
+    actor: Actor,
+    scope: IntegrationScope,
+) -> Sequence[Row[*Ts]]:
+    """The rows of a write's look-up by id, looked for first in the schools the actor may
+    write the diary at (`policy.diary_write_schools`; on PostgreSQL their partitions only)
+    and anywhere else only when none is there: a row of another school is then found, to
+    be refused by the caller as before. The second statement is on the refusal path only."""
+    schools = policy.diary_write_schools(actor, scope)
+    if schools:
+        found = (await session.execute(stmt.where(school.in_(sorted(schools))))).all()
+        if found:
+            return found
+    return (await session.execute(stmt)).all()

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ediary_gql.auth import policy
 from ediary_gql.auth.actor import Actor
 from ediary_gql.db.base import utcnow
 from ediary_gql.db.models.calendar import Period
@@ -240,15 +239,12 @@ async def _at_lesson(session: AsyncSession, *, actor: Actor, lesson_id: int, dat
         .outerjoin(ControlType, control)
         .where(Lesson.id == lesson_id)
     )
-    # Looked for in the schools the actor may grade at (on PostgreSQL their partitions of
-    # lessons only); anywhere else only when it is not there, to be refused as before.
-    schools = policy.diary_write_schools(actor, IntegrationScope.GRADES_WRITE)
-    row = (await session.execute(stmt.where(Lesson.school_id.in_(sorted(schools))))).first() if schools else None
-    if row is None:
-        row = (await session.execute(stmt)).first()
-    if row is None:
+    found = await diary_facts.rows_in_writable_schools(
+        session, stmt, Lesson.school_id, actor=actor, scope=IntegrationScope.GRADES_WRITE
+    )
+    if not found:
         raise not_found("lessonId", "Урок не найден")
-    lesson, school_class, subject, timezone, period_id, assigned, is_enrolled, control_type = row
+    lesson, school_class, subject, timezone, period_id, assigned, is_enrolled, control_type = found[0]
     return _AtLesson(
         lesson, school_class, subject, timezone, period_id, bool(assigned), bool(is_enrolled), control_type
     )
@@ -315,14 +311,15 @@ async def revisions(session: AsyncSession, grade_ids: list[int]) -> list[tuple[i
 
 
 async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple[Grade, SchoolClass]:
-    # Looked for in the schools the actor may write at (on PostgreSQL their partitions
-    # only); anywhere else only when it is not there, to be refused as before.
-    schools = policy.diary_write_schools(actor, IntegrationScope.GRADES_WRITE)
-    grade = await _locked(session, grade_id, schools) if schools else None
-    if grade is None:
-        grade = await _locked(session, grade_id, None)
-    if grade is None:
+    locked = (  # corrections serialize
+        select(Grade).where(Grade.id == grade_id).with_for_update().execution_options(populate_existing=True)
+    )
+    found = await diary_facts.rows_in_writable_schools(
+        session, locked, Grade.school_id, actor=actor, scope=IntegrationScope.GRADES_WRITE
+    )
+    if not found:
         raise not_found("gradeId", "Оценка не найдена")
+    grade: Grade = found[0][0]
     school_class = await session.get(SchoolClass, grade.class_id)
     assert school_class is not None  # noqa: S101 - a foreign key
     await diary_facts.require_may_write(
@@ -335,15 +332,6 @@ async def _writable(session: AsyncSession, actor: Actor, grade_id: int) -> tuple
     if grade.deleted_at is not None:
         raise DomainError(ErrorCode.INVALID_STATE, GRADE_DELETED, field="gradeId")
     return grade, school_class
-
-
-async def _locked(session: AsyncSession, grade_id: int, schools: frozenset[int] | None) -> Grade | None:
-    """The grade, locked (corrections serialize), if it is of one of `schools` (None: any)."""
-    query = select(Grade).where(Grade.id == grade_id)
-    if schools is not None:
-        query = query.where(Grade.school_id.in_(sorted(schools)))
-    found: Grade | None = await session.scalar(query.with_for_update().execution_options(populate_existing=True))
-    return found
 
 
 # The rules of a grade's fields, shared with the bulk writes of services/sync (each takes

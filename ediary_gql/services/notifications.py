@@ -151,20 +151,6 @@ async def school_admins(session: AsyncSession, school_id: int) -> list[User]:
     )
 
 
-async def of_recipients(
-    session: AsyncSession, keys: list[tuple[int, int]]
-) -> list[tuple[tuple[int, int], Notification]]:
-    """Notifications by (user_id, id), for a grouped loader: naming the recipients lets
-    PostgreSQL read their partitions only."""
-    rows = await session.scalars(
-        select(Notification).where(
-            Notification.user_id.in_({user_id for user_id, _ in keys}),
-            Notification.id.in_({note_id for _, note_id in keys}),
-        )
-    )
-    return [((row.user_id, row.id), row) for row in rows]
-
-
 def inbox_query(actor: Actor, *, unread_only: bool) -> Select[Notification]:
     stmt = select(Notification).where(
         Notification.user_id == actor.user_id, Notification.kind.not_in(policy.HIDDEN_NOTIFICATION_KINDS)
